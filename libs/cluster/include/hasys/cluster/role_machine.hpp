@@ -1,0 +1,41 @@
+// The role state machine of one HA group on one node: step(params, state, input, now).
+#pragma once
+
+#include <hasys/cluster/types.hpp>
+
+namespace hasys::cluster {
+
+struct link_status {
+  bool up = false;
+  time_point last_seen{};
+};
+
+struct state {
+  role current = role::init;
+  failover_mode mode = failover_mode::automatic;
+  std::uint64_t epoch = 0;          // raised at every activation; carried in every heartbeat
+  time_point since{};               // when `current` was entered
+  time_point booted{};
+  std::array<link_status, link_count> links{};
+  std::optional<peer_report> peer;  // the latest report, from any link
+  bool peer_alive = false;          // heard on at least one link within period × count
+  bool gateway_ok = true;
+  bool healthy = true;
+  bool handover = false;            // I stepped down for the peer (advertised)
+  bool handover_request = false;    // I asked the peer to step down for me (advertised)
+  bool held = false;                // operator put me in Standby: not eligible for election
+  bool flow_pending = false;        // a run_flow is out and its flow_finished not yet seen
+  bool operator==(const state&) const = default;
+};
+
+struct transition {
+  state next;
+  std::vector<action> actions;
+};
+
+state initial_state(const params& p, time_point now);
+transition step(const params& p, const state& s, const input& in, time_point now);
+// What this node advertises in its heartbeats.
+peer_report advertise(const params& p, const state& s);
+
+}  // namespace hasys::cluster

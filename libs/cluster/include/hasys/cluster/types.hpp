@@ -1,0 +1,123 @@
+// Value types of the role protocol: roles, modes, links, what a peer reports, inputs and actions.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace hasys::cluster {
+
+using duration = std::chrono::nanoseconds;
+using time_point = std::chrono::time_point<std::chrono::steady_clock, duration>;
+
+enum class role : std::uint8_t { init = 0, standby = 1, activating = 2, active = 3, deactivating = 4, failed = 5 };
+enum class failover_mode : std::uint8_t { automatic = 0, manual = 1 };
+// The two peer networks of D1: the dedicated heartbeat network and the public network.
+enum class link : std::uint8_t { heartbeat = 0, pub = 1 };
+inline constexpr std::size_t link_count = 2;
+enum class severity : std::uint8_t { information = 0, warning = 1, critical = 2 };
+
+std::string_view to_string(role r) noexcept;
+std::string_view to_string(failover_mode m) noexcept;
+std::string_view to_string(link l) noexcept;
+std::string_view to_string(severity s) noexcept;
+std::optional<role> role_from_string(std::string_view s) noexcept;
+
+// A node in one of these roles may hold the group's resources (VIP, mounts, applications).
+constexpr bool holds_resources(role r) noexcept {
+  return r == role::activating || r == role::active || r == role::deactivating;
+}
+
+// What a node tells its peer in every heartbeat (already authenticated by the caller).
+struct peer_report {
+  role current = role::init;
+  failover_mode mode = failover_mode::automatic;
+  std::uint64_t epoch = 0;
+  std::uint64_t boot_id = 0;
+  bool gateway_ok = true;
+  bool healthy = true;
+  bool active_priority = false;
+  bool handover = false;          // "I stepped down for you: take over" (R4 hand-over, D12 signal)
+  bool handover_request = false;  // "please hand over to me" (manual failover asked on the Standby)
+  bool held = false;              // operator forced me to Standby: do not elect me
+  bool operator==(const peer_report&) const = default;
+};
+
+// Configuration of one group's machine, fixed while it runs.
+struct params {
+  std::string self_name;
+  std::string peer_name;
+  duration period = std::chrono::milliseconds(100);  // D3 polling period
+  int count = 3;                                    // D3 polling count
+  bool active_priority = false;                     // R3
+  failover_mode initial_mode = failover_mode::automatic;
+  bool gateway_configured = true;                   // D2
+  std::uint64_t boot_id = 0;                        // changes at every start of the daemon
+  duration flow_timeout = std::chrono::seconds(60);  // an unanswered flow run fails after this
+  // Silence after which the peer is lost: period × count.
+  duration peer_timeout() const noexcept { return period * count; }
+  // How long a booting node waits to hear its peer before deciding alone.
+  duration boot_wait() const noexcept { return period * (count + 2); }
+};
+
+// ---- inputs ----
+struct tick {};
+struct heartbeat_received {
+  link via = link::heartbeat;
+  peer_report peer;
+};
+struct gateway_changed {
+  bool reachable = true;
+};
+struct health_changed {
+  bool healthy = true;
+};
+// The executor finished bringing the flow up (up=true) or down for this epoch.
+struct flow_finished {
+  std::uint64_t epoch = 0;
+  bool up = true;
+  bool ok = true;
+  std::string detail;
+};
+enum class command_kind : std::uint8_t {
+  set_mode_auto,
+  set_mode_manual,
+  manual_failover,    // R4: orderly swap of roles, from either node
+  partition_active,   // R5: force this node Active (both hold the same role)
+  partition_standby,  // R5: force this node Standby
+  forced_active,      // R6: make this node Active without checking conditions (peer down)
+  forced_standby,     // R6: make this node Standby without checking conditions
+  stop_maintenance,   // seed menu 5: leave MANUAL maintenance, back to AUTO
+};
+std::string_view to_string(command_kind k) noexcept;
+std::optional<command_kind> command_from_string(std::string_view s) noexcept;
+struct operator_command {
+  command_kind kind = command_kind::manual_failover;
+};
+using input = std::variant<tick, heartbeat_received, gateway_changed, health_changed, flow_finished,
+                           operator_command>;
+
+// ---- actions ----
+struct raise_event {
+  severity level = severity::information;
+  std::string code;  // stable machine id, e.g. "peer_lost"
+  std::string text;  // seed vocabulary, e.g. "Subnode is not responding [node-b]"
+};
+// Desired state of the resources: the executor brings the flow up (top-down) or down (bottom-up)
+// and answers with flow_finished for the same epoch.
+struct run_flow {
+  bool up = true;
+  std::uint64_t epoch = 0;
+};
+struct command_reply {
+  bool accepted = false;
+  std::string text;
+};
+using action = std::variant<raise_event, run_flow, command_reply>;
+
+}  // namespace hasys::cluster
