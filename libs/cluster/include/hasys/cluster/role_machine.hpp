@@ -25,6 +25,8 @@ struct state {
   bool handover_request = false;    // I asked the peer to step down for me (advertised)
   bool held = false;                // operator put me in Standby: not eligible for election
   bool flow_pending = false;        // a run_flow is out and its flow_finished not yet seen
+  bool activation_failed = false;   // the flow failed going up: after it is down, role::failed
+  time_point request_at{};          // when handover_request was raised (it expires)
   bool operator==(const state&) const = default;
 };
 

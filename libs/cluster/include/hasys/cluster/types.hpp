@@ -18,13 +18,13 @@ using time_point = std::chrono::time_point<std::chrono::steady_clock, duration>;
 enum class role : std::uint8_t { init = 0, standby = 1, activating = 2, active = 3, deactivating = 4, failed = 5 };
 enum class failover_mode : std::uint8_t { automatic = 0, manual = 1 };
 // The two peer networks of D1: the dedicated heartbeat network and the public network.
-enum class link : std::uint8_t { heartbeat = 0, pub = 1 };
+enum class peer_link : std::uint8_t { heartbeat = 0, pub = 1 };
 inline constexpr std::size_t link_count = 2;
 enum class severity : std::uint8_t { information = 0, warning = 1, critical = 2 };
 
 std::string_view to_string(role r) noexcept;
 std::string_view to_string(failover_mode m) noexcept;
-std::string_view to_string(link l) noexcept;
+std::string_view to_string(peer_link l) noexcept;
 std::string_view to_string(severity s) noexcept;
 std::optional<role> role_from_string(std::string_view s) noexcept;
 
@@ -68,7 +68,7 @@ struct params {
 // ---- inputs ----
 struct tick {};
 struct heartbeat_received {
-  link via = link::heartbeat;
+  peer_link via = peer_link::heartbeat;
   peer_report peer;
 };
 struct gateway_changed {

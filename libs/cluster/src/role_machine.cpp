@@ -1,0 +1,331 @@
+// The role protocol (DESIGN §4, SPEC R1–R8): a pure step function over value types.
+#include <hasys/cluster/role_machine.hpp>
+
+#include <algorithm>
+#include <tuple>
+
+namespace hasys::cluster {
+
+namespace {
+
+// One step in progress: the state being built and the actions it emits.
+struct stepper {
+  const params& p;
+  state s;
+  time_point now;
+  std::vector<action> actions;
+
+  void emit(severity level, std::string code, std::string text) {
+    actions.push_back(raise_event{level, std::move(code), std::move(text)});
+  }
+  void reply(bool accepted, std::string text) {
+    actions.push_back(command_reply{accepted, std::move(text)});
+  }
+  std::string peer_tag() const { return " [" + p.peer_name + "]"; }
+  std::string self_tag() const { return " [" + p.self_name + "]"; }
+
+  void enter(role r) {
+    s.current = r;
+    s.since = now;
+  }
+
+  bool gateway_usable() const { return !p.gateway_configured || s.gateway_ok; }
+
+  // Can this node take the Active role at all?
+  bool self_eligible() const {
+    return s.healthy && gateway_usable() && !s.held && s.current != role::failed;
+  }
+  static bool peer_eligible(const peer_report& r) {
+    return r.healthy && r.gateway_ok && !r.held && r.current != role::failed;
+  }
+
+  // Both nodes are out of the Active role and can see each other: does this node take it?
+  bool wins_election() const {
+    const peer_report& peer = *s.peer;
+    if (!self_eligible()) return false;
+    if (!peer_eligible(peer)) return true;
+    if (peer.handover) return true;           // the peer stepped down for me
+    if (s.handover) return false;             // I stepped down for the peer
+    if (s.handover_request != peer.handover_request) return s.handover_request;
+    // gateway and health are equal here (both eligible): priority, then name
+    if (p.active_priority != peer.active_priority) return p.active_priority;
+    return p.self_name < p.peer_name;
+  }
+
+  // Both nodes hold resources (F12): does this node keep them? Gateway, health, the most
+  // recent activation (epoch), priority, then name.
+  bool wins_conflict() const {
+    const peer_report& peer = *s.peer;
+    auto mine = std::make_tuple(gateway_usable(), s.healthy, s.epoch, p.active_priority);
+    auto theirs = std::make_tuple(peer.gateway_ok, peer.healthy, peer.epoch, peer.active_priority);
+    if (mine != theirs) return mine > theirs;
+    return p.self_name < p.peer_name;
+  }
+
+  void activate(const std::string& reason) {
+    s.epoch = std::max(s.epoch, s.peer ? s.peer->epoch : 0) + 1;
+    enter(role::activating);
+    s.flow_pending = true;
+    s.activation_failed = false;
+    s.handover = false;
+    s.handover_request = false;
+    s.held = false;
+    actions.push_back(run_flow{true, s.epoch});
+    emit(severity::information, "activating",
+         "This node is becoming Active [" + reason + ", epoch " + std::to_string(s.epoch) + "]");
+  }
+
+  void deactivate(const std::string& reason, bool handover) {
+    enter(role::deactivating);
+    s.flow_pending = true;
+    s.handover = handover;
+    actions.push_back(run_flow{false, s.epoch});
+    emit(severity::information, "deactivating", "Active node status is shutting down [" + reason + "]");
+  }
+
+  void flow_done(bool up, bool ok, const std::string& detail) {
+    s.flow_pending = false;
+    if (up) {
+      if (ok) {
+        enter(role::active);
+        emit(severity::information, "active", "This node is Active" + self_tag());
+      } else {
+        emit(severity::critical, "activation_failed",
+             "Resource flow failed to start [" + detail + "]");
+        s.activation_failed = true;
+        deactivate("activation failed", false);
+      }
+      return;
+    }
+    if (ok && !s.activation_failed) {
+      enter(role::standby);
+      emit(severity::information, "standby", "This node is Standby" + self_tag());
+    } else {
+      enter(role::failed);
+      s.activation_failed = false;
+      if (ok)
+        emit(severity::critical, "failed", "This node is Failed: resources released" + self_tag());
+      else
+        emit(severity::critical, "deactivation_failed",
+             "Resource flow failed to stop: resources may still be held [" + detail + "]");
+    }
+  }
+
+  // ---- inputs ----
+
+  void expire_links() {
+    for (std::size_t i = 0; i < link_count; ++i) {
+      auto& l = s.links[i];
+      if (l.up && now - l.last_seen > p.peer_timeout()) {
+        l.up = false;
+        emit(severity::warning, "link_down",
+             std::string("Heartbeat via ") + link_words(static_cast<peer_link>(i)) +
+                 " network is down" + peer_tag());
+      }
+    }
+    bool alive = std::any_of(s.links.begin(), s.links.end(), [](auto& l) { return l.up; });
+    if (s.peer_alive && !alive) {
+      s.peer_alive = false;
+      emit(severity::critical, "peer_lost", "Subnode is not responding" + peer_tag());
+    }
+  }
+
+  static const char* link_words(peer_link l) { return l == peer_link::heartbeat ? "private" : "public"; }
+
+  void on(const tick&) {}
+
+  void on(const heartbeat_received& hb) {
+    auto& l = s.links[static_cast<std::size_t>(hb.via)];
+    if (!l.up) {
+      l.up = true;
+      emit(severity::information, "link_up",
+           std::string("Heartbeat via ") + link_words(hb.via) + " network is normal" + peer_tag());
+    }
+    l.last_seen = now;
+    if (s.peer && s.peer->boot_id != hb.peer.boot_id && s.peer->boot_id != 0)
+      emit(severity::warning, "peer_restarted", "Subnode restarted" + peer_tag());
+    if (!s.peer_alive) {
+      s.peer_alive = true;
+      emit(severity::information, "peer_alive", "Subnode is responding" + peer_tag());
+    }
+    s.peer = hb.peer;
+  }
+
+  void on(const gateway_changed& g) {
+    if (g.reachable == s.gateway_ok) return;
+    s.gateway_ok = g.reachable;
+    if (g.reachable)
+      emit(severity::information, "gateway_up", "Gateway is responding" + self_tag());
+    else
+      emit(severity::critical, "gateway_down", "Gateway is not responding" + self_tag());
+  }
+
+  void on(const health_changed& h) {
+    if (h.healthy == s.healthy) return;
+    s.healthy = h.healthy;
+    if (h.healthy)
+      emit(severity::information, "healthy", "Node health is normal" + self_tag());
+    else
+      emit(severity::critical, "unhealthy", "Node health is abnormal" + self_tag());
+  }
+
+  void on(const flow_finished& f) {
+    if (!s.flow_pending || f.epoch != s.epoch) return;
+    if (f.up && s.current == role::activating) flow_done(true, f.ok, f.detail);
+    else if (!f.up && s.current == role::deactivating) flow_done(false, f.ok, f.detail);
+  }
+
+  void on(const operator_command& c) {
+    const bool holding = holds_resources(s.current);
+    switch (c.kind) {
+      case command_kind::set_mode_auto:
+      case command_kind::stop_maintenance:
+        if (s.mode != failover_mode::automatic)
+          emit(severity::information, "mode", "Failover mode is AUTO" + self_tag());
+        s.mode = failover_mode::automatic;
+        return reply(true, "failover mode is AUTO");
+      case command_kind::set_mode_manual:
+        if (s.mode != failover_mode::manual)
+          emit(severity::warning, "mode", "Failover mode is MANUAL" + self_tag());
+        s.mode = failover_mode::manual;
+        return reply(true, "failover mode is MANUAL");
+      case command_kind::manual_failover: return manual_failover();
+      case command_kind::partition_active:
+      case command_kind::forced_active:
+        if (holding) return reply(false, "this node already holds the Active role");
+        if (s.current == role::init) return reply(false, "this node is still starting");
+        activate("operator: " + std::string(to_string(c.kind)));
+        return reply(true, "this node is becoming Active");
+      case command_kind::partition_standby:
+      case command_kind::forced_standby:
+        s.held = true;
+        if (s.current == role::activating || s.current == role::active) {
+          deactivate("operator: " + std::string(to_string(c.kind)), false);
+          return reply(true, "this node is becoming Standby");
+        }
+        return reply(true, "this node stays out of the Active role");
+    }
+  }
+
+  void manual_failover() {
+    if (!s.peer_alive || !s.peer) return reply(false, "the peer is not responding: use forced failover");
+    const peer_report& peer = *s.peer;
+    if (s.current == role::active) {
+      if (peer.current != role::standby) return reply(false, "the peer is not Standby");
+      if (!peer_eligible(peer)) return reply(false, "the peer cannot take the Active role");
+      deactivate("manual failover to " + p.peer_name, true);
+      return reply(true, "handing over to " + p.peer_name);
+    }
+    if (s.current == role::standby) {
+      if (peer.current != role::active) return reply(false, "the peer is not Active");
+      s.held = false;
+      if (!self_eligible()) return reply(false, "this node cannot take the Active role");
+      s.handover_request = true;
+      s.request_at = now;
+      return reply(true, "asked " + p.peer_name + " to hand over");
+    }
+    reply(false, "a role change is in progress");
+  }
+
+  // ---- decisions, re-evaluated after every input ----
+
+  void decide() {
+    if (s.flow_pending && now - s.since > p.flow_timeout) {
+      flow_done(s.current == role::activating, false, "no answer within the flow timeout");
+    }
+    if (s.handover_request && now - s.request_at > p.flow_timeout + p.peer_timeout())
+      s.handover_request = false;
+    const bool peer_seen = s.peer_alive && s.peer;
+    if (peer_seen && s.peer->current == role::active) {
+      s.held = false;                      // the service runs on the peer: nothing to hold back
+      if (s.current == role::standby || s.current == role::failed) s.handover = false;
+    }
+    const bool automatic = s.mode == failover_mode::automatic;
+
+    switch (s.current) {
+      case role::init:
+        if (peer_seen) {
+          enter(role::standby);
+          emit(severity::information, "standby", "This node is Standby" + self_tag());
+          return decide_connected_standby(true);
+        }
+        if (now - s.booted >= p.boot_wait()) {
+          enter(role::standby);
+          emit(severity::information, "standby", "This node is Standby" + self_tag());
+          if (automatic && self_eligible()) activate("peer not seen at start");
+        }
+        return;
+      case role::standby:
+        if (peer_seen) return decide_connected_standby(false);
+        if (automatic && self_eligible()) activate("peer lost");
+        return;
+      case role::activating:
+      case role::active:
+        if (peer_seen && (s.peer->current == role::active || s.peer->current == role::activating)) {
+          if (!wins_conflict()) {
+            emit(severity::critical, "both_active", "Active node is not in standby" + peer_tag());
+            return deactivate("both nodes Active: " + p.peer_name + " keeps the role", false);
+          }
+          return;
+        }
+        if (s.current != role::active) return;
+        if (peer_seen && s.peer->handover_request && s.peer->current == role::standby &&
+            peer_eligible(*s.peer))
+          return deactivate("manual failover asked by " + p.peer_name, true);
+        if (!automatic) return;
+        if (!gateway_usable() && (!peer_seen || s.peer->gateway_ok))
+          return deactivate("gateway not reachable", false);
+        if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby)
+          return deactivate("node health is abnormal", false);
+        return;
+      case role::deactivating:
+      case role::failed:
+        return;
+    }
+  }
+
+  void decide_connected_standby(bool booting) {
+    const peer_report& peer = *s.peer;
+    if (holds_resources(peer.current)) return;
+    const bool election_allowed =
+        s.mode == failover_mode::automatic || booting || peer.current == role::init ||
+        peer.handover || s.handover_request;
+    if (election_allowed && wins_election())
+      activate(peer.handover ? "hand-over from " + p.peer_name : "elected");
+  }
+};
+
+}  // namespace
+
+state initial_state(const params& p, time_point now) {
+  state s;
+  s.mode = p.initial_mode;
+  s.since = now;
+  s.booted = now;
+  return s;
+}
+
+transition step(const params& p, const state& current, const input& in, time_point now) {
+  stepper st{p, current, now, {}};
+  std::visit([&](const auto& i) { st.on(i); }, in);
+  st.expire_links();
+  st.decide();
+  return transition{std::move(st.s), std::move(st.actions)};
+}
+
+peer_report advertise(const params& p, const state& s) {
+  peer_report r;
+  r.current = s.current;
+  r.mode = s.mode;
+  r.epoch = s.epoch;
+  r.boot_id = p.boot_id;
+  r.gateway_ok = !p.gateway_configured || s.gateway_ok;
+  r.healthy = s.healthy;
+  r.active_priority = p.active_priority;
+  r.handover = s.handover;
+  r.handover_request = s.handover_request;
+  r.held = s.held;
+  return r;
+}
+
+}  // namespace hasys::cluster

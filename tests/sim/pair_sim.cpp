@@ -1,0 +1,371 @@
+// The simulated world: clock, event queue, two links, a gateway, executors, faults, invariants.
+#include "pair_sim.hpp"
+
+#include <array>
+#include <deque>
+#include <queue>
+#include <random>
+#include <sstream>
+
+namespace hasys::sim {
+
+using namespace std::chrono_literals;
+using cluster::duration;
+using cluster::peer_link;
+using cluster::role;
+using cluster::time_point;
+
+namespace {
+
+constexpr duration max_flow = 200ms;      // executor time for a flow run
+constexpr duration max_delay = 20ms;      // one-way packet delay incl. jitter
+constexpr duration max_outage = 3s;       // crash, freeze and fault durations
+
+struct sim_node {
+  cluster::params p;
+  cluster::state s;
+  bool up = true;        // process running (false: crashed / powered off)
+  bool frozen = false;   // SIGSTOP
+  std::uint64_t gen = 0; // bumps on crash/restart/freeze/thaw: stale timers are dropped
+  std::array<bool, cluster::link_count> attached{true, true};  // cable of each network
+  bool healthy = true;
+  bool gw_seen = true;   // last gateway state told to the machine
+};
+
+enum class kind { tick, send, deliver, flow_done, gateway_notice, fault, restart, thaw };
+
+struct event {
+  time_point at;
+  std::uint64_t order;
+  kind what;
+  int node;
+  std::uint64_t gen;
+  peer_link via = peer_link::heartbeat;
+  cluster::peer_report report{};
+  cluster::flow_finished flow{};
+  bool operator>(const event& o) const { return at != o.at ? at > o.at : order > o.order; }
+};
+
+class world {
+ public:
+  explicit world(const sim_options& o) : o_(o), rng_(o.seed) {
+    for (int i = 0; i < 2; ++i) {
+      auto& n = nodes_[i];
+      n.p.self_name = i == 0 ? "node-a" : "node-b";
+      n.p.peer_name = i == 0 ? "node-b" : "node-a";
+      n.p.period = o.period;
+      n.p.count = o.count;
+      n.p.active_priority = i == 0;
+      n.p.flow_timeout = 2s;
+      if (!o.heartbeat_net) n.attached[0] = false;
+      boot(i);
+    }
+    schedule(now_ + 1s, kind::fault, 0, 0);
+    bound_conflict_ = o.period * (o.count + 8) + 2 * max_flow + 2 * max_delay;
+    bound_settle_ = nodes_[0].p.boot_wait() + o.period * (o.count + 10) + 3 * max_flow;
+  }
+
+  sim_report run() {
+    while (report_.steps < o_.steps && !report_.violation) {
+      event e = queue_.top();
+      queue_.pop();
+      now_ = e.at;
+      handle(e);
+      ++report_.steps;
+      check_invariants();
+    }
+    report_.simulated_seconds = std::chrono::duration<double>(now_.time_since_epoch()).count();
+    return report_;
+  }
+
+ private:
+  // ---- plumbing ----
+  void schedule(time_point at, kind k, int node, std::uint64_t gen, event extra = {}) {
+    extra.at = at;
+    extra.order = order_++;
+    extra.what = k;
+    extra.node = node;
+    extra.gen = gen;
+    queue_.push(extra);
+  }
+  duration uniform(duration lo, duration hi) {
+    return duration(std::uniform_int_distribution<std::int64_t>(lo.count(), hi.count())(rng_));
+  }
+  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  int pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+  void trace(const std::string& line) {
+    std::ostringstream os;
+    os << std::chrono::duration<double>(now_.time_since_epoch()).count() << "s " << line;
+    trace_.push_back(os.str());
+    if (trace_.size() > 40) trace_.pop_front();
+  }
+
+  bool running(int i) const { return nodes_[i].up && !nodes_[i].frozen; }
+  bool gateway_reachable(int i) const { return gateway_up_ && nodes_[i].attached[1]; }
+  // A link carries packets between the two nodes: both cables in, and not lost outright.
+  bool link_works(std::size_t l) const {
+    return nodes_[0].attached[l] && nodes_[1].attached[l] && loss_[l] < 0.5;
+  }
+
+  void boot(int i) {
+    auto& n = nodes_[i];
+    n.up = true;
+    n.frozen = false;
+    ++n.gen;
+    n.p.boot_id = ++boot_counter_;
+    n.s = cluster::initial_state(n.p, now_);
+    n.gw_seen = true;
+    feed(i, cluster::health_changed{n.healthy});
+    if (!gateway_reachable(i)) schedule(now_ + o_.period * o_.count, kind::gateway_notice, i, n.gen);
+    arm_timers(i);
+  }
+  void arm_timers(int i) {
+    schedule(now_ + uniform(1ms, o_.period), kind::tick, i, nodes_[i].gen);
+    schedule(now_ + uniform(1ms, o_.period), kind::send, i, nodes_[i].gen);
+  }
+
+  void feed(int i, const cluster::input& in) {
+    auto& n = nodes_[i];
+    const bool by_operator = std::holds_alternative<cluster::operator_command>(in);
+    auto t = cluster::step(n.p, n.s, in, now_);
+    const role before = n.s.current;
+    n.s = std::move(t.next);
+    if (n.s.current != before)
+      trace(n.p.self_name + " " + std::string(to_string(before)) + " -> " +
+            std::string(to_string(n.s.current)) + " epoch " + std::to_string(n.s.epoch));
+    for (auto& a : t.actions) {
+      if (auto* f = std::get_if<cluster::run_flow>(&a)) {
+        if (f->up) {
+          ++report_.activations;
+          // F13: a node that cannot reach its gateway never activates on its own
+          if (!by_operator && !n.s.gateway_ok && !report_.violation)
+            violate(n.p.self_name + " activated while its gateway is unreachable");
+        }
+        event e;
+        e.flow = cluster::flow_finished{f->epoch, f->up, true, ""};
+        // the executor answers the daemon's incarnation, whatever freezes happen meanwhile
+        schedule(now_ + uniform(1ms, max_flow), kind::flow_done, i, n.p.boot_id, e);
+      }
+    }
+  }
+
+  // ---- events ----
+  void handle(const event& e) {
+    auto& n = nodes_[e.node];
+    switch (e.what) {
+      case kind::tick:
+        if (e.gen != n.gen || !running(e.node)) return;
+        feed(e.node, cluster::tick{});
+        schedule(now_ + o_.period, kind::tick, e.node, n.gen);
+        return;
+      case kind::send:
+        if (e.gen != n.gen || !running(e.node)) return;
+        for (std::size_t l = 0; l < cluster::link_count; ++l) {
+          if (!nodes_[0].attached[l] || !nodes_[1].attached[l] || chance(loss_[l])) continue;
+          event d;
+          d.via = static_cast<peer_link>(l);
+          d.report = cluster::advertise(n.p, n.s);
+          schedule(now_ + uniform(100us, delay_[l]), kind::deliver, 1 - e.node, 0, d);
+        }
+        schedule(now_ + o_.period, kind::send, e.node, n.gen);
+        return;
+      case kind::deliver:
+        if (!running(e.node)) return;  // a stopped process reads nothing; its buffer overflows
+        feed(e.node, cluster::heartbeat_received{e.via, e.report});
+        return;
+      case kind::flow_done:
+        if (e.gen != n.p.boot_id || !n.up) return;
+        if (n.frozen) {  // the executor answered; the frozen daemon reads it after the thaw
+          schedule(now_ + 10ms, kind::flow_done, e.node, e.gen, e);
+          return;
+        }
+        feed(e.node, e.flow);
+        return;
+      case kind::gateway_notice: {
+        if (e.gen != n.gen || !n.up) return;
+        if (n.frozen) return schedule(now_ + 10ms, kind::gateway_notice, e.node, e.gen, e);
+        bool r = gateway_reachable(e.node);
+        if (r != n.gw_seen) {
+          n.gw_seen = r;
+          feed(e.node, cluster::gateway_changed{r});
+        }
+        return;
+      }
+      case kind::restart:
+        if (n.up) return;
+        trace(n.p.self_name + " restarts");
+        boot(e.node);
+        return;
+      case kind::thaw:
+        if (e.gen != n.gen || !n.frozen) return;
+        trace(n.p.self_name + " thawed");
+        n.frozen = false;
+        ++n.gen;
+        feed(e.node, cluster::health_changed{n.healthy});  // the monitor tells it again
+        arm_timers(e.node);
+        schedule(now_, kind::gateway_notice, e.node, n.gen);
+        return;
+      case kind::fault:
+        inject_fault();
+        schedule(now_ + uniform(200ms, 4s), kind::fault, 0, 0);
+        return;
+    }
+  }
+
+  // A change of gateway reachability reaches a node after the probe's detection delay.
+  void gateway_moved() {
+    for (int i = 0; i < 2; ++i) {
+      if (!nodes_[i].up) continue;
+      bool r = gateway_reachable(i);
+      schedule(now_ + (r ? o_.period : o_.period * o_.count) + uniform(0ms, o_.period),
+               kind::gateway_notice, i, nodes_[i].gen);
+    }
+  }
+
+  void inject_fault() {
+    ++report_.faults;
+    int i = pick(2);
+    auto& n = nodes_[i];
+    std::size_t l = o_.heartbeat_net ? static_cast<std::size_t>(pick(2)) : 1;
+    switch (pick(o_.commands ? 11 : 9)) {
+      case 0:  // cable pull / plug back
+        n.attached[l] = !n.attached[l];
+        trace(n.p.self_name + (n.attached[l] ? " plugs " : " pulls ") + (l ? "public" : "heartbeat"));
+        if (l == 1) gateway_moved();
+        return;
+      case 1:  // loss on a link
+        loss_[l] = chance(0.5) ? 0.0 : std::uniform_real_distribution<double>(0, o_.max_loss)(rng_);
+        trace(std::string(l ? "public" : "heartbeat") + " loss " + std::to_string(loss_[l]));
+        return;
+      case 2:  // delay on a link
+        delay_[l] = uniform(200us, max_delay);
+        return;
+      case 3:  // kill -9 / power off
+        if (!n.up) return;
+        trace(n.p.self_name + " crashes");
+        n.up = false;
+        ++n.gen;
+        schedule(now_ + uniform(100ms, max_outage), kind::restart, i, 0);
+        return;
+      case 4:  // freeze
+        if (!running(i)) return;
+        trace(n.p.self_name + " frozen");
+        n.frozen = true;
+        ++n.gen;
+        schedule(now_ + uniform(50ms, max_outage), kind::thaw, i, n.gen);
+        return;
+      case 5:  // gateway down/up
+        gateway_up_ = !gateway_up_;
+        trace(std::string("gateway ") + (gateway_up_ ? "up" : "down"));
+        gateway_moved();
+        return;
+      case 6:  // local health
+        if (!running(i)) return;
+        n.healthy = !n.healthy;
+        trace(n.p.self_name + (n.healthy ? " healthy" : " unhealthy"));
+        feed(i, cluster::health_changed{n.healthy});
+        return;
+      case 7:
+      case 8:  // heal everything (keeps the world mostly healthy so invariant 2 is exercised)
+        for (auto& m : nodes_) {
+          m.attached = {o_.heartbeat_net, true};
+          m.healthy = true;
+          if (running(&m - nodes_.data())) feed(int(&m - nodes_.data()), cluster::health_changed{true});
+        }
+        loss_ = {0, 0};
+        gateway_up_ = true;
+        gateway_moved();
+        trace("healed");
+        return;
+      default: {  // operator command
+        if (!running(i)) return;
+        static constexpr cluster::command_kind kinds[] = {
+            cluster::command_kind::manual_failover, cluster::command_kind::manual_failover,
+            cluster::command_kind::set_mode_manual, cluster::command_kind::stop_maintenance,
+            cluster::command_kind::stop_maintenance, cluster::command_kind::partition_active,
+            cluster::command_kind::partition_standby, cluster::command_kind::forced_active,
+            cluster::command_kind::forced_standby};
+        auto k = kinds[pick(std::size(kinds))];
+        trace(n.p.self_name + " operator " + std::string(to_string(k)));
+        last_command_ = now_;
+        feed(i, cluster::operator_command{k});
+        return;
+      }
+    }
+  }
+
+  // ---- invariants ----
+  void violate(const std::string& what) {
+    std::ostringstream os;
+    os << "seed " << o_.seed << " step " << report_.steps << ": " << what << "\nrecent:\n";
+    for (auto& l : trace_) os << "  " << l << "\n";
+    for (auto& n : nodes_)
+      os << "  " << n.p.self_name << " role " << to_string(n.s.current) << " epoch " << n.s.epoch
+         << " mode " << to_string(n.s.mode) << " up " << n.up << " frozen " << n.frozen
+         << " held " << n.s.held << " healthy " << n.s.healthy << " gw " << n.s.gateway_ok
+         << " peer_alive " << n.s.peer_alive << "\n";
+    report_.violation = os.str();
+  }
+
+  void check_invariants() {
+    const bool both_running = running(0) && running(1);
+    const bool connected = link_works(0) || link_works(1);
+    // 1. Never two holders of the resources while a link between them works, beyond the bound.
+    const bool conflict = both_running && connected &&
+                          cluster::holds_resources(nodes_[0].s.current) &&
+                          cluster::holds_resources(nodes_[1].s.current);
+    if (conflict && !conflict_since_) conflict_since_ = now_;
+    if (!conflict && conflict_since_) {
+      ++report_.conflicts_resolved;
+      conflict_since_.reset();
+    }
+    if (conflict_since_ && now_ - *conflict_since_ > bound_conflict_)
+      return violate("both nodes hold the resources while connected for longer than " +
+                     std::to_string(bound_conflict_ / 1ms) + " ms");
+
+    // 2. A healthy connected pair has exactly one Active within the bound. Connected here means
+    // a link without loss: on lossy links alone, period x count is the configured risk.
+    const bool clean = (link_works(0) && loss_[0] == 0) || (link_works(1) && loss_[1] == 0);
+    bool healthy_pair = both_running && clean;
+    for (int i = 0; i < 2 && healthy_pair; ++i) {
+      const auto& s = nodes_[i].s;
+      healthy_pair = nodes_[i].healthy && gateway_reachable(i) &&
+                     s.mode == cluster::failover_mode::automatic && s.current != role::failed;
+    }
+    healthy_pair = healthy_pair && !(nodes_[0].s.held && nodes_[1].s.held);
+    if (healthy_pair && now_ - last_command_ > bound_settle_) {
+      if (!settled_since_) settled_since_ = now_;
+    } else {
+      settled_since_.reset();
+    }
+    if (settled_since_ && now_ - *settled_since_ > bound_settle_) {
+      int actives = (nodes_[0].s.current == role::active) + (nodes_[1].s.current == role::active);
+      if (actives != 1)
+        return violate("a healthy connected pair has " + std::to_string(actives) +
+                       " Active nodes after " + std::to_string(bound_settle_ / 1ms) + " ms");
+    }
+  }
+
+  sim_options o_;
+  std::mt19937_64 rng_;
+  time_point now_{};
+  std::uint64_t order_ = 0;
+  std::uint64_t boot_counter_ = 0;
+  std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
+  std::array<sim_node, 2> nodes_;
+  std::array<double, cluster::link_count> loss_{0, 0};
+  std::array<duration, cluster::link_count> delay_{1ms, 1ms};
+  bool gateway_up_ = true;
+  time_point last_command_{};
+  std::optional<time_point> conflict_since_, settled_since_;
+  duration bound_conflict_{}, bound_settle_{};
+  std::deque<std::string> trace_;
+  sim_report report_;
+};
+
+}  // namespace
+
+sim_report run_simulation(const sim_options& o) { return world(o).run(); }
+
+}  // namespace hasys::sim

@@ -1,0 +1,423 @@
+// Every rule of the role protocol (SPEC R1–R8, F1–F13 where they concern one node's decision).
+#include <hasys/cluster/role_machine.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+using namespace hasys::cluster;
+using namespace std::chrono_literals;
+
+
+namespace {
+
+// One node's machine driven by hand: feed inputs, advance time, look at what came out.
+struct node {
+  params p;
+  state s;
+  time_point now{};
+  std::vector<action> out;  // every action since the last clear
+
+  explicit node(std::string self = "node-a", std::string peer = "node-b", bool priority = false) {
+    p.self_name = std::move(self);
+    p.peer_name = std::move(peer);
+    p.period = 100ms;
+    p.count = 3;
+    p.active_priority = priority;
+    p.boot_id = 7;
+    p.flow_timeout = 5s;
+    s = initial_state(p, now);
+  }
+  void feed(const input& in) {
+    auto t = step(p, s, in, now);
+    s = std::move(t.next);
+    out.insert(out.end(), t.actions.begin(), t.actions.end());
+  }
+  void advance(duration d, duration every = 50ms) {
+    for (duration done{}; done < d; done += every) {
+      now += every;
+      feed(tick{});
+    }
+  }
+  void hear(const peer_report& r, peer_link via = peer_link::heartbeat) { feed(heartbeat_received{via, r}); }
+  // hear the peer on both links every 50 ms for d
+  void hear_for(const peer_report& r, duration d) {
+    for (duration done{}; done < d; done += 50ms) {
+      now += 50ms;
+      hear(r, peer_link::heartbeat);
+      hear(r, peer_link::pub);
+    }
+  }
+  // complete whatever flow is pending
+  void finish_flow(bool ok = true) {
+    for (auto& a : out)
+      if (auto* f = std::get_if<run_flow>(&a)) {
+        auto copy = *f;
+        out.clear();
+        feed(flow_finished{copy.epoch, copy.up, ok, ok ? "" : "test failure"});
+        return;
+      }
+    FAIL() << "no run_flow pending";
+  }
+  bool has_event(std::string_view code) const {
+    return std::any_of(out.begin(), out.end(), [&](const action& a) {
+      auto* e = std::get_if<raise_event>(&a);
+      return e && e->code == code;
+    });
+  }
+  std::optional<command_reply> reply() const {
+    for (auto& a : out)
+      if (auto* r = std::get_if<command_reply>(&a)) return *r;
+    return std::nullopt;
+  }
+  std::optional<run_flow> flow() const {
+    for (auto& a : out)
+      if (auto* f = std::get_if<run_flow>(&a)) return *f;
+    return std::nullopt;
+  }
+  // run the node up to Active, alone
+  void make_active() {
+    advance(1s);
+    ASSERT_EQ(s.current, role::activating);
+    finish_flow();
+    ASSERT_EQ(s.current, role::active);
+    out.clear();
+  }
+};
+
+peer_report peer(role r, std::uint64_t epoch = 0) {
+  peer_report p;
+  p.current = r;
+  p.epoch = epoch;
+  p.boot_id = 99;
+  return p;
+}
+
+}  // namespace
+
+TEST(role_machine, starts_in_init_and_waits_for_the_peer) {
+  node n;
+  n.advance(n.p.boot_wait() - 100ms);
+  EXPECT_EQ(n.s.current, role::init);
+  EXPECT_FALSE(n.flow());
+}
+
+TEST(role_machine, alone_at_boot_becomes_active_after_the_boot_wait) {
+  node n;
+  n.advance(n.p.boot_wait() + 100ms);
+  EXPECT_EQ(n.s.current, role::activating);
+  ASSERT_TRUE(n.flow());
+  EXPECT_TRUE(n.flow()->up);
+  EXPECT_EQ(n.flow()->epoch, 1u);
+  n.finish_flow();
+  EXPECT_EQ(n.s.current, role::active);
+  EXPECT_TRUE(n.has_event("active"));
+}
+
+TEST(role_machine, alone_at_boot_in_manual_mode_stays_standby) {
+  node n;
+  n.p.initial_mode = failover_mode::manual;
+  n.s = initial_state(n.p, n.now);
+  n.advance(2s);
+  EXPECT_EQ(n.s.current, role::standby);
+}
+
+TEST(role_machine, standby_with_unreachable_gateway_never_activates) {  // F13
+  node n;
+  n.feed(gateway_changed{false});
+  n.advance(5s);
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.flow());
+  n.feed(gateway_changed{true});
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, booting_next_to_an_active_peer_becomes_standby) {
+  node n("node-a", "node-b", true);
+  n.hear_for(peer(role::active, 4), 1s);
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.flow());
+}
+
+TEST(role_machine, simultaneous_boot_gives_the_priority_node_active) {  // F8
+  node a("node-a", "node-b", false), b("node-b", "node-a", true);
+  auto ra = advertise(a.p, a.s), rb = advertise(b.p, b.s);
+  a.hear(rb);
+  b.hear(ra);
+  EXPECT_EQ(a.s.current, role::standby);
+  EXPECT_EQ(b.s.current, role::activating);
+}
+
+TEST(role_machine, simultaneous_boot_without_priority_is_decided_by_name) {
+  node a("node-a", "node-b"), b("node-b", "node-a");
+  auto ra = advertise(a.p, a.s), rb = advertise(b.p, b.s);
+  a.hear(rb);
+  b.hear(ra);
+  EXPECT_EQ(a.s.current, role::activating);
+  EXPECT_EQ(b.s.current, role::standby);
+}
+
+TEST(role_machine, standby_takes_over_after_period_times_count_of_silence) {  // F1
+  node n;
+  n.hear_for(peer(role::active, 3), 1s);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.advance(250ms, 10ms);
+  EXPECT_EQ(n.s.current, role::standby) << "peer lost too early";
+  n.advance(100ms, 10ms);
+  EXPECT_EQ(n.s.current, role::activating);
+  EXPECT_TRUE(n.has_event("peer_lost"));
+  EXPECT_EQ(n.flow()->epoch, 4u) << "the epoch goes beyond the peer's";
+}
+
+TEST(role_machine, one_link_keeps_the_peer_alive_and_the_other_raises_an_event) {  // F3
+  node n;
+  n.hear_for(peer(role::active, 1), 1s);
+  n.out.clear();
+  for (int i = 0; i < 40; ++i) {
+    n.now += 50ms;
+    n.hear(peer(role::active, 1), peer_link::pub);
+  }
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_TRUE(n.s.peer_alive);
+  EXPECT_FALSE(n.s.links[0].up);
+  EXPECT_TRUE(n.s.links[1].up);
+  EXPECT_TRUE(n.has_event("link_down"));
+  EXPECT_FALSE(n.has_event("peer_lost"));
+}
+
+TEST(role_machine, active_without_gateway_demotes_when_the_peer_has_it) {  // F5
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby, 1), 300ms);
+  n.feed(gateway_changed{false});
+  EXPECT_EQ(n.s.current, role::deactivating);
+  ASSERT_TRUE(n.flow());
+  EXPECT_FALSE(n.flow()->up);
+  n.finish_flow();
+  EXPECT_EQ(n.s.current, role::standby);
+}
+
+TEST(role_machine, standby_takes_over_from_an_active_that_lost_its_gateway) {  // F5, other side
+  node n;
+  n.hear_for(peer(role::active, 2), 300ms);
+  auto p = peer(role::deactivating, 2);
+  p.gateway_ok = false;
+  n.hear_for(p, 200ms);
+  EXPECT_EQ(n.s.current, role::standby) << "waits for the peer to finish stepping down";
+  p.current = role::standby;
+  n.hear_for(p, 100ms);
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, active_keeps_its_role_when_every_gateway_is_down) {  // F4
+  node n;
+  n.make_active();
+  auto p = peer(role::standby, 1);
+  p.gateway_ok = false;
+  n.hear_for(p, 300ms);
+  n.feed(gateway_changed{false});
+  n.hear_for(p, 2s);
+  EXPECT_EQ(n.s.current, role::active);
+}
+
+TEST(role_machine, active_alone_without_gateway_steps_down) {  // F13, isolated Active
+  node n;
+  n.make_active();
+  n.feed(gateway_changed{false});
+  EXPECT_EQ(n.s.current, role::deactivating);
+}
+
+TEST(role_machine, standby_without_gateway_leaves_the_active_alone) {  // F6
+  node n;
+  n.hear_for(peer(role::active, 1), 300ms);
+  n.feed(gateway_changed{false});
+  n.hear_for(peer(role::active, 1), 2s);
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.flow());
+}
+
+TEST(role_machine, two_actives_meeting_keep_the_most_recent_epoch) {  // F12
+  node n;
+  n.make_active();  // epoch 1
+  n.hear(peer(role::active, 5));
+  EXPECT_EQ(n.s.current, role::deactivating);
+  EXPECT_TRUE(n.has_event("both_active"));
+  node m;
+  m.make_active();
+  m.hear(peer(role::active, 0));
+  EXPECT_EQ(m.s.current, role::active);
+}
+
+TEST(role_machine, two_actives_with_equal_epochs_keep_the_priority_node) {  // F12
+  node n("node-a", "node-b", false);
+  n.make_active();
+  auto p = peer(role::active, 1);
+  p.active_priority = true;
+  n.hear(p);
+  EXPECT_EQ(n.s.current, role::deactivating);
+}
+
+TEST(role_machine, active_with_a_reachable_gateway_beats_one_without) {  // F12 + F13
+  node n;
+  n.make_active();
+  auto p = peer(role::active, 9);
+  p.gateway_ok = false;
+  n.hear(p);
+  EXPECT_EQ(n.s.current, role::active);
+}
+
+TEST(role_machine, manual_failover_on_the_active_hands_over) {  // R4
+  node a("node-a", "node-b"), b("node-b", "node-a");
+  a.make_active();
+  b.hear_for(advertise(a.p, a.s), 300ms);
+  a.hear_for(advertise(b.p, b.s), 300ms);
+  a.feed(operator_command{command_kind::manual_failover});
+  ASSERT_TRUE(a.reply());
+  EXPECT_TRUE(a.reply()->accepted) << a.reply()->text;
+  EXPECT_EQ(a.s.current, role::deactivating);
+  b.hear(advertise(a.p, a.s));
+  EXPECT_EQ(b.s.current, role::standby) << "the peer waits until the Active is down";
+  a.finish_flow();
+  EXPECT_EQ(a.s.current, role::standby);
+  EXPECT_TRUE(advertise(a.p, a.s).handover);
+  b.hear(advertise(a.p, a.s));
+  EXPECT_EQ(b.s.current, role::activating);
+  b.finish_flow();
+  a.hear(advertise(b.p, b.s));
+  EXPECT_EQ(a.s.current, role::standby);
+  EXPECT_FALSE(a.s.handover) << "the hand-over flag clears once the peer is Active";
+}
+
+TEST(role_machine, manual_failover_on_the_standby_asks_the_active_to_hand_over) {  // R4
+  node a("node-a", "node-b"), b("node-b", "node-a");
+  a.make_active();
+  b.hear_for(advertise(a.p, a.s), 300ms);
+  b.feed(operator_command{command_kind::manual_failover});
+  ASSERT_TRUE(b.reply()->accepted) << b.reply()->text;
+  a.hear(advertise(b.p, b.s));
+  EXPECT_EQ(a.s.current, role::deactivating);
+}
+
+TEST(role_machine, manual_failover_is_refused_without_a_responding_peer) {
+  node n;
+  n.make_active();
+  n.feed(operator_command{command_kind::manual_failover});
+  ASSERT_TRUE(n.reply());
+  EXPECT_FALSE(n.reply()->accepted);
+  EXPECT_EQ(n.s.current, role::active);
+}
+
+TEST(role_machine, forced_active_skips_the_conditions) {  // R6
+  node n;
+  n.feed(gateway_changed{false});
+  n.advance(1s);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.feed(operator_command{command_kind::forced_active});
+  EXPECT_TRUE(n.reply()->accepted);
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, forced_standby_holds_the_node_out_of_the_election) {  // R5/R6
+  node n;
+  n.make_active();
+  n.feed(operator_command{command_kind::forced_standby});
+  EXPECT_EQ(n.s.current, role::deactivating);
+  n.finish_flow();
+  EXPECT_EQ(n.s.current, role::standby);
+  n.advance(3s);
+  EXPECT_EQ(n.s.current, role::standby) << "held: not re-activated on its own";
+  EXPECT_TRUE(advertise(n.p, n.s).held);
+  n.feed(operator_command{command_kind::partition_active});
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, standby_elects_itself_when_the_peer_is_held) {
+  node n;
+  auto p = peer(role::standby, 1);
+  p.held = true;
+  n.hear_for(p, 300ms);
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, manual_mode_never_takes_over_a_silent_peer) {  // R2
+  node n;
+  n.hear_for(peer(role::active, 1), 300ms);
+  n.feed(operator_command{command_kind::set_mode_manual});
+  EXPECT_TRUE(n.reply()->accepted);
+  n.advance(3s);
+  EXPECT_EQ(n.s.current, role::standby);
+  n.feed(operator_command{command_kind::stop_maintenance});
+  EXPECT_EQ(n.s.mode, failover_mode::automatic);
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, manual_mode_does_not_demote_an_active_without_gateway) {  // R2
+  node n;
+  n.make_active();
+  n.feed(operator_command{command_kind::set_mode_manual});
+  n.feed(gateway_changed{false});
+  EXPECT_EQ(n.s.current, role::active);
+}
+
+TEST(role_machine, unhealthy_active_hands_the_role_to_a_healthy_standby) {  // F7
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby, 1), 300ms);
+  n.feed(health_changed{false});
+  EXPECT_EQ(n.s.current, role::deactivating);
+}
+
+TEST(role_machine, unhealthy_active_alone_keeps_serving) {  // F11
+  node n;
+  n.make_active();
+  n.feed(health_changed{false});
+  n.advance(1s);
+  EXPECT_EQ(n.s.current, role::active);
+}
+
+TEST(role_machine, a_failed_activation_stops_the_flow_and_fails) {  // W1 stop on error
+  node n;
+  n.advance(1s);
+  n.finish_flow(false);
+  EXPECT_TRUE(n.has_event("activation_failed"));
+  EXPECT_EQ(n.s.current, role::deactivating);
+  n.finish_flow(true);
+  EXPECT_EQ(n.s.current, role::failed);
+  EXPECT_FALSE(advertise(n.p, n.s).current != role::failed);
+}
+
+TEST(role_machine, an_unanswered_flow_fails_after_the_flow_timeout) {  // DESIGN §2.4
+  node n;
+  n.advance(1s);
+  ASSERT_EQ(n.s.current, role::activating);
+  n.advance(n.p.flow_timeout + 100ms);
+  EXPECT_TRUE(n.has_event("activation_failed"));
+}
+
+TEST(role_machine, a_stale_flow_answer_is_ignored) {
+  node n;
+  n.advance(1s);
+  n.feed(flow_finished{n.s.epoch + 1, true, true, ""});
+  EXPECT_EQ(n.s.current, role::activating);
+  n.feed(flow_finished{n.s.epoch, false, true, ""});
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, a_restarted_peer_is_reported) {
+  node n;
+  n.hear_for(peer(role::active, 1), 200ms);
+  auto p = peer(role::active, 1);
+  p.boot_id = 100;
+  n.hear(p);
+  EXPECT_TRUE(n.has_event("peer_restarted"));
+}
+
+TEST(role_machine, commands_have_names) {
+  for (auto k : {command_kind::set_mode_auto, command_kind::set_mode_manual,
+                 command_kind::manual_failover, command_kind::partition_active,
+                 command_kind::partition_standby, command_kind::forced_active,
+                 command_kind::forced_standby, command_kind::stop_maintenance})
+    EXPECT_EQ(command_from_string(to_string(k)), k);
+  EXPECT_FALSE(command_from_string("reboot"));
+  EXPECT_EQ(role_from_string("active"), role::active);
+}
