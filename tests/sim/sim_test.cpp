@@ -18,7 +18,7 @@ std::uint64_t env_or(const char* name, std::uint64_t fallback) {
 
 TEST(simulation, invariants_hold_with_both_networks) {
   const std::uint64_t seed = env_or("HASYS_SIM_SEED", 20261124);
-  const std::uint64_t steps = env_or("HASYS_SIM_STEPS", 250'000);
+  const std::uint64_t steps = env_or("HASYS_SIM_STEPS", 1'000'000);
   std::uint64_t total = 0, activations = 0;
   for (std::uint64_t k = 0; k < 4; ++k) {
     sim_options o;
@@ -37,7 +37,7 @@ TEST(simulation, invariants_hold_with_both_networks) {
 TEST(simulation, invariants_hold_without_a_heartbeat_network) {  // F13 schedules
   sim_options o;
   o.seed = env_or("HASYS_SIM_SEED", 77) + 1000;
-  o.steps = env_or("HASYS_SIM_STEPS", 250'000);
+  o.steps = env_or("HASYS_SIM_STEPS", 1'000'000);
   o.heartbeat_net = false;
   auto r = run_simulation(o);
   ASSERT_FALSE(r.violation) << *r.violation;
@@ -46,7 +46,7 @@ TEST(simulation, invariants_hold_without_a_heartbeat_network) {  // F13 schedule
 TEST(simulation, invariants_hold_at_a_fast_setting) {  // 20 ms x 5
   sim_options o;
   o.seed = env_or("HASYS_SIM_SEED", 5) + 2000;
-  o.steps = env_or("HASYS_SIM_STEPS", 250'000);
+  o.steps = env_or("HASYS_SIM_STEPS", 1'000'000);
   o.period = std::chrono::milliseconds(20);
   o.count = 5;
   auto r = run_simulation(o);
