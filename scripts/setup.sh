@@ -10,8 +10,8 @@ packages=(
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev
   libsystemd-dev systemd
-  iproute2 iputils-ping iputils-arping tcpdump procps psmisc util-linux
-  python3 keepalived
+  iproute2 iputils-ping iputils-arping tcpdump procps psmisc util-linux iptables
+  python3 keepalived shellcheck
 )
 
 missing=()

@@ -228,7 +228,7 @@ class world {
     int i = pick(2);
     auto& n = nodes_[i];
     std::size_t l = o_.heartbeat_net ? static_cast<std::size_t>(pick(2)) : 1;
-    switch (pick(o_.commands ? 11 : 9)) {
+    switch (pick(o_.commands ? 12 : 10)) {
       case 0:  // cable pull / plug back
         n.attached[l] = !n.attached[l];
         trace(n.p.self_name + (n.attached[l] ? " plugs " : " pulls ") + (l ? "public" : "heartbeat"));
@@ -277,6 +277,12 @@ class world {
         gateway_up_ = true;
         gateway_moved();
         trace("healed");
+        return;
+      case 9:  // the executor lets go of the resources on its own (its watchdog: F9)
+        if (!running(i) || !cluster::holds_resources(n.s.current)) return;
+        trace(n.p.self_name + " executor releases epoch " + std::to_string(n.s.epoch));
+        last_command_ = now_;  // a disturbance like a command: the pair settles again after it
+        feed(i, cluster::resources_released{n.s.epoch, "watchdog"});
         return;
       default: {  // operator command
         if (!running(i)) return;

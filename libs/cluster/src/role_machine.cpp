@@ -154,6 +154,7 @@ struct stepper {
   void on(const gateway_changed& g) {
     if (g.reachable == s.gateway_ok) return;
     s.gateway_ok = g.reachable;
+    if (!g.reachable) s.gateway_lost_at = now;
     if (g.reachable)
       emit(severity::information, "gateway_up", "Gateway is responding" + self_tag());
     else
@@ -173,6 +174,17 @@ struct stepper {
     if (!s.flow_pending || f.epoch != s.epoch) return;
     if (f.up && s.current == role::activating) flow_done(true, f.ok, f.detail);
     else if (!f.up && s.current == role::deactivating) flow_done(false, f.ok, f.detail);
+  }
+
+  void on(const resources_released& r) {
+    if (r.epoch != s.epoch || !holds_resources(s.current)) return;
+    emit(severity::warning, "resources_released",
+         "Resources were released by the executor [" + r.detail + "]");
+    s.flow_pending = false;
+    s.handover = false;
+    s.activation_failed = false;
+    enter(role::standby);  // nothing is held now; decide() may elect this node again (new epoch)
+    emit(severity::information, "standby", "This node is Standby" + self_tag());
   }
 
   void on(const operator_command& c) {
@@ -273,7 +285,8 @@ struct stepper {
             peer_eligible(*s.peer))
           return deactivate("manual failover asked by " + p.peer_name, true);
         if (!automatic) return;
-        if (!gateway_usable() && (!peer_seen || s.peer->gateway_ok))
+        if (!gateway_usable() && !peer_seen) return deactivate("gateway not reachable", false);
+        if (!gateway_usable() && s.peer->gateway_ok && now - s.gateway_lost_at >= p.gateway_grace())
           return deactivate("gateway not reachable", false);
         if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby)
           return deactivate("node health is abnormal", false);

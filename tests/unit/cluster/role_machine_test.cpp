@@ -190,6 +190,8 @@ TEST(role_machine, active_without_gateway_demotes_when_the_peer_has_it) {  // F5
   n.make_active();
   n.hear_for(peer(role::standby, 1), 300ms);
   n.feed(gateway_changed{false});
+  EXPECT_EQ(n.s.current, role::active) << "waits the grace for the peer's own verdict";
+  n.hear_for(peer(role::standby, 1), n.p.gateway_grace());
   EXPECT_EQ(n.s.current, role::deactivating);
   ASSERT_TRUE(n.flow());
   EXPECT_FALSE(n.flow()->up);
@@ -216,6 +218,18 @@ TEST(role_machine, active_keeps_its_role_when_every_gateway_is_down) {  // F4
   p.gateway_ok = false;
   n.hear_for(p, 300ms);
   n.feed(gateway_changed{false});
+  n.hear_for(p, 2s);
+  EXPECT_EQ(n.s.current, role::active);
+}
+
+TEST(role_machine, active_keeps_its_role_when_the_peer_loses_the_gateway_a_moment_later) {  // F4
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby, 1), 300ms);
+  n.feed(gateway_changed{false});  // this node's verdict comes first...
+  n.hear_for(peer(role::standby, 1), 100ms);
+  auto p = peer(role::standby, 1);
+  p.gateway_ok = false;            // ...the peer's within a period
   n.hear_for(p, 2s);
   EXPECT_EQ(n.s.current, role::active);
 }
@@ -420,4 +434,32 @@ TEST(role_machine, commands_have_names) {
     EXPECT_EQ(command_from_string(to_string(k)), k);
   EXPECT_FALSE(command_from_string("reboot"));
   EXPECT_EQ(role_from_string("active"), role::active);
+}
+
+TEST(role_machine, resources_released_by_the_executor_while_alone_are_taken_again) {  // F9
+  node n;
+  n.make_active();
+  const auto epoch = n.s.epoch;
+  n.feed(resources_released{epoch, "heartbeat silent"});
+  EXPECT_TRUE(n.has_event("resources_released"));
+  ASSERT_EQ(n.s.current, role::activating) << "alone and eligible: it activates again";
+  EXPECT_EQ(n.flow()->epoch, epoch + 1) << "a new epoch, so the executor takes it";
+}
+
+TEST(role_machine, resources_released_while_deactivating_ends_the_flow) {
+  node n;
+  n.make_active();
+  n.feed(operator_command{command_kind::forced_standby});
+  ASSERT_EQ(n.s.current, role::deactivating);
+  n.feed(resources_released{n.s.epoch, "watchdog"});
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.s.flow_pending);
+}
+
+TEST(role_machine, resources_released_for_another_epoch_is_ignored) {
+  node n;
+  n.make_active();
+  n.feed(resources_released{n.s.epoch + 5, "stale"});
+  EXPECT_EQ(n.s.current, role::active);
+  EXPECT_FALSE(n.has_event("resources_released"));
 }

@@ -27,6 +27,7 @@ struct state {
   bool flow_pending = false;        // a run_flow is out and its flow_finished not yet seen
   bool activation_failed = false;   // the flow failed going up: after it is down, role::failed
   time_point request_at{};          // when handover_request was raised (it expires)
+  time_point gateway_lost_at{};     // when gateway_ok last went false
   bool operator==(const state&) const = default;
 };
 

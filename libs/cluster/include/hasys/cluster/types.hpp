@@ -61,6 +61,10 @@ struct params {
   duration flow_timeout = std::chrono::seconds(60);  // an unanswered flow run fails after this
   // Silence after which the peer is lost: period × count.
   duration peer_timeout() const noexcept { return period * count; }
+  // How long an Active that lost its gateway, while its peer still reports one, waits before it
+  // steps down: when the whole public network fails (F4) the peer's own verdict arrives within
+  // about one period of ours, and then nobody moves.
+  duration gateway_grace() const noexcept { return period * 2; }
   // How long a booting node waits to hear its peer before deciding alone.
   duration boot_wait() const noexcept { return period * (count + 2); }
 };
@@ -84,6 +88,12 @@ struct flow_finished {
   bool ok = true;
   std::string detail;
 };
+// The executor let go of this epoch's resources on its own: its watchdog saw no desired state
+// from this daemon in time (frozen or killed: F9), or it was told to by the operator locally.
+struct resources_released {
+  std::uint64_t epoch = 0;
+  std::string detail;
+};
 enum class command_kind : std::uint8_t {
   set_mode_auto,
   set_mode_manual,
@@ -100,7 +110,7 @@ struct operator_command {
   command_kind kind = command_kind::manual_failover;
 };
 using input = std::variant<tick, heartbeat_received, gateway_changed, health_changed, flow_finished,
-                           operator_command>;
+                           resources_released, operator_command>;
 
 // ---- actions ----
 struct raise_event {

@@ -1,74 +1,171 @@
 // The node configuration file (TOML): one node, one or more HA groups (SPEC R9), validated whole.
 #pragma once
 
+#include <hasys/config/names.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace hasys::config {
+
+// Every duration of the file, at the file's resolution.
+using duration = std::chrono::milliseconds;
 
 enum class failover_mode : std::uint8_t { automatic, manual };
 
 // One peer network of a group (D1): this node's address, the peer's, and the UDP port both use.
 struct link_config {
   std::string self_address;  // IPv4 or IPv6 literal
-  std::string peer_address;
-  std::uint16_t port = 0;
+  std::string peer_address;  // same family as self_address, a different address
+  std::uint16_t port = 0;    // 1..65535
+  bool operator==(const link_config&) const = default;
 };
+
+// ---- resource flow nodes (W1); every node has a name, stop_on_error and a timeout ----
+
+inline constexpr duration default_node_timeout = std::chrono::seconds(30);
+
+// W2: one server's interface when it is not the node's default ("node-b=ens192").
+struct interface_override {
+  std::string server;  // a server name (node_name rules): this node or the group's peer
+  std::string interface;
+  bool operator==(const interface_override&) const = default;
+};
+
+struct vip_node {
+  std::string name;  // <= 10 bytes
+  bool stop_on_error = true;
+  duration timeout = default_node_timeout;  // 1 s .. 3600 s
+  std::string ip;                           // IPv4 or IPv6 literal
+  int prefix_length = 0;  // 1..32 (IPv4) or 1..128 (IPv6); the file may say netmask instead
+  std::string interface;  // default interface; the file's default is the group's public_interface
+  std::vector<interface_override> overrides;  // written "srv=if,srv=if", <= 211 bytes
+  bool operator==(const vip_node&) const = default;
+};
+
+enum class script_kind : std::uint8_t { application, database };  // W6, W5
+
+struct script_node {
+  std::string name;  // <= 10 bytes
+  bool stop_on_error = true;
+  duration timeout = default_node_timeout;
+  script_kind kind = script_kind::application;
+  std::filesystem::path start;  // absolute, <= 128 bytes, executable
+  std::filesystem::path stop;   // absolute, <= 128 bytes, executable
+  std::string user;             // run-as user; empty: the executor's own user
+  bool operator==(const script_node&) const = default;
+};
+
+struct wait_node {  // W7
+  std::string name;
+  bool stop_on_error = true;
+  duration timeout = default_node_timeout;  // must not be shorter than the wait
+  std::chrono::seconds wait{1};             // file key "seconds", 1..3600
+  bool operator==(const wait_node&) const = default;
+};
+
+struct shared_disk_node {  // W4
+  std::string name;
+  bool stop_on_error = true;
+  duration timeout = default_node_timeout;
+  std::string device;                 // <= 128 bytes
+  std::filesystem::path mount_point;  // absolute, <= 128 bytes
+  std::string fs_type;                // empty: mount detects it
+  bool operator==(const shared_disk_node&) const = default;
+};
+
+struct drbd_node {  // W3
+  std::string name;
+  bool stop_on_error = true;
+  duration timeout = default_node_timeout;
+  std::string resource;               // drbdadm resource name
+  std::uint32_t minor = 0;            // /dev/drbd<minor>, 0..1048575
+  std::filesystem::path mount_point;  // optional, absolute
+  bool operator==(const drbd_node&) const = default;
+};
+
+using flow_node = std::variant<vip_node, script_node, wait_node, shared_disk_node, drbd_node>;
+
+// The file's "type" of a node: "vip", "application", "database", "wait", "shared_disk", "drbd".
+std::string_view type_name(const flow_node& n);
+const std::string& name_of(const flow_node& n);
+bool stop_on_error_of(const flow_node& n);
+duration timeout_of(const flow_node& n);
+// The interface a vip_node uses on the given server.
+const std::string& interface_for(const vip_node& n, std::string_view server) noexcept;
+
+// ---- groups and the node ----
 
 struct group_config {
-  std::string name;       // HB_GRPN, 1..20 chars [A-Za-z0-9_.-]
-  std::string peer_name;  // the other server of the group, 1..15 chars
+  std::string name;                // HB_GRPN, group_name rules; unique in the file
+  std::string peer_name;           // the other server of the group, node_name rules, != node name
   std::filesystem::path key_file;  // group key for HMAC-SHA256 (B1), hex, >= 32 bytes
   failover_mode mode = failover_mode::automatic;
-  bool active_priority = false;
-  std::chrono::milliseconds polling_period{1000};  // D3: 0 < s < 100 s, ms resolution
-  int polling_count = 3;                           // D3: 0 < n < 100
-  std::optional<std::string> gateway;              // D2 HB_GATEWAYIP; empty: no gateway check
-  std::optional<link_config> heartbeat;            // HB_TCPH/HB_TCPH1, HB_SCKH (optional network)
-  link_config public_net;                          // HB_TCPG/HB_TCPG1, HB_SCKG
-  std::string public_interface;                    // interface that holds public_net.self_address
-  // Seed tunables kept per group (M11), used by later services.
-  std::chrono::seconds shared_disk_wait{60};        // SHARED_DISK_MANAGEMENT_WAIT_TIME
-  bool failover_condition = false;                  // FAILOVER_CONDITION_MANAGEMENT
-  std::chrono::seconds failover_condition_wait{60}; // FCONDITION_WTIME
-  int drbd_reconnect_count = 6;                     // DSYNC_RECONNECT_RCNT
-  std::chrono::seconds drbd_reconnect_interval{30}; // DSYNC_RECONNECT_WTIME
-  std::chrono::seconds common_start_wait{60};       // HA_APP_COMSRT_WT
+  bool active_priority = false;                       // R3
+  duration polling_period = std::chrono::seconds(1);  // D3: 0 < p < 100 s
+  int polling_count = 3;                              // D3: 0 < n < 100
+  std::optional<std::string> gateway;                 // D2 HB_GATEWAYIP; absent: no gateway check
+  std::optional<link_config> heartbeat;  // HB_TCPH/HB_TCPH1, HB_SCKH (optional network)
+  link_config public_net;                // HB_TCPG/HB_TCPG1, HB_SCKG
+  std::string public_interface;          // holds public_net.self_address, 1..15 bytes
+  // An unanswered flow run fails after this; when the file has none, parse() puts
+  // default_flow_timeout(flow). Never shorter than the sum of the flow's node timeouts.
+  duration flow_timeout = std::chrono::seconds(60);
+  // Seed tunables (M11).
+  duration shared_disk_wait = std::chrono::seconds(60);  // SHARED_DISK_MANAGEMENT_WAIT_TIME
+  bool failover_condition = false;                       // FAILOVER_CONDITION_MANAGEMENT
+  std::filesystem::path failover_condition_script;       // HA_APP_FCONDITION; needed if above
+  duration failover_condition_wait = std::chrono::seconds(60);  // FCONDITION_WTIME
+  int drbd_reconnect_count = 6;                                 // DSYNC_RECONNECT_RCNT
+  duration drbd_reconnect_interval = std::chrono::seconds(30);  // DSYNC_RECONNECT_WTIME
+  std::filesystem::path common_start;                           // W8 HA_APP_COMSRT; optional
+  duration common_start_wait = std::chrono::seconds(60);        // HA_APP_COMSRT_WT
+  std::vector<flow_node> flow;  // W1: top-down on activation, bottom-up on deactivation
+  bool operator==(const group_config&) const = default;
 };
 
+// The sum of the flow's node timeouts plus 10 s, at least 60 s.
+duration default_flow_timeout(const std::vector<flow_node>& flow);
+
 struct manager_config {
-  bool enabled = false;         // HB_WEB_SERVER_USE
-  std::string address;          // HB_WEB_SERVER_IP
-  std::uint16_t port = 7422;    // leaf-node port on the manager hub
+  bool enabled = false;       // HB_WEB_SERVER_USE
+  std::string address;        // HB_WEB_SERVER_IP; required when enabled
+  std::uint16_t port = 7422;  // leaf-node port on the manager hub
+  bool operator==(const manager_config&) const = default;
 };
 
 struct log_config {
-  bool enabled = false;         // HB_LOG_MANAGEMENT
-  std::uint32_t size_mb = 10;   // HB_LOG_SIZE
+  bool enabled = false;        // HB_LOG_MANAGEMENT
+  std::uint32_t size_mb = 10;  // HB_LOG_SIZE, 1..1024
+  bool operator==(const log_config&) const = default;
 };
 
 struct node_config {
-  std::string name;  // HB_SYSN, 1..15 chars [A-Za-z0-9_.-]
+  std::string name;  // HB_SYSN, node_name rules
   std::filesystem::path state_dir{"/var/lib/hasys"};
   std::filesystem::path command_dir{"/var/lib/hasys/cmd"};  // R7 .DAT files
   std::string bus_url{"nats://127.0.0.1:4222"};
   std::filesystem::path bus_credentials;  // file with "user:password" for the local bus; optional
+  std::filesystem::path control_socket_dir{"/run/hasys"};  // heartbeat <-> executor sockets
   manager_config manager;
   log_config log;
   std::vector<group_config> groups;  // at least one
+  bool operator==(const node_config&) const = default;
 };
 
-// One problem found in a file: the key path (e.g. "group[1].polling_period"), and what is wrong,
-// naming the value and the rule.
+// One problem: the key path (e.g. "group[1].polling_period") and what is wrong, naming the value
+// and the rule.
 struct config_error {
   std::string key;
   std::string message;
   std::string to_string() const { return key + ": " + message; }
+  bool operator==(const config_error&) const = default;
 };
 
 struct load_result {
@@ -76,26 +173,33 @@ struct load_result {
   std::vector<config_error> errors;
 };
 
-// Parse and validate; nothing is returned unless every check passed.
+// Parse and validate; nothing is returned unless every check passed. Relative key_file and
+// bus_credentials paths are made relative to base_dir (the config file's folder).
 load_result parse(std::string_view toml_text, const std::filesystem::path& base_dir = {});
 load_result load_file(const std::filesystem::path& file);
-// Checks of a config already in memory (names, limits, addresses, ports, key files, duplicates).
+// Every check of a config in memory: names, limits, addresses, ports, duplicates, and the file
+// system (key files, scripts, run-as users).
 std::vector<config_error> validate(const node_config& c);
-// Serialise to the TOML format `parse` reads.
+// Serialise to the TOML format `parse` reads; parse(to_toml(c)) gives c back.
 std::string to_toml(const node_config& c);
 
-// SPEC M11: read the seed's hasys_variable_opt.sh ("export NAME=value" lines) into a node_config.
+// SPEC M11: read the seed's hasys_variable_opt.sh ("export NAME=value" lines) into a node_config
+// with one group using key_file. The failover condition script, when the seed enables it, is
+// expected as script_dir/HA_APP_FCONDITION.
 struct import_result {
-  std::optional<node_config> config;
-  std::vector<config_error> errors;    // unreadable or invalid values (key = variable name)
-  std::vector<std::string> notes;      // variables ignored or defaulted, said plainly
+  std::optional<node_config> config;  // set only when errors is empty (and it validated)
+  std::vector<config_error> errors;   // key = the seed variable, or "line N"
+  std::vector<std::string> notes;     // variables ignored and values defaulted, said plainly
 };
-import_result import_seed_variables(std::string_view sh_text, const std::filesystem::path& key_file);
+inline constexpr std::string_view default_script_dir = "/etc/hasys/scripts";
+import_result import_seed_variables(std::string_view sh_text, const std::filesystem::path& key_file,
+                                    const std::filesystem::path& script_dir = default_script_dir);
 
-// Group key (B1): read the hex key file; error text if missing, unreadable, too short or not hex.
+// Group key (B1): hex text, whitespace ignored, at least 64 hex digits (32 bytes).
+inline constexpr std::size_t min_key_bytes = 32;
 struct key_result {
-  std::vector<std::uint8_t> key;
-  std::string error;
+  std::vector<std::uint8_t> key;  // empty when error is set
+  std::string error;              // names the file and the rule
 };
 key_result read_key_file(const std::filesystem::path& file);
 

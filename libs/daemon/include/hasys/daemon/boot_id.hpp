@@ -1,0 +1,18 @@
+// Boot ids: a number that grows at every start of a daemon, even across clock steps, so a peer's
+// replay guard can refuse packets recorded before our restart (B1).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+
+namespace hasys::daemon {
+
+// max(wall clock in ns, the last id in `file` + 1), written back to `file` (atomically).
+// Throws std::runtime_error naming the file when it cannot be written.
+std::uint64_t next_boot_id(const std::filesystem::path& file);
+
+// A small persisted number (e.g. a peer's last boot id); 0 when absent or unreadable.
+std::uint64_t read_number(const std::filesystem::path& file);
+void write_number(const std::filesystem::path& file, std::uint64_t value);
+
+}  // namespace hasys::daemon

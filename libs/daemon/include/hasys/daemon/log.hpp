@@ -1,0 +1,28 @@
+// A line logger safe to call from any thread: lines are handed to one writer executor, so a
+// slow stderr (journald) never stalls the caller's loop.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace hasys::daemon {
+
+enum class log_level { debug, info, warning, error };
+
+class logger {
+ public:
+  logger() = default;  // writes synchronously until attached to a writer executor
+  explicit logger(boost::asio::any_io_executor writer) : writer_(std::move(writer)) {}
+  void attach(boost::asio::any_io_executor writer) { writer_ = std::move(writer); }
+  void operator()(log_level level, std::string_view text) const;
+  void info(std::string_view text) const { (*this)(log_level::info, text); }
+  void warning(std::string_view text) const { (*this)(log_level::warning, text); }
+  void error(std::string_view text) const { (*this)(log_level::error, text); }
+
+ private:
+  boost::asio::any_io_executor writer_;
+};
+
+}  // namespace hasys::daemon

@@ -1,0 +1,14 @@
+// Starting a daemon's long-running coroutines: an escaped exception is logged and ends the
+// process (systemd restarts it), never hidden by asio::detached.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+
+namespace hasys::daemon {
+
+void spawn_or_die(boost::asio::any_io_executor ex, boost::asio::awaitable<void> work, std::string name);
+
+}  // namespace hasys::daemon

@@ -1,0 +1,162 @@
+// JSON messages on the bus and between the node daemons; each field name is written once, in
+// messages.cpp. Every message carries "v" (schema_version); a newer major version is refused.
+#pragma once
+
+#include <hasys/cluster/types.hpp>
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hasys::proto {
+
+inline constexpr int schema_version = 1;
+
+enum class errc { bad_json = 1, unsupported_version, bad_field };
+const boost::system::error_category& proto_category() noexcept;
+inline boost::system::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), proto_category()};
+}
+
+// The state of one peer network as this node sees it.
+struct link_view {
+  bool configured = false;
+  bool up = false;
+  std::optional<std::int64_t> last_seen_ms_ago;  // absent: never heard on this link
+  std::uint64_t sent = 0;
+  std::uint64_t send_errors = 0;
+  std::uint64_t received = 0;  // authenticated packets accepted on this link
+  bool operator==(const link_view&) const = default;
+};
+
+// The peer as this node sees it, from its latest authenticated heartbeat.
+struct peer_view {
+  std::string name;
+  bool alive = false;
+  cluster::role role = cluster::role::init;
+  cluster::failover_mode mode = cluster::failover_mode::automatic;
+  std::uint64_t epoch = 0;
+  std::uint64_t boot_id = 0;
+  bool gateway_ok = false;
+  bool healthy = false;
+  bool active_priority = false;
+  bool held = false;
+  std::int64_t clock_unix_ms = 0;  // the peer's wall clock when it sent that heartbeat
+  bool operator==(const peer_view&) const = default;
+};
+
+// The resource flow: what the role machine wants and what the executor reports.
+struct flow_view {
+  bool pending = false;          // a run is out and not finished
+  bool want_up = false;
+  std::uint64_t epoch = 0;
+  std::string observed;          // executor's phase: "", idle, running, done, failed, released
+  std::string detail;
+  bool standalone = false;       // no executor: runs are acknowledged at once (membership only)
+  bool operator==(const flow_view&) const = default;
+};
+
+// hasys.<group>.<node>.status — on change and every second.
+struct status_msg {
+  std::string group;
+  std::string node;
+  std::int64_t time_unix_ms = 0;
+  std::uint64_t boot_id = 0;
+  cluster::role role = cluster::role::init;
+  cluster::failover_mode mode = cluster::failover_mode::automatic;
+  std::uint64_t epoch = 0;
+  std::int64_t role_for_ms = 0;  // time in the current role
+  bool healthy = true;
+  bool held = false;
+  bool handover = false;
+  bool handover_request = false;
+  bool active_priority = false;
+  std::int64_t period_ms = 0;
+  int count = 0;
+  bool gateway_configured = false;
+  std::string gateway;
+  bool gateway_ok = false;
+  link_view heartbeat_link;
+  link_view public_link;
+  peer_view peer;
+  flow_view flow;
+  std::map<std::string, std::uint64_t> dropped;  // dropped datagrams by reason (B1)
+  bool operator==(const status_msg&) const = default;
+};
+
+// hasys.evt.<group>.<node> — one event (E1).
+struct event_msg {
+  std::int64_t time_unix_ms = 0;
+  std::string group;
+  std::string node;
+  std::string source;  // the daemon: heartbeat, executor, monitor
+  cluster::severity level = cluster::severity::information;
+  std::string code;    // stable machine id, e.g. "peer_lost"
+  std::string text;    // seed vocabulary
+  std::map<std::string, std::string> details;
+  bool operator==(const event_msg&) const = default;
+};
+
+// The body of a request on hasys.<group>.<node>.cmd.<verb>.
+struct command_request {
+  std::string origin;  // hasysctl, menu, file, manager
+  std::string user;    // who asked, when known
+  bool operator==(const command_request&) const = default;
+};
+
+struct command_reply {
+  bool accepted = false;
+  std::string text;
+  bool operator==(const command_reply&) const = default;
+};
+
+// heartbeat -> executor, every period and at once on change (level-triggered): the flow this
+// group should have. `handover`: a manual failover, run the failover condition script (D12)
+// after the flow is down.
+struct desired_state {
+  std::string group;
+  std::uint64_t epoch = 0;
+  bool up = false;
+  bool handover = false;
+  std::uint64_t heartbeat_boot = 0;
+  std::int64_t watchdog_ms = 0;  // release the resources if no desired_state comes for this long
+  bool operator==(const desired_state&) const = default;
+};
+
+// executor -> heartbeat: what the flow of a group is doing for which epoch.
+enum class flow_phase : std::uint8_t { idle, running, done, failed, released };
+std::string_view to_string(flow_phase p) noexcept;
+
+struct observed_state {
+  std::string group;
+  std::uint64_t epoch = 0;
+  bool up = false;
+  flow_phase phase = flow_phase::idle;
+  std::string detail;
+  bool operator==(const observed_state&) const = default;
+};
+
+std::string to_json(const status_msg& m);
+std::string to_json(const event_msg& m);
+std::string to_json(const command_request& m);
+std::string to_json(const command_reply& m);
+std::string to_json(const desired_state& m);
+std::string to_json(const observed_state& m);
+
+// Parses one message; errors: bad_json, unsupported_version, bad_field (missing or mistyped).
+template <class T>
+boost::system::result<T> from_json(std::string_view text);
+
+// Milliseconds since the Unix epoch, and its ISO 8601 UTC form with milliseconds.
+std::int64_t unix_ms_now() noexcept;
+std::string iso8601(std::int64_t unix_ms);
+
+}  // namespace hasys::proto
+
+template <>
+struct boost::system::is_error_code_enum<hasys::proto::errc> : std::true_type {};

@@ -1,0 +1,244 @@
+// The heartbeat daemon's wiring: groups on the fast executor, bus and files on the slow one,
+// and the hops between them.
+#include "daemon.hpp"
+
+#include "command_files.hpp"
+#include "executor_link.hpp"
+#include "group_runner.hpp"
+
+#include <hasys/bus/bus.hpp>
+#include <hasys/daemon/boot_id.hpp>
+#include <hasys/daemon/log.hpp>
+#include <hasys/daemon/spawn.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <unistd.h>
+
+#include <map>
+#include <stdexcept>
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace hasys::heartbeat {
+
+namespace {
+
+cluster::params params_of(const config::node_config& node, const config::group_config& g,
+                          std::uint64_t boot_id) {
+  cluster::params p;
+  p.self_name = node.name;
+  p.peer_name = g.peer_name;
+  p.period = g.polling_period;
+  p.count = g.polling_count;
+  p.active_priority = g.active_priority;
+  p.initial_mode = g.mode == config::failover_mode::manual ? cluster::failover_mode::manual
+                                                           : cluster::failover_mode::automatic;
+  p.gateway_configured = g.gateway.has_value();
+  p.boot_id = boot_id;
+  p.flow_timeout = g.flow_timeout;
+  return p;
+}
+
+std::string event_line(const proto::event_msg& e) {
+  return e.group + " " + std::string(cluster::to_string(e.level)) + " " + e.code + ": " + e.text;
+}
+
+}  // namespace
+
+struct heartbeat_daemon::impl final : group_output {
+  asio::io_context& slow;
+  asio::io_context& fast;
+  config::node_config cfg;
+  daemon_options opts;
+  daemon::logger log;
+  std::uint64_t boot_id = 0;
+  std::vector<std::unique_ptr<group_runner>> groups;
+  std::unique_ptr<executor_link> executor;
+  std::unique_ptr<command_files> files;
+  std::optional<bus::connection> bus;
+
+  impl(asio::io_context& s, asio::io_context& f, const config::node_config& c, daemon_options o)
+      : slow(s), fast(f), cfg(c), opts(o), log(s.get_executor()) {
+    fs::create_directories(cfg.state_dir);
+    boot_id = daemon::next_boot_id(cfg.state_dir / "heartbeat.boot");
+    std::uint16_t ident = static_cast<std::uint16_t>(::getpid() * 16);
+    for (const auto& g : cfg.groups) {
+      auto key = config::read_key_file(g.key_file);
+      if (!key.error.empty()) throw std::runtime_error(key.error);
+      group_setup s;
+      s.group = g.name;
+      s.node = cfg.name;
+      s.params = params_of(cfg, g, boot_id);
+      s.key = std::move(key.key);
+      if (g.heartbeat) s.heartbeat_net = group_setup::link{g.heartbeat->self_address, g.heartbeat->peer_address, g.heartbeat->port};
+      s.public_net = {g.public_net.self_address, g.public_net.peer_address, g.public_net.port};
+      s.gateway = g.gateway;
+      s.peer_boot_floor = daemon::read_number(peer_boot_file(g.name));
+      s.standalone = opts.standalone;
+      s.icmp_ident = ident++;
+      groups.push_back(std::make_unique<group_runner>(fast.get_executor(), std::move(s), *this));
+    }
+    if (!opts.standalone)
+      executor = std::make_unique<executor_link>(
+          fast.get_executor(), cfg.control_socket_dir / "executor.sock",
+          [this](const proto::observed_state& o) {
+            if (auto* g = find(o.group)) g->observed(o);
+          },
+          [this] {
+            for (auto& g : groups) executor->send(g->desired());
+            log.info("executor connected");
+          });
+    std::vector<std::string> names;
+    for (auto& g : groups) names.push_back(g->name());
+    files = std::make_unique<command_files>(
+        slow.get_executor(), cfg.command_dir, names,
+        [this](const std::string& group, cluster::command_kind k, const std::string& file) {
+          run_file_command(group, k, file);
+        },
+        [this](const std::string& file) { log.warning("removed a stale command file at start: " + file); });
+  }
+
+  fs::path peer_boot_file(const std::string& group) const {
+    return cfg.state_dir / "peers" / (group + ".boot");
+  }
+
+  group_runner* find(std::string_view name) {
+    for (auto& g : groups)
+      if (g->name() == name) return g.get();
+    return nullptr;
+  }
+
+  // ---- group_output: called on the fast thread ----
+  void event(proto::event_msg e) override {
+    asio::post(slow, [this, e = std::move(e)] {
+      log.info("event " + event_line(e));
+      if (bus) bus->publish("hasys.evt." + e.group + "." + e.node, proto::to_json(e));
+    });
+  }
+  void status(proto::status_msg s) override {
+    asio::post(slow, [this, s = std::move(s)] {
+      if (bus) bus->publish("hasys." + s.group + "." + s.node + ".status", proto::to_json(s));
+    });
+  }
+  void desired(const proto::desired_state& d) override {
+    if (executor) executor->send(d);
+  }
+  void peer_boot(const std::string& group, std::uint64_t id) override {
+    asio::post(slow, [this, file = peer_boot_file(group), id] {
+      try {
+        daemon::write_number(file, id);
+      } catch (const std::exception& e) {
+        log.warning(std::string("cannot persist the peer's boot id: ") + e.what());
+      }
+    });
+  }
+
+  // Runs f(group_runner&) on the fast thread and resumes the caller with its result.
+  template <class F>
+  asio::awaitable<std::invoke_result_t<F, group_runner&>> on_fast(group_runner& g, F f) {
+    co_return co_await asio::co_spawn(
+        fast.get_executor(),
+        [&g, f = std::move(f)]() -> asio::awaitable<std::invoke_result_t<F, group_runner&>> { co_return f(g); },
+        asio::use_awaitable);
+  }
+
+  void operator_event(group_runner& g, cluster::command_kind k, const std::string& origin,
+                      const cluster::command_reply& r) {
+    proto::event_msg e{proto::unix_ms_now(), g.name(), cfg.name, "heartbeat",
+                       r.accepted ? cluster::severity::information : cluster::severity::warning,
+                       "operator_command",
+                       "Operator command " + std::string(r.accepted ? "accepted" : "refused") + " [" +
+                           std::string(cluster::to_string(k)) + " from " + origin + ": " + r.text + "]",
+                       {{"command", std::string(cluster::to_string(k))}, {"origin", origin}}};
+    event(std::move(e));
+  }
+
+  void run_file_command(const std::string& group, cluster::command_kind k, const std::string& file) {
+    for (auto& g : groups) {
+      if (!group.empty() && g->name() != group) continue;
+      daemon::spawn_or_die(
+          slow.get_executor(),
+          [](impl* self, group_runner* gr, cluster::command_kind kind, std::string f) -> asio::awaitable<void> {
+            auto r = co_await self->on_fast(*gr, [kind](group_runner& x) { return x.command(kind); });
+            self->operator_event(*gr, kind, "file " + f, r);
+          }(this, g.get(), k, file),
+          "command file");
+    }
+  }
+
+  // ---- bus side (slow thread) ----
+  asio::awaitable<void> serve_commands(group_runner& g, bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      const auto dot = m->subject.rfind('.');
+      const std::string verb = m->subject.substr(dot + 1);
+      std::string reply;
+      if (verb == "status") {
+        reply = co_await on_fast(g, [](group_runner& x) { return proto::to_json(x.status()); });
+      } else if (auto kind = cluster::command_from_string(verb)) {
+        auto req = proto::from_json<proto::command_request>(m->data);
+        const std::string origin = req && !req->origin.empty() ? req->origin : "bus";
+        auto r = co_await on_fast(g, [k = *kind](group_runner& x) { return x.command(k); });
+        operator_event(g, *kind, origin, r);
+        reply = proto::to_json(proto::command_reply{r.accepted, r.text});
+      } else {
+        reply = proto::to_json(proto::command_reply{false, "unknown command \"" + verb + "\""});
+      }
+      if (!m->reply.empty()) bus->respond(*m, reply);
+    }
+  }
+
+  asio::awaitable<void> bus_loop() {
+    bus::options o;
+    o.url = cfg.bus_url;
+    o.name = "hasys-heartbeat@" + cfg.name;
+    if (!cfg.bus_credentials.empty()) {
+      auto c = bus::read_credentials(cfg.bus_credentials);
+      if (!c) throw std::runtime_error(c.error().text);
+      o.user = c->first;
+      o.password = c->second;
+    }
+    bus = co_await bus::connection::open(slow.get_executor(), o);
+    for (auto& g : groups)
+      daemon::spawn_or_die(slow.get_executor(),
+                           serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),
+                           "command service");
+    for (;;) {
+      auto e = co_await bus->next_event();
+      switch (e) {
+        case bus::conn_event::connected: log.info("bus connected"); break;
+        case bus::conn_event::reconnected: log.info("bus reconnected"); break;
+        case bus::conn_event::disconnected: log.warning("bus disconnected"); break;
+        case bus::conn_event::closed: log.warning("bus closed"); co_return;
+      }
+    }
+  }
+
+  void start() {
+    log.info("hasys-heartbeat starting: node " + cfg.name + ", " + std::to_string(groups.size()) +
+             " group(s), boot id " + std::to_string(boot_id) + (opts.standalone ? ", standalone" : ""));
+    asio::post(fast, [this] {
+      for (auto& g : groups) g->start();
+      if (executor) {
+        const auto retry = groups.empty() ? std::chrono::nanoseconds(std::chrono::milliseconds(100))
+                                          : std::chrono::nanoseconds(cfg.groups.front().polling_period);
+        daemon::spawn_or_die(fast.get_executor(), executor->run(retry), "executor link");
+      }
+    });
+    daemon::spawn_or_die(slow.get_executor(), files->run(), "command files");
+    daemon::spawn_or_die(slow.get_executor(), bus_loop(), "bus");
+  }
+};
+
+heartbeat_daemon::heartbeat_daemon(asio::io_context& slow, asio::io_context& fast,
+                                   const config::node_config& cfg, daemon_options opts)
+    : impl_(std::make_unique<impl>(slow, fast, cfg, opts)) {}
+
+heartbeat_daemon::~heartbeat_daemon() = default;
+
+void heartbeat_daemon::start() { impl_->start(); }
+
+}  // namespace hasys::heartbeat

@@ -1,0 +1,280 @@
+// One group's loops: heartbeats out every period, datagrams in and authenticated, precise peer
+// expiry, gateway verdicts, executor reports and operator commands, all fed to the role machine.
+#include "group_runner.hpp"
+
+#include "gateway_probe.hpp"
+#include "peer_socket.hpp"
+
+#include <hasys/daemon/spawn.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace hasys::heartbeat {
+
+namespace {
+
+cluster::time_point now() { return std::chrono::steady_clock::now(); }
+
+std::int64_t wall_ns() {
+  using namespace std::chrono;
+  return duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+struct group_runner::timers {
+  asio::steady_timer period;
+  asio::steady_timer expiry;
+  cluster::time_point peer_deadline = cluster::time_point::max();
+  explicit timers(asio::any_io_executor ex) : period(ex), expiry(ex) {}
+};
+
+group_runner::group_runner(asio::any_io_executor fast, group_setup setup, group_output& out)
+    : fast_(fast),
+      setup_(std::move(setup)),
+      out_(out),
+      state_(cluster::initial_state(setup_.params, now())),
+      verifier_(setup_.group, setup_.params.peer_name, setup_.key, setup_.peer_boot_floor),
+      timers_(std::make_unique<timers>(fast)) {
+  last_peer_boot_ = setup_.peer_boot_floor;
+  if (setup_.heartbeat_net) {
+    const auto& l = *setup_.heartbeat_net;
+    links_[0] = std::make_unique<peer_socket>(fast, l.self_address, l.peer_address, l.port, true);
+  }
+  const auto& p = setup_.public_net;
+  links_[1] = std::make_unique<peer_socket>(fast, p.self_address, p.peer_address, p.port, false);
+  if (setup_.gateway)
+    gateway_ = std::make_unique<gateway_probe>(
+        fast, asio::ip::make_address(*setup_.gateway), setup_.params.period, setup_.params.count,
+        setup_.icmp_ident, [this](bool reachable) { feed(cluster::gateway_changed{reachable}); });
+}
+
+group_runner::~group_runner() { stop(); }
+
+void group_runner::start() {
+  const std::string tag = "group " + setup_.group;
+  daemon::spawn_or_die(fast_, period_loop(), tag + " period loop");
+  daemon::spawn_or_die(fast_, expiry_loop(), tag + " expiry loop");
+  for (std::size_t i = 0; i < cluster::link_count; ++i) {
+    if (!links_[i]) continue;
+    const auto via = static_cast<cluster::peer_link>(i);
+    daemon::spawn_or_die(
+        fast_, links_[i]->receive([this, via](std::span<const std::uint8_t> d) { on_datagram(via, d); }),
+        tag + " receive loop");
+  }
+  if (gateway_) daemon::spawn_or_die(fast_, gateway_->run(), tag + " gateway probe");
+  publish_status_if_changed(true);
+}
+
+void group_runner::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  timers_->period.cancel();
+  timers_->expiry.cancel();
+  for (auto& l : links_)
+    if (l) l->stop();
+  if (gateway_) gateway_->stop();
+}
+
+asio::awaitable<void> group_runner::period_loop() {
+  auto next = std::chrono::steady_clock::now();
+  while (!stopped_) {
+    feed(cluster::tick{});
+    send_heartbeats();
+    out_.desired(desired());
+    publish_status_if_changed(false);
+    // Fixed-rate schedule: a late wake-up does not push every later heartbeat back.
+    next += setup_.params.period;
+    const auto t = std::chrono::steady_clock::now();
+    if (next < t) next = t;
+    timers_->period.expires_at(next);
+    co_await timers_->period.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+// Wakes exactly when the peer's silence reaches period x count, so detection does not wait for
+// the next period tick.
+asio::awaitable<void> group_runner::expiry_loop() {
+  while (!stopped_) {
+    auto deadline = timers_->peer_deadline;
+    if (deadline == cluster::time_point::max()) deadline = now() + setup_.params.period;
+    timers_->expiry.expires_at(std::chrono::steady_clock::time_point(deadline.time_since_epoch()));
+    co_await timers_->expiry.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopped_) co_return;
+    if (timers_->peer_deadline != cluster::time_point::max() && now() >= timers_->peer_deadline) {
+      timers_->peer_deadline = cluster::time_point::max();
+      feed(cluster::tick{});
+    }
+  }
+}
+
+void group_runner::on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d) {
+  const proto::heartbeat_packet* p = verifier_.verify(d);
+  if (!p) return;
+  ++received_[static_cast<std::size_t>(via)];
+  peer_clock_unix_ms_ = p->sent_unix_ns / 1'000'000;
+  if (verifier_.peer_boot_id() != last_peer_boot_) {
+    last_peer_boot_ = verifier_.peer_boot_id();
+    out_.peer_boot(setup_.group, last_peer_boot_);
+  }
+  feed(cluster::heartbeat_received{via, p->report});
+  timers_->peer_deadline = now() + setup_.params.peer_timeout() + 200us;
+}
+
+void group_runner::feed(const cluster::input& in) {
+  if (stopped_) return;
+  const auto before = cluster::advertise(setup_.params, state_);
+  auto t = cluster::step(setup_.params, state_, in, now());
+  state_ = std::move(t.next);
+  for (auto& a : t.actions) {
+    if (auto* e = std::get_if<cluster::raise_event>(&a)) {
+      out_.event(proto::event_msg{proto::unix_ms_now(), setup_.group, setup_.node, "heartbeat",
+                                  e->level, std::move(e->code), std::move(e->text), {}});
+    } else if (auto* f = std::get_if<cluster::run_flow>(&a)) {
+      out_.desired(desired());
+      if (setup_.standalone)
+        asio::post(fast_, [this, f = *f] { feed(cluster::flow_finished{f.epoch, f.up, true, "standalone"}); });
+    } else if (auto* r = std::get_if<cluster::command_reply>(&a)) {
+      last_reply_ = *r;
+    }
+  }
+  if (cluster::advertise(setup_.params, state_) != before) send_heartbeats();  // tell the peer now
+  publish_status_if_changed(false);
+}
+
+void group_runner::send_heartbeats() {
+  proto::heartbeat_packet p;
+  p.group = setup_.group;
+  p.node = setup_.node;
+  p.sent_unix_ns = wall_ns();
+  p.report = cluster::advertise(setup_.params, state_);
+  for (auto& l : links_) {
+    if (!l) continue;
+    p.seq = ++seq_;  // one sequence over both links: the peer's replay window spans them
+    l->send(proto::encode(p, setup_.key));
+  }
+}
+
+cluster::command_reply group_runner::command(cluster::command_kind kind) {
+  last_reply_ = {false, "no reply from the role machine"};
+  feed(cluster::operator_command{kind});
+  return last_reply_;
+}
+
+void group_runner::observed(const proto::observed_state& o) {
+  observed_ = o;
+  if (o.phase == proto::flow_phase::released) {
+    feed(cluster::resources_released{o.epoch, o.detail});
+    return;
+  }
+  if (!state_.flow_pending || o.epoch != state_.epoch) return;
+  const bool want_up = state_.current == cluster::role::activating;
+  if (o.up != want_up) return;
+  if (o.phase == proto::flow_phase::done || o.phase == proto::flow_phase::failed)
+    feed(cluster::flow_finished{o.epoch, o.up, o.phase == proto::flow_phase::done, o.detail});
+}
+
+proto::desired_state group_runner::desired() const {
+  proto::desired_state d;
+  d.group = setup_.group;
+  d.epoch = state_.epoch;
+  d.up = state_.current == cluster::role::activating || state_.current == cluster::role::active;
+  d.handover = state_.handover && state_.current == cluster::role::deactivating;
+  d.heartbeat_boot = setup_.params.boot_id;
+  const auto timeout = setup_.params.peer_timeout();
+  const auto watchdog = std::max(timeout - setup_.params.period / 2, setup_.params.period * 3 / 2);
+  d.watchdog_ms = std::chrono::duration_cast<std::chrono::milliseconds>(watchdog).count();
+  return d;
+}
+
+proto::status_msg group_runner::status() const {
+  const auto t = now();
+  proto::status_msg m;
+  m.group = setup_.group;
+  m.node = setup_.node;
+  m.time_unix_ms = proto::unix_ms_now();
+  m.boot_id = setup_.params.boot_id;
+  m.role = state_.current;
+  m.mode = state_.mode;
+  m.epoch = state_.epoch;
+  m.role_for_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - state_.since).count();
+  m.healthy = state_.healthy;
+  m.held = state_.held;
+  m.handover = state_.handover;
+  m.handover_request = state_.handover_request;
+  m.active_priority = setup_.params.active_priority;
+  m.period_ms = std::chrono::duration_cast<std::chrono::milliseconds>(setup_.params.period).count();
+  m.count = setup_.params.count;
+  m.gateway_configured = setup_.gateway.has_value();
+  m.gateway = setup_.gateway.value_or("");
+  m.gateway_ok = state_.gateway_ok;
+  for (std::size_t i = 0; i < cluster::link_count; ++i) {
+    auto& v = i == 0 ? m.heartbeat_link : m.public_link;
+    v.configured = links_[i] != nullptr;
+    v.up = state_.links[i].up;
+    if (state_.links[i].last_seen != cluster::time_point{})
+      v.last_seen_ms_ago.emplace(
+          std::chrono::duration_cast<std::chrono::milliseconds>(t - state_.links[i].last_seen).count());
+    if (links_[i]) {
+      v.sent = links_[i]->sent();
+      v.send_errors = links_[i]->send_errors();
+    }
+    v.received = received_[i];
+  }
+  m.peer.name = setup_.params.peer_name;
+  m.peer.alive = state_.peer_alive;
+  if (state_.peer) {
+    const auto& r = *state_.peer;
+    m.peer.role = r.current;
+    m.peer.mode = r.mode;
+    m.peer.epoch = r.epoch;
+    m.peer.boot_id = r.boot_id;
+    m.peer.gateway_ok = r.gateway_ok;
+    m.peer.healthy = r.healthy;
+    m.peer.active_priority = r.active_priority;
+    m.peer.held = r.held;
+    m.peer.clock_unix_ms = peer_clock_unix_ms_;
+  }
+  m.flow.pending = state_.flow_pending;
+  m.flow.want_up = desired().up;
+  m.flow.epoch = state_.epoch;
+  m.flow.standalone = setup_.standalone;
+  if (!observed_.group.empty()) {
+    m.flow.observed = std::string(proto::to_string(observed_.phase));
+    m.flow.detail = observed_.detail;
+  }
+  const auto& c = verifier_.counters();
+  for (std::size_t i = 0; i < c.dropped.size(); ++i)
+    if (c.dropped[i]) m.dropped[std::string(proto::to_string(static_cast<proto::drop_reason>(i)))] = c.dropped[i];
+  return m;
+}
+
+// What makes a status worth publishing before the next once-a-second one.
+group_runner::status_key_t group_runner::status_key() const {
+  const auto& p = state_.peer;
+  return {static_cast<int>(state_.current), static_cast<int>(state_.mode), state_.epoch,
+          state_.healthy, state_.held, state_.handover, state_.handover_request, state_.gateway_ok,
+          state_.links[0].up, state_.links[1].up, state_.peer_alive, state_.flow_pending,
+          p ? static_cast<int>(p->current) : -1, p ? p->epoch : 0, p && p->gateway_ok,
+          p ? static_cast<int>(p->mode) : -1, static_cast<int>(observed_.phase), observed_.epoch};
+}
+
+void group_runner::publish_status_if_changed(bool force) {
+  auto key = status_key();
+  const auto t = std::chrono::steady_clock::now();
+  if (!force && key == last_status_key_ && t - last_status_ < 1s) return;
+  last_status_key_ = key;
+  last_status_ = t;
+  out_.status(status());
+}
+
+}  // namespace hasys::heartbeat

@@ -1,0 +1,102 @@
+// One HA group on this node: its role machine, its two peer sockets, its gateway probe, and the
+// loops that feed them; everything runs on the heartbeat's fast executor.
+#pragma once
+
+#include <hasys/cluster/role_machine.hpp>
+#include <hasys/proto/heartbeat_packet.hpp>
+#include <hasys/proto/messages.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace hasys::heartbeat {
+
+class peer_socket;
+class gateway_probe;
+
+// What a group needs to run, resolved from the configuration at start.
+struct group_setup {
+  std::string group;
+  std::string node;
+  cluster::params params;
+  std::vector<std::uint8_t> key;
+  struct link {
+    std::string self_address, peer_address;
+    std::uint16_t port = 0;
+  };
+  std::optional<link> heartbeat_net;
+  link public_net;
+  std::optional<std::string> gateway;
+  std::uint64_t peer_boot_floor = 0;  // persisted: older peer boots are replays
+  bool standalone = false;            // no executor: flow runs are acknowledged at once
+  std::uint16_t icmp_ident = 0;
+};
+
+// Where a group's results go. Called on the fast executor: implementations must hand the work
+// elsewhere (post) if it may block.
+class group_output {
+ public:
+  virtual ~group_output() = default;
+  virtual void event(proto::event_msg e) = 0;
+  virtual void status(proto::status_msg s) = 0;
+  virtual void desired(const proto::desired_state& d) = 0;
+  virtual void peer_boot(const std::string& group, std::uint64_t boot_id) = 0;
+};
+
+class group_runner {
+ public:
+  group_runner(boost::asio::any_io_executor fast, group_setup setup, group_output& out);
+  ~group_runner();
+  group_runner(const group_runner&) = delete;
+  group_runner& operator=(const group_runner&) = delete;
+
+  void start();  // spawns the loops on the fast executor
+  void stop();
+
+  const std::string& name() const noexcept { return setup_.group; }
+  // Operator command (R2-R6): fed to the machine; its reply.
+  cluster::command_reply command(cluster::command_kind kind);
+  // The executor reported on this group's flow.
+  void observed(const proto::observed_state& o);
+  proto::status_msg status() const;
+  proto::desired_state desired() const;
+
+ private:
+  boost::asio::awaitable<void> period_loop();
+  boost::asio::awaitable<void> expiry_loop();
+  void on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d);
+  void feed(const cluster::input& in);
+  void send_heartbeats();
+  void publish_status_if_changed(bool force);
+  using status_key_t = std::tuple<int, int, std::uint64_t, bool, bool, bool, bool, bool, bool, bool,
+                                  bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t>;
+  status_key_t status_key() const;
+
+  boost::asio::any_io_executor fast_;
+  group_setup setup_;
+  group_output& out_;
+  cluster::state state_;
+  proto::packet_verifier verifier_;
+  std::unique_ptr<peer_socket> links_[cluster::link_count];
+  std::unique_ptr<gateway_probe> gateway_;
+  struct timers;
+  std::unique_ptr<timers> timers_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t last_peer_boot_ = 0;
+  std::int64_t peer_clock_unix_ms_ = 0;
+  std::uint64_t received_[cluster::link_count] = {};
+  proto::observed_state observed_;
+  cluster::command_reply last_reply_;
+  status_key_t last_status_key_{};
+  std::chrono::steady_clock::time_point last_status_{};
+  bool stopped_ = false;
+};
+
+}  // namespace hasys::heartbeat

@@ -1,0 +1,66 @@
+// Reading a lab node through hasysctl: status, waits and the event stream.
+#include "node_view.hpp"
+
+#include <gtest/gtest.h>
+
+namespace hasys::lab {
+
+using namespace std::chrono_literals;
+
+std::string hasysctl_path() { return (lab::build_dir() / "tools/hasysctl/hasysctl").string(); }
+
+std::string node_config(const lab& l, std::string_view node) {
+  return (l.dir() / std::string(node) / "node.toml").string();
+}
+
+std::optional<proto::status_msg> status_of(const lab& l, std::string_view node, std::string_view group) {
+  auto r = l.ctl(node, "status", "--json", "--group", std::string(group));
+  if (!r.ok()) return std::nullopt;
+  auto s = proto::from_json<proto::status_msg>(r.out.substr(0, r.out.find('\n')));
+  if (!s) return std::nullopt;
+  return *s;
+}
+
+bool wait_status(const lab& l, std::string_view node, std::vector<std::string> conditions,
+                 std::chrono::milliseconds timeout, std::string_view group) {
+  std::vector<std::string> args{"ctl", std::string(node), "wait", "--group", std::string(group),
+                                "--timeout", std::to_string(timeout.count()) + "ms"};
+  args.insert(args.end(), conditions.begin(), conditions.end());
+  return l.run_args(args, timeout + 10s).ok();
+}
+
+event_stream::event_stream(const lab& l, std::string_view node)
+    : reader_(l.spawn(node, {hasysctl_path(), "--config", node_config(l, node), "events", "--follow", "--json"})) {}
+
+std::optional<proto::event_msg> event_stream::wait_for(std::string_view code, std::chrono::milliseconds timeout) {
+  auto line = reader_.wait_for(
+      [&](std::string_view l) {
+        auto e = proto::from_json<proto::event_msg>(l);
+        return e && e->code == code;
+      },
+      timeout);
+  if (!line) return std::nullopt;
+  return *proto::from_json<proto::event_msg>(*line);
+}
+
+std::vector<proto::event_msg> event_stream::collect_for(std::chrono::milliseconds window) {
+  std::vector<proto::event_msg> out;
+  const auto end = std::chrono::steady_clock::now() + window;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    if (left <= 0ms) break;
+    auto line = reader_.next_line(left);
+    if (!line) break;
+    if (auto e = proto::from_json<proto::event_msg>(*line)) out.push_back(*e);
+  }
+  return out;
+}
+
+bool is_role_change(const proto::event_msg& e) {
+  for (auto code : {"activating", "active", "deactivating", "standby", "failed", "peer_lost",
+                    "both_active", "resources_released"})
+    if (e.code == code) return true;
+  return false;
+}
+
+}  // namespace hasys::lab

@@ -1,0 +1,46 @@
+// What lab scenario tests read from a node: its status (hasysctl status --json), waits on its
+// status (hasysctl wait), and its live event stream (hasysctl events --follow --json).
+#pragma once
+
+#include "lab.hpp"
+
+#include <hasys/proto/messages.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hasys::lab {
+
+// The node's status for a group; nothing when its heartbeat daemon does not answer.
+std::optional<proto::status_msg> status_of(const lab& l, std::string_view node,
+                                           std::string_view group = "lab");
+
+// hasysctl wait with the given conditions ("--role", "active", ...); true when met in time.
+bool wait_status(const lab& l, std::string_view node, std::vector<std::string> conditions,
+                 std::chrono::milliseconds timeout, std::string_view group = "lab");
+
+// The node's events as they happen, parsed.
+class event_stream {
+ public:
+  event_stream(const lab& l, std::string_view node);
+  // The first event with this code (skipping others), or nothing by the deadline.
+  std::optional<proto::event_msg> wait_for(std::string_view code, std::chrono::milliseconds timeout);
+  // Every event that arrives within the window (the window is the observation, not a wait for
+  // something that could be awaited).
+  std::vector<proto::event_msg> collect_for(std::chrono::milliseconds window);
+  const std::string& transcript() const { return reader_.transcript(); }
+
+ private:
+  line_reader reader_;
+};
+
+// Codes of events that mean a role moved.
+bool is_role_change(const proto::event_msg& e);
+
+// The hasysctl binary of the build, and a node's config path in the lab.
+std::string hasysctl_path();
+std::string node_config(const lab& l, std::string_view node);
+
+}  // namespace hasys::lab

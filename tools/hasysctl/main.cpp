@@ -1,0 +1,54 @@
+// hasysctl: the node's command-line tool. Dispatches the first word to a command group.
+#include "commands.hpp"
+#include "node_session.hpp"
+
+#include <array>
+#include <exception>
+#include <iostream>
+#include <vector>
+
+namespace {
+
+namespace ctl = hasys::ctl;
+
+constexpr std::array<ctl::command, 12> groups{{
+    {"status", "[--json] [--group G]", "both nodes of each group: roles, epochs, links, gateway, flow",
+     ctl::status_command},
+    {"watch", "[--group G] [--for T]", "print every status the heartbeat daemon publishes (JSON lines)",
+     ctl::watch_command},
+    {"wait", "[--role R] [--peer-role R] [--peer-alive yes|no] [--mode M] [--heartbeat-link up|down]"
+             " [--public-link up|down] --group G [--timeout T]",
+     "wait until the group's status meets every condition (exit 1 on timeout)", ctl::wait_command},
+    {"events", "--follow [--json] [--group G] [--for T]", "print the node's events as they happen",
+     ctl::events_command},
+    {"failover", "[--group G]", "manual failover: hand the Active role over to the peer (R4)",
+     ctl::failover_command},
+    {"partition", "active|standby [--group G]",
+     "partition resolution: force this node Active or Standby (R5)", ctl::partition_command},
+    {"force", "active|standby [--group G]",
+     "forced failover: change this node's role without checking conditions (R6)", ctl::force_command},
+    {"mode", "auto|manual [--group G]", "failover mode (R2)", ctl::mode_command},
+    {"maintenance", "stop [--group G]", "leave maintenance: back to AUTO", ctl::maintenance_command},
+    {"cmd", "VERB [--group G]", "send a raw command verb to the heartbeat daemon", ctl::cmd_command},
+    {"config", "<check|import> ...", "check node configuration files, import the seed's settings",
+     ctl::config_command},
+    {"key", "generate FILE", "make a group key file for heartbeat authentication",
+     ctl::key_command},
+}};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  // Global option before the command: the node configuration to use.
+  while (args.size() >= 2 && (args[0] == "--config" || args[0] == "-c")) {
+    ctl::set_config_path(std::string(args[1]));
+    args.erase(args.begin(), args.begin() + 2);
+  }
+  try {
+    return ctl::dispatch(groups, "hasysctl [--config FILE]", args);
+  } catch (const std::exception& e) {
+    std::cerr << "hasysctl: " << e.what() << '\n';
+    return ctl::exit_failure;
+  }
+}

@@ -1,0 +1,212 @@
+// hasysctl status / watch / wait / events: the node's groups as its heartbeat daemon reports them.
+#include "commands.hpp"
+#include "node_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace asio = boost::asio;
+
+namespace hasys::ctl {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string link_text(const proto::link_view& l) {
+  if (!l.configured) return "not configured";
+  std::string s = l.up ? "up" : "DOWN";
+  if (l.last_seen_ms_ago) s += " (" + std::to_string(*l.last_seen_ms_ago) + " ms ago)";
+  if (l.send_errors) s += ", " + std::to_string(l.send_errors) + " send errors";
+  return s;
+}
+
+void print_status(const proto::status_msg& s) {
+  std::ostringstream o;
+  o << "group " << s.group << "  (period " << s.period_ms << " ms x " << s.count << ", mode "
+    << upper(cluster::to_string(s.mode)) << (s.active_priority ? ", active priority" : "") << ")\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu for %.1f s%s%s%s\n", s.node.c_str(),
+                upper(cluster::to_string(s.role)).c_str(), static_cast<unsigned long long>(s.epoch),
+                static_cast<double>(s.role_for_ms) / 1000.0, s.healthy ? "" : "  UNHEALTHY",
+                s.held ? "  held" : "", s.handover ? "  handing over" : "");
+  o << line;
+  if (s.peer.alive || s.peer.epoch || s.peer.role != cluster::role::init)
+    std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu %s%s\n", s.peer.name.c_str(),
+                  upper(cluster::to_string(s.peer.role)).c_str(),
+                  static_cast<unsigned long long>(s.peer.epoch),
+                  s.peer.alive ? "responding" : "NOT RESPONDING (last known)",
+                  s.peer.gateway_ok ? "" : ", gateway not reachable");
+  else
+    std::snprintf(line, sizeof line, "  %-15s never heard\n", s.peer.name.c_str());
+  o << line;
+  o << "  links     heartbeat " << link_text(s.heartbeat_link) << "; public " << link_text(s.public_link) << '\n';
+  o << "  gateway   " << (s.gateway_configured ? s.gateway + (s.gateway_ok ? " reachable" : " NOT REACHABLE") : "not configured") << '\n';
+  o << "  flow      " << (s.flow.standalone ? "standalone (no executor)" : s.flow.want_up ? "up" : "down")
+    << ", epoch " << s.flow.epoch << (s.flow.pending ? ", running" : "")
+    << (s.flow.observed.empty() ? "" : ", executor: " + s.flow.observed)
+    << (s.flow.detail.empty() ? "" : " (" + s.flow.detail + ")") << '\n';
+  if (!s.dropped.empty()) {
+    o << "  dropped  ";
+    for (const auto& [k, v] : s.dropped) o << ' ' << k << ' ' << v;
+    o << '\n';
+  }
+  std::cout << o.str();
+}
+
+constexpr std::array<option_spec, 3> status_options{{
+    {"--json", "", false}, {"--group", "-g", true}, {"--timeout", "", true}}};
+
+int status(arguments args) {
+  std::string error;
+  auto opts = parse_options(args, status_options, error);
+  if (!error.empty() || !opts.positional.empty())
+    return usage_error("hasysctl status", error.empty() ? "no arguments expected" : error);
+  const auto timeout = parse_duration(opts.value("--timeout").value_or("2s")).value_or(2s);
+  const bool json = opts.has("--json");
+  const auto only = opts.value("--group");
+  return with_node_session(
+      [&](node_session& s) -> asio::awaitable<int> {
+        int rc = exit_ok;
+        auto names = s.groups(only);
+        if (names.empty()) {
+          std::cerr << "hasysctl status: no group " << *only << " on this node\n";
+          co_return exit_failure;
+        }
+        for (const auto& g : names) {
+          auto reply = co_await s.request(g, "status", timeout);
+          if (!reply) {
+            std::cerr << "hasysctl status: group " << g << ": hasys-heartbeat does not answer ("
+                      << reply.error().message() << ")\n";
+            rc = exit_failure;
+            continue;
+          }
+          auto st = proto::from_json<proto::status_msg>(reply->data);
+          if (!st) {
+            std::cerr << "hasysctl status: group " << g << ": bad reply (" << st.error().message() << ")\n";
+            rc = exit_failure;
+            continue;
+          }
+          if (json) std::cout << reply->data << std::endl;
+          else print_status(*st);
+        }
+        co_return rc;
+      },
+      timeout * 4);
+}
+
+// Prints every message of a subject as it comes, one per line, until interrupted or `limit`.
+int follow(std::string_view prefix, arguments args, bool events) {
+  static constexpr std::array<option_spec, 4> specs{{
+      {"--json", "", false}, {"--group", "-g", true}, {"--for", "", true}, {"--follow", "-f", false}}};
+  std::string error;
+  auto opts = parse_options(args, specs, error);
+  if (!error.empty()) return usage_error(prefix, error);
+  if (events && !opts.has("--follow"))
+    return usage_error(prefix, "only --follow is available on the node (stored events are kept by the manager)");
+  const auto limit = opts.value("--for") ? parse_duration(*opts.value("--for")) : std::optional(0ms);
+  if (!limit) return usage_error(prefix, "--for needs a duration like 10s");
+  const bool json = opts.has("--json") || !events;
+  const std::string group(opts.value("--group").value_or("*"));
+  return with_node_session(
+      [&](node_session& s) -> asio::awaitable<int> {
+        auto sub = s.bus.subscribe(events ? "hasys.evt." + group + "." + s.cfg.name
+                                          : s.subject(group, "status"));
+        co_await s.bus.flush(2s);
+        std::cout << (json ? "" : "following events of " + s.cfg.name + "\n") << std::flush;
+        while (auto m = co_await sub.next()) {
+          if (json) {
+            std::cout << m->data << std::endl;
+            continue;
+          }
+          auto e = proto::from_json<proto::event_msg>(m->data);
+          if (!e) continue;
+          std::cout << proto::iso8601(e->time_unix_ms) << ' ' << e->group << ' ' << e->node << ' '
+                    << cluster::to_string(e->level) << ' ' << e->code << ": " << e->text << std::endl;
+        }
+        co_return exit_ok;
+      },
+      *limit);
+}
+
+int watch(arguments args) { return follow("hasysctl watch", args, false); }
+int events(arguments args) { return follow("hasysctl events", args, true); }
+
+// True when the status satisfies every condition given.
+struct wait_condition {
+  std::optional<std::string_view> role, peer_role, mode, heartbeat_link, public_link;
+  std::optional<bool> peer_alive;
+  bool met(const proto::status_msg& s) const {
+    const auto link_ok = [](std::optional<std::string_view> want, const proto::link_view& l) {
+      return !want || (*want == "up") == l.up;
+    };
+    return (!role || *role == cluster::to_string(s.role)) &&
+           (!peer_role || (s.peer.alive && *peer_role == cluster::to_string(s.peer.role))) &&
+           (!mode || *mode == cluster::to_string(s.mode)) &&
+           (!peer_alive || *peer_alive == s.peer.alive) && link_ok(heartbeat_link, s.heartbeat_link) &&
+           link_ok(public_link, s.public_link);
+  }
+};
+
+int wait(arguments args) {
+  static constexpr std::array<option_spec, 8> specs{{
+      {"--role", "", true}, {"--peer-role", "", true}, {"--mode", "", true}, {"--peer-alive", "", true},
+      {"--heartbeat-link", "", true}, {"--public-link", "", true}, {"--group", "-g", true},
+      {"--timeout", "", true}}};
+  std::string error;
+  auto opts = parse_options(args, specs, error);
+  if (!error.empty()) return usage_error("hasysctl wait", error);
+  wait_condition c{opts.value("--role"), opts.value("--peer-role"), opts.value("--mode"),
+                   opts.value("--heartbeat-link"), opts.value("--public-link"), std::nullopt};
+  if (auto v = opts.value("--peer-alive")) c.peer_alive = *v == "yes" || *v == "true";
+  const auto timeout = parse_duration(opts.value("--timeout").value_or("30s"));
+  if (!timeout) return usage_error("hasysctl wait", "--timeout needs a duration like 10s");
+  const auto only = opts.value("--group");
+  return with_node_session(
+      [&](node_session& s) -> asio::awaitable<int> {
+        auto names = s.groups(only);
+        if (names.size() != 1) {
+          std::cerr << "hasysctl wait: name one group with --group\n";
+          co_return exit_usage;
+        }
+        auto sub = s.bus.subscribe(s.subject(names[0], "status"));
+        co_await s.bus.flush(2s);
+        // The current status first (it may already hold), then every change as it is published.
+        if (auto r = co_await s.request(names[0], "status", 2s)) {
+          if (auto st = proto::from_json<proto::status_msg>(r->data); st && c.met(*st)) {
+            std::cout << r->data << std::endl;
+            co_return exit_ok;
+          }
+        }
+        while (auto m = co_await sub.next()) {
+          auto st = proto::from_json<proto::status_msg>(m->data);
+          if (st && c.met(*st)) {
+            std::cout << m->data << std::endl;
+            co_return exit_ok;
+          }
+        }
+        co_return exit_failure;
+      },
+      *timeout);
+}
+
+}  // namespace
+
+int status_command(arguments args) { return status(args); }
+int watch_command(arguments args) { return watch(args); }
+int wait_command(arguments args) { return wait(args); }
+int events_command(arguments args) { return events(args); }
+
+}  // namespace hasys::ctl
