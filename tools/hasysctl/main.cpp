@@ -46,7 +46,12 @@ int main(int argc, char** argv) {
     args.erase(args.begin(), args.begin() + 2);
   }
   try {
-    return ctl::dispatch(groups, "hasysctl [--config FILE]", args);
+    const int rc = ctl::dispatch(groups, "hasysctl", args);
+    if (args.empty() || args[0] == "help" || args[0] == "-h" || args[0] == "--help")
+      (rc == 0 ? std::cout : std::cerr)
+          << "\noptions (before the command):\n  --config FILE   the node configuration "
+             "(default $HASYS_CONFIG, else /etc/hasys/node.toml)\n";
+    return rc;
   } catch (const std::exception& e) {
     std::cerr << "hasysctl: " << e.what() << '\n';
     return ctl::exit_failure;
