@@ -1,0 +1,34 @@
+// AF_PACKET sockets bound to one interface and one EtherType: send frames, receive payloads.
+#pragma once
+
+#include "unique_fd.hpp"
+
+#include <hasys/sys/link.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace hasys::sys::detail {
+
+// A non-blocking SOCK_DGRAM packet socket bound to (ifindex, ethertype): it sees only frames of
+// that type on that interface, with the Ethernet header stripped (the kernel writes it on send,
+// with the interface's own MAC as source).
+unique_fd open_packet_socket(int ifindex, std::uint16_t ethertype, boost::system::error_code& ec);
+
+boost::system::error_code send_frame(int fd, int ifindex, std::uint16_t ethertype,
+                                     const mac_address& destination,
+                                     std::span<const std::uint8_t> payload);
+
+struct received_frame {
+  std::vector<std::uint8_t> payload;
+  mac_address source{};
+  bool outgoing = false;  // our own transmission, looped back to packet sockets
+};
+// One frame if there is one now; nullopt when none is waiting (or on an error, in ec).
+std::optional<received_frame> receive_frame(int fd, boost::system::error_code& ec);
+
+}  // namespace hasys::sys::detail
