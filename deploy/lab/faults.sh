@@ -1,4 +1,4 @@
-# hasys-lab's fault and inspection commands: links, signals, netem, gateway, cpu hog, exec, ctl.
+# hasys-lab's fault and inspection commands: links, signals, crash/boot, netem, gateway, cpu hog.
 # shellcheck shell=bash disable=SC2034,SC2154  # variables shared with hasys-lab, which sources this
 # Expects the lab loaded (load_lab in hasys-lab): $topology, $hb_enabled, $prefix, $lab_dir.
 
@@ -69,6 +69,62 @@ fault_kill() {
 fault_start() {
   (($# == 2)) || die "usage: start <node> <daemon>"
   start_daemon "$(norm_node "$1")" "$(norm_daemon "$2")"
+}
+
+# The node's interfaces: eth0 and, with the heartbeat network, eth1.
+node_ifaces() { if ((hb_enabled)); then echo eth0 eth1; else echo eth0; fi; }
+
+# A power failure: every process of the node stops at once (SIGSTOP: none can react), its cables
+# go (eth0/eth1 down inside the node, so its kernel stops answering for its addresses, virtual
+# IPs included), then everything is SIGKILLed. Says the crash time: the instant of SIGSTOP.
+fault_crash() {
+  local node ns pids=() more=() t0 ifname batch="" round
+  (($# == 1)) || die "usage: crash <node>"
+  node=$(norm_node "$1")
+  ns=$(ns_name "$node")
+  for ifname in $(node_ifaces); do batch+="link set $ifname down"$'\n'; done
+  mapfile -t pids < <(ns_pids "$node")
+  t0=${EPOCHREALTIME/./}
+  if ((${#pids[@]})); then kill -s STOP "${pids[@]}" 2>/dev/null || true; fi
+  ip -n "$ns" -batch - <<<"$batch" || die "crash: cannot set the links of $ns down"
+  if ((${#pids[@]})); then kill -s KILL "${pids[@]}" 2>/dev/null || true; fi
+  # A process forked between the listing and SIGSTOP is caught by a second look.
+  for round in 1 2 3; do
+    mapfile -t more < <(ns_pids "$node")
+    ((${#more[@]})) || break
+    kill -s KILL "${more[@]}" 2>/dev/null || true
+    wait_gone 5 "${more[@]}" || die "crash: pids ${more[*]} on node $node survive SIGKILL (round $round)"
+  done
+  if ((${#pids[@]})); then
+    wait_gone 5 "${pids[@]}" || die "crash: pids ${pids[*]} on node $node survive SIGKILL"
+  fi
+  say "node $node: crashed at unix ms $((t0 / 1000)).$(printf '%03d' $((t0 % 1000))): ${#pids[@]} processes killed, $(node_ifaces | tr ' ' '/') down"
+}
+
+# The node powered on again: links up, no address but its own (a rebooted server keeps no
+# virtual IP) and an empty neighbour table, then its daemons as `up` starts them.
+fault_boot() {
+  local node ns ifname own addr left=() d
+  (($# == 1)) || die "usage: boot <node>"
+  node=$(norm_node "$1")
+  ns=$(ns_name "$node")
+  mapfile -t left < <(ns_pids "$node")
+  ((${#left[@]} == 0)) || die "boot: node $node is running (pids ${left[*]}); crash it first"
+  for ifname in $(node_ifaces); do
+    own="$([[ $ifname == eth0 ]] && echo "$pub_net" || echo "$hb_net").$(node_octet "$node")/24"
+    ip -n "$ns" link set "$ifname" up || die "boot: cannot set $ifname up in $ns"
+    for addr in $(ip -n "$ns" -4 -o addr show dev "$ifname" | awk '{ print $4 }'); do
+      [[ $addr == "$own" ]] && continue
+      ip -n "$ns" addr del "$addr" dev "$ifname" || die "boot: cannot remove $addr from $ns/$ifname"
+      say "node $node: removed leftover address $addr from $ifname"
+    done
+    ensure_addr "$node" "$ifname" "$own"
+  done
+  ensure_default_route "$node"
+  ip -n "$ns" neigh flush all >/dev/null 2>&1 || true
+  start_daemon "$node" web
+  for d in $(node_daemons); do start_daemon "$node" "$d"; done
+  say "node $node: booted"
 }
 
 signal_node() {  # node signal done-word

@@ -78,6 +78,7 @@ struct heartbeat_daemon::impl final : group_output {
       s.public_net = {g.public_net.self_address, g.public_net.peer_address, g.public_net.port};
       s.gateway = g.gateway;
       s.peer_boot_floor = daemon::read_number(peer_boot_file(g.name));
+      s.epoch = daemon::read_number(epoch_file(g.name));
       s.standalone = opts.standalone;
       s.icmp_ident = ident++;
       groups.push_back(std::make_unique<group_runner>(fast.get_executor(), std::move(s), *this));
@@ -105,6 +106,7 @@ struct heartbeat_daemon::impl final : group_output {
   fs::path peer_boot_file(const std::string& group) const {
     return cfg.state_dir / "peers" / (group + ".boot");
   }
+  fs::path epoch_file(const std::string& group) const { return cfg.state_dir / (group + ".epoch"); }
 
   group_runner* find(std::string_view name) {
     for (auto& g : groups)
@@ -128,11 +130,16 @@ struct heartbeat_daemon::impl final : group_output {
     if (executor) executor->send(d);
   }
   void peer_boot(const std::string& group, std::uint64_t id) override {
-    asio::post(slow, [this, file = peer_boot_file(group), id] {
+    persist(peer_boot_file(group), id, "the peer's boot id");
+  }
+  void epoch(const std::string& group, std::uint64_t e) override { persist(epoch_file(group), e, "the epoch"); }
+  // Written on the slow thread: the fast path never waits for the disk.
+  void persist(fs::path file, std::uint64_t value, std::string what) {
+    asio::post(slow, [this, file = std::move(file), value, what = std::move(what)] {
       try {
-        daemon::write_number(file, id);
+        daemon::write_number(file, value);
       } catch (const std::exception& e) {
-        log.warning(std::string("cannot persist the peer's boot id: ") + e.what());
+        log.warning("cannot persist " + what + ": " + e.what());
       }
     });
   }

@@ -62,6 +62,7 @@ struct gateway_probe::impl {
   std::chrono::nanoseconds period;
   int count;
   std::uint16_t ident;
+  std::function<void()> on_answer;
   std::function<void(bool)> on_change;
   bool v6;
   bool reachable = true;
@@ -71,9 +72,9 @@ struct gateway_probe::impl {
   bool stopped = false;
 
   impl(asio::any_io_executor ex, asio::ip::address gw, std::chrono::nanoseconds p, int n,
-       std::uint16_t id, std::function<void(bool)> cb)
+       std::uint16_t id, std::function<void()> answer, std::function<void(bool)> cb)
       : socket(ex), target(gw, 0), timer(ex), period(p), count(n), ident(id),
-        on_change(std::move(cb)), v6(gw.is_v6()) {
+        on_answer(std::move(answer)), on_change(std::move(cb)), v6(gw.is_v6()) {
     boost::system::error_code ec;
     socket.open(v6 ? asio::ip::icmp::v6() : asio::ip::icmp::v4(), ec);
     if (ec)
@@ -114,6 +115,7 @@ struct gateway_probe::impl {
       if (!s || *s != seq) continue;  // a late answer to an older probe proves little
       answered = true;
       misses = 0;
+      on_answer();
       verdict(true);
     }
   }
@@ -121,8 +123,9 @@ struct gateway_probe::impl {
 
 gateway_probe::gateway_probe(asio::any_io_executor ex, asio::ip::address gateway,
                              std::chrono::nanoseconds period, int count, std::uint16_t ident,
-                             std::function<void(bool)> on_change)
-    : impl_(std::make_shared<impl>(ex, gateway, period, count, ident, std::move(on_change))) {}
+                             std::function<void()> on_answer, std::function<void(bool)> on_change)
+    : impl_(std::make_shared<impl>(ex, gateway, period, count, ident, std::move(on_answer),
+                                   std::move(on_change))) {}
 
 gateway_probe::~gateway_probe() { stop(); }
 

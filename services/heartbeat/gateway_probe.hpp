@@ -26,9 +26,10 @@ std::optional<std::uint16_t> parse_echo_reply(bool v6, std::span<const std::uint
 class gateway_probe {
  public:
   // Opens a raw ICMP socket (needs CAP_NET_RAW; throws std::runtime_error saying so).
+  // on_answer: every answered probe; on_change: the verdict changed.
   gateway_probe(boost::asio::any_io_executor ex, boost::asio::ip::address gateway,
                 std::chrono::nanoseconds period, int count, std::uint16_t ident,
-                std::function<void(bool reachable)> on_change);
+                std::function<void()> on_answer, std::function<void(bool reachable)> on_change);
   ~gateway_probe();
   boost::asio::awaitable<void> run();
   bool reachable() const noexcept;

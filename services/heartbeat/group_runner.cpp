@@ -46,6 +46,7 @@ group_runner::group_runner(asio::any_io_executor fast, group_setup setup, group_
       verifier_(setup_.group, setup_.params.peer_name, setup_.key, setup_.peer_boot_floor),
       timers_(std::make_unique<timers>(fast)) {
   last_peer_boot_ = setup_.peer_boot_floor;
+  state_.epoch = setup_.epoch;
   if (setup_.heartbeat_net) {
     const auto& l = *setup_.heartbeat_net;
     links_[0] = std::make_unique<peer_socket>(fast, l.self_address, l.peer_address, l.port, true);
@@ -55,7 +56,8 @@ group_runner::group_runner(asio::any_io_executor fast, group_setup setup, group_
   if (setup_.gateway)
     gateway_ = std::make_unique<gateway_probe>(
         fast, asio::ip::make_address(*setup_.gateway), setup_.params.period, setup_.params.count,
-        setup_.icmp_ident, [this](bool reachable) { feed(cluster::gateway_changed{reachable}); });
+        setup_.icmp_ident, [this] { feed(cluster::gateway_heard{}); },
+        [this](bool reachable) { feed(cluster::gateway_changed{reachable}); });
 }
 
 group_runner::~group_runner() { stop(); }
@@ -135,6 +137,7 @@ void group_runner::feed(const cluster::input& in) {
   const auto before = cluster::advertise(setup_.params, state_);
   auto t = cluster::step(setup_.params, state_, in, now());
   state_ = std::move(t.next);
+  if (state_.epoch != before.epoch) out_.epoch(setup_.group, state_.epoch);
   for (auto& a : t.actions) {
     if (auto* e = std::get_if<cluster::raise_event>(&a)) {
       out_.event(proto::event_msg{proto::unix_ms_now(), setup_.group, setup_.node, "heartbeat",

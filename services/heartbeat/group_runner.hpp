@@ -35,6 +35,7 @@ struct group_setup {
   link public_net;
   std::optional<std::string> gateway;
   std::uint64_t peer_boot_floor = 0;  // persisted: older peer boots are replays
+  std::uint64_t epoch = 0;            // persisted: epochs never repeat across restarts
   bool standalone = false;            // no executor: flow runs are acknowledged at once
   std::uint16_t icmp_ident = 0;
 };
@@ -48,6 +49,7 @@ class group_output {
   virtual void status(proto::status_msg s) = 0;
   virtual void desired(const proto::desired_state& d) = 0;
   virtual void peer_boot(const std::string& group, std::uint64_t boot_id) = 0;
+  virtual void epoch(const std::string& group, std::uint64_t epoch) = 0;
 };
 
 class group_runner {

@@ -56,6 +56,19 @@ std::vector<proto::event_msg> event_stream::collect_for(std::chrono::millisecond
   return out;
 }
 
+std::string client_reads(const lab& l, const std::string& address) {
+  auto r = l.exec("gw", "timeout 2 bash -c 'exec 3<>/dev/tcp/" + address + "/8080; cat <&3'", 5s);
+  auto out = r.out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return r.ok() ? out : "";
+}
+
+void crash(const lab& l, std::string_view node) {
+  const std::string ns = l.ns(node);
+  run_command({"sh", "-c", "ip netns pids " + ns + " | xargs -r kill -9"}, 10s);
+  l.exec(node, "ip link set eth0 down; ip link set eth1 down 2>/dev/null; true");
+}
+
 bool is_role_change(const proto::event_msg& e) {
   for (auto code : {"activating", "active", "deactivating", "standby", "failed", "peer_lost",
                     "both_active", "resources_released"})

@@ -39,6 +39,14 @@ class event_stream {
 // Codes of events that mean a role moved.
 bool is_role_change(const proto::event_msg& e);
 
+// What the client (gw namespace) reads from the name service at address:8080: the name of the
+// node that answers, or "" when nobody does within 2 s.
+std::string client_reads(const lab& l, const std::string& address);
+
+// A power failure of a node: every process of its namespace killed, its links down (its kernel
+// stops answering for the virtual IP, as a dead server's would).
+void crash(const lab& l, std::string_view node);
+
 // The hasysctl binary of the build, and a node's config path in the lab.
 std::string hasysctl_path();
 std::string node_config(const lab& l, std::string_view node);

@@ -138,9 +138,13 @@ class world {
       if (auto* f = std::get_if<cluster::run_flow>(&a)) {
         if (f->up) {
           ++report_.activations;
-          // F13: a node that cannot reach its gateway never activates on its own
-          if (!by_operator && !n.s.gateway_ok && !report_.violation)
-            violate(n.p.self_name + " activated while its gateway is unreachable");
+          // F13: a node that cannot reach its gateway never activates on its own. Judged on the
+          // real network, not on the node's belief: it must have been able to reach the gateway
+          // within the freshness window (a probe answer it could have seen).
+          const auto reach_age = now_ - last_reachable_[static_cast<std::size_t>(i)];
+          if (!by_operator && reach_age > n.p.gateway_fresh() + max_delay && !report_.violation)
+            violate(n.p.self_name + " activated " + std::to_string(reach_age / 1ms) +
+                    " ms after it last could reach its gateway");
         }
         event e;
         e.flow = cluster::flow_finished{f->epoch, f->up, true, ""};
@@ -156,6 +160,11 @@ class world {
     switch (e.what) {
       case kind::tick:
         if (e.gen != n.gen || !running(e.node)) return;
+        // The gateway probe: an answer every period while the gateway can be reached.
+        if (gateway_reachable(e.node)) {
+          last_reachable_[static_cast<std::size_t>(e.node)] = now_;
+          feed(e.node, cluster::gateway_heard{});
+        }
         feed(e.node, cluster::tick{});
         schedule(now_ + o_.period, kind::tick, e.node, n.gen);
         return;
@@ -186,6 +195,7 @@ class world {
         if (e.gen != n.gen || !n.up) return;
         if (n.frozen) return schedule(now_ + 10ms, kind::gateway_notice, e.node, e.gen, e);
         bool r = gateway_reachable(e.node);
+        if (r) last_reachable_[static_cast<std::size_t>(e.node)] = now_;  // the verdict is an answer
         if (r != n.gw_seen) {
           n.gw_seen = r;
           feed(e.node, cluster::gateway_changed{r});
@@ -363,6 +373,7 @@ class world {
   std::array<double, cluster::link_count> loss_{0, 0};
   std::array<duration, cluster::link_count> delay_{1ms, 1ms};
   bool gateway_up_ = true;
+  std::array<time_point, 2> last_reachable_{};
   time_point last_command_{};
   std::optional<time_point> conflict_since_, settled_since_;
   duration bound_conflict_{}, bound_settle_{};

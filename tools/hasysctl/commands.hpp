@@ -19,5 +19,8 @@ int force_command(arguments args);
 int mode_command(arguments args);
 int maintenance_command(arguments args);
 int cmd_command(arguments args);
+int common_command(arguments args);  // the executor's common start/stop program (W8)
+// menu_cmd.cpp: the seed's numbered menu (also the hasys executable)
+int menu_command(arguments args);
 
 }  // namespace hasys::ctl

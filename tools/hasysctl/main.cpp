@@ -11,7 +11,7 @@ namespace {
 
 namespace ctl = hasys::ctl;
 
-constexpr std::array<ctl::command, 12> groups{{
+constexpr std::array<ctl::command, 14> groups{{
     {"status", "[--json] [--group G]", "both nodes of each group: roles, epochs, links, gateway, flow",
      ctl::status_command},
     {"watch", "[--group G] [--for T]", "print every status the heartbeat daemon publishes (JSON lines)",
@@ -30,6 +30,10 @@ constexpr std::array<ctl::command, 12> groups{{
     {"mode", "auto|manual [--group G]", "failover mode (R2)", ctl::mode_command},
     {"maintenance", "stop [--group G]", "leave maintenance: back to AUTO", ctl::maintenance_command},
     {"cmd", "VERB [--group G]", "send a raw command verb to the heartbeat daemon", ctl::cmd_command},
+    {"common", "start|stop [--group G]",
+     "run the group's common start / stop program through the executor (W8)", ctl::common_command},
+    {"menu", "", "the seed's numbered menu, read line by line from stdin (also: hasys)",
+     ctl::menu_command},
     {"config", "<check|import> ...", "check node configuration files, import the seed's settings",
      ctl::config_command},
     {"key", "generate FILE", "make a group key file for heartbeat authentication",
@@ -40,11 +44,7 @@ constexpr std::array<ctl::command, 12> groups{{
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  // Global option before the command: the node configuration to use.
-  while (args.size() >= 2 && (args[0] == "--config" || args[0] == "-c")) {
-    ctl::set_config_path(std::string(args[1]));
-    args.erase(args.begin(), args.begin() + 2);
-  }
+  ctl::take_global_options(args);  // before the command: the node configuration to use
   try {
     const int rc = ctl::dispatch(groups, "hasysctl", args);
     if (args.empty() || args[0] == "help" || args[0] == "-h" || args[0] == "--help")

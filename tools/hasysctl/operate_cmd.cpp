@@ -1,5 +1,6 @@
 // hasysctl failover / partition / force / mode / maintenance / cmd: operator commands (R2-R6)
-// sent to the node's heartbeat daemon over the local bus.
+// sent to the node's heartbeat daemon over the local bus; common: the executor's common
+// start/stop program (W8).
 #include "commands.hpp"
 #include "node_session.hpp"
 
@@ -14,8 +15,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Sends one verb to the groups named (or all) and prints each answer; 0 when all accepted.
-int send_verb(std::string_view prefix, std::string_view verb, arguments rest) {
+// What one request addresses: hasys.<group>.<node>.<tail>, answered by daemon; a common
+// program's request waits for the program (common_program_timeout).
+struct request_kind {
+  std::string tail;
+  std::string_view daemon;
+  bool program = false;
+};
+
+// Sends one request to the groups named (or all) and prints each answer; 0 when all accepted.
+int send_request(std::string_view prefix, const request_kind& kind, arguments rest) {
   static constexpr std::array<option_spec, 2> specs{{{"--group", "-g", true}, {"--json", "", false}}};
   std::string error;
   auto opts = parse_options(rest, specs, error);
@@ -23,6 +32,7 @@ int send_verb(std::string_view prefix, std::string_view verb, arguments rest) {
     return usage_error(prefix, error.empty() ? "unexpected \"" + std::string(opts.positional[0]) + "\"" : error);
   const auto only = opts.value("--group");
   const bool json = opts.has("--json");
+  const bool program = kind.program;
   return with_node_session(
       [&](node_session& s) -> asio::awaitable<int> {
         int rc = exit_ok;
@@ -32,26 +42,20 @@ int send_verb(std::string_view prefix, std::string_view verb, arguments rest) {
           co_return exit_failure;
         }
         for (const auto& g : names) {
-          auto reply = co_await s.request(g, verb, 3s);
-          if (!reply) {
-            std::cerr << prefix << ": group " << g << ": hasys-heartbeat does not answer ("
-                      << reply.error().message() << ")\n";
-            rc = exit_failure;
-            continue;
-          }
-          auto r = proto::from_json<proto::command_reply>(reply->data);
-          if (!r) {
-            std::cerr << prefix << ": group " << g << ": bad reply\n";
-            rc = exit_failure;
-            continue;
-          }
-          if (json) std::cout << reply->data << std::endl;
-          else std::cout << g << ": " << (r->accepted ? "accepted: " : "refused: ") << r->text << '\n';
-          if (!r->accepted) rc = exit_failure;
+          auto timeout = program ? common_program_timeout(s.cfg, g) : command_timeout;
+          auto o = co_await s.ask(g, kind.tail, kind.daemon, timeout);
+          if (!o.accepted) rc = exit_failure;
+          if (!o.answered) std::cerr << prefix << ": group " << g << ": " << o.text << '\n';
+          else if (json) std::cout << o.json << std::endl;
+          else std::cout << g << ": " << o.text << '\n';
         }
         co_return rc;
       },
-      15s);
+      program ? 0ms : std::chrono::milliseconds(15s));  // a program's wait is bounded per request
+}
+
+int send_verb(std::string_view prefix, std::string_view verb, arguments rest) {
+  return send_request(prefix, {"cmd." + std::string(verb), heartbeat_daemon}, rest);
 }
 
 // "<word> a|b" commands: the second word picks the verb.
@@ -79,6 +83,12 @@ int mode_command(arguments args) {
 int maintenance_command(arguments args) {
   if (args.empty() || args[0] != "stop") return usage_error("hasysctl maintenance", "say stop");
   return send_verb("hasysctl maintenance", "stop_maintenance", args.subspan(1));
+}
+int common_command(arguments args) {
+  if (args.empty() || (args[0] != "start" && args[0] != "stop"))
+    return usage_error("hasysctl common", "say start or stop");
+  return send_request("hasysctl common", {common_program_tail(args[0] == "start"), executor_daemon, true},
+                      args.subspan(1));
 }
 int cmd_command(arguments args) {
   if (args.empty()) return usage_error("hasysctl cmd", "give the VERB");

@@ -1,15 +1,14 @@
 // hasysctl status / watch / wait / events: the node's groups as its heartbeat daemon reports them.
 #include "commands.hpp"
 #include "node_session.hpp"
+#include "status_text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
-#include <cstdio>
 #include <iostream>
-#include <sstream>
 
 namespace asio = boost::asio;
 
@@ -18,53 +17,6 @@ namespace hasys::ctl {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string link_text(const proto::link_view& l) {
-  if (!l.configured) return "not configured";
-  std::string s = l.up ? "up" : "DOWN";
-  if (l.last_seen_ms_ago) s += " (" + std::to_string(*l.last_seen_ms_ago) + " ms ago)";
-  if (l.send_errors) s += ", " + std::to_string(l.send_errors) + " send errors";
-  return s;
-}
-
-void print_status(const proto::status_msg& s) {
-  std::ostringstream o;
-  o << "group " << s.group << "  (period " << s.period_ms << " ms x " << s.count << ", mode "
-    << upper(cluster::to_string(s.mode)) << (s.active_priority ? ", active priority" : "") << ")\n";
-  char line[256];
-  std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu for %.1f s%s%s%s\n", s.node.c_str(),
-                upper(cluster::to_string(s.role)).c_str(), static_cast<unsigned long long>(s.epoch),
-                static_cast<double>(s.role_for_ms) / 1000.0, s.healthy ? "" : "  UNHEALTHY",
-                s.held ? "  held" : "", s.handover ? "  handing over" : "");
-  o << line;
-  if (s.peer.alive || s.peer.epoch || s.peer.role != cluster::role::init)
-    std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu %s%s\n", s.peer.name.c_str(),
-                  upper(cluster::to_string(s.peer.role)).c_str(),
-                  static_cast<unsigned long long>(s.peer.epoch),
-                  s.peer.alive ? "responding" : "NOT RESPONDING (last known)",
-                  s.peer.gateway_ok ? "" : ", gateway not reachable");
-  else
-    std::snprintf(line, sizeof line, "  %-15s never heard\n", s.peer.name.c_str());
-  o << line;
-  o << "  links     heartbeat " << link_text(s.heartbeat_link) << "; public " << link_text(s.public_link) << '\n';
-  o << "  gateway   " << (s.gateway_configured ? s.gateway + (s.gateway_ok ? " reachable" : " NOT REACHABLE") : "not configured") << '\n';
-  o << "  flow      " << (s.flow.standalone ? "standalone (no executor)" : s.flow.want_up ? "up" : "down")
-    << ", epoch " << s.flow.epoch << (s.flow.pending ? ", running" : "")
-    << (s.flow.observed.empty() ? "" : ", executor: " + s.flow.observed)
-    << (s.flow.detail.empty() ? "" : " (" + s.flow.detail + ")") << '\n';
-  if (!s.dropped.empty()) {
-    o << "  dropped  ";
-    for (const auto& [k, v] : s.dropped) o << ' ' << k << ' ' << v;
-    o << '\n';
-  }
-  std::cout << o.str();
-}
 
 constexpr std::array<option_spec, 3> status_options{{
     {"--json", "", false}, {"--group", "-g", true}, {"--timeout", "", true}}};
@@ -86,28 +38,35 @@ int status(arguments args) {
           co_return exit_failure;
         }
         for (const auto& g : names) {
-          auto reply = co_await s.request(g, "status", timeout);
-          if (!reply) {
-            std::cerr << "hasysctl status: group " << g << ": hasys-heartbeat does not answer ("
-                      << reply.error().message() << ")\n";
+          auto st = co_await s.status(g, timeout);
+          if (!st.status) {
+            std::cerr << "hasysctl status: group " << g << ": " << st.error << '\n';
             rc = exit_failure;
             continue;
           }
-          auto st = proto::from_json<proto::status_msg>(reply->data);
-          if (!st) {
-            std::cerr << "hasysctl status: group " << g << ": bad reply (" << st.error().message() << ")\n";
-            rc = exit_failure;
-            continue;
-          }
-          if (json) std::cout << reply->data << std::endl;
-          else print_status(*st);
+          if (json) std::cout << st.json << std::endl;
+          else std::cout << status_text(*st.status);
         }
         co_return rc;
       },
       timeout * 4);
 }
 
-// Prints every message of a subject as it comes, one per line, until interrupted or `limit`.
+// Prints each message of the subscription on a line as it comes, until the subscription ends.
+asio::awaitable<void> print_messages(bus::subscription& sub, bool json) {
+  while (auto m = co_await sub.next()) {
+    if (json) {
+      std::cout << m->data << std::endl;
+      continue;
+    }
+    auto e = proto::from_json<proto::event_msg>(m->data);
+    if (!e) continue;
+    std::cout << proto::iso8601(e->time_unix_ms) << ' ' << e->group << ' ' << e->node << ' '
+              << cluster::to_string(e->level) << ' ' << e->code << ": " << e->text << std::endl;
+  }
+}
+
+// Prints every message of a subject as it comes, until interrupted or for `--for` (then exit 0).
 int follow(std::string_view prefix, arguments args, bool events) {
   static constexpr std::array<option_spec, 4> specs{{
       {"--json", "", false}, {"--group", "-g", true}, {"--for", "", true}, {"--follow", "-f", false}}};
@@ -126,19 +85,11 @@ int follow(std::string_view prefix, arguments args, bool events) {
                                           : s.subject(group, "status"));
         co_await s.bus.flush(2s);
         std::cout << (json ? "" : "following events of " + s.cfg.name + "\n") << std::flush;
-        while (auto m = co_await sub.next()) {
-          if (json) {
-            std::cout << m->data << std::endl;
-            continue;
-          }
-          auto e = proto::from_json<proto::event_msg>(m->data);
-          if (!e) continue;
-          std::cout << proto::iso8601(e->time_unix_ms) << ' ' << e->group << ' ' << e->node << ' '
-                    << cluster::to_string(e->level) << ' ' << e->code << ": " << e->text << std::endl;
-        }
+        if (limit->count() == 0) co_await print_messages(sub, json);
+        else co_await bus::with_deadline(print_messages(sub, json), *limit);
         co_return exit_ok;
       },
-      *limit);
+      0ms);
 }
 
 int watch(arguments args) { return follow("hasysctl watch", args, false); }

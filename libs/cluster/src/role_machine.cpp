@@ -30,10 +30,14 @@ struct stepper {
   }
 
   bool gateway_usable() const { return !p.gateway_configured || s.gateway_ok; }
+  // Reachable now, by a probe answered within gateway_fresh(), not merely not yet declared down.
+  bool gateway_confirmed() const {
+    return !p.gateway_configured || (s.gateway_ok && now - s.gateway_heard_at <= p.gateway_fresh());
+  }
 
-  // Can this node take the Active role at all?
+  // Can this node take the Active role on its own at all?
   bool self_eligible() const {
-    return s.healthy && gateway_usable() && !s.held && s.current != role::failed;
+    return s.healthy && gateway_confirmed() && !s.held && s.current != role::failed;
   }
   static bool peer_eligible(const peer_report& r) {
     return r.healthy && r.gateway_ok && !r.held && r.current != role::failed;
@@ -155,11 +159,14 @@ struct stepper {
     if (g.reachable == s.gateway_ok) return;
     s.gateway_ok = g.reachable;
     if (!g.reachable) s.gateway_lost_at = now;
+    else s.gateway_heard_at = now;  // a reachable verdict is given at an answer
     if (g.reachable)
       emit(severity::information, "gateway_up", "Gateway is responding" + self_tag());
     else
       emit(severity::critical, "gateway_down", "Gateway is not responding" + self_tag());
   }
+
+  void on(const gateway_heard&) { s.gateway_heard_at = now; }
 
   void on(const health_changed& h) {
     if (h.healthy == s.healthy) return;

@@ -45,6 +45,10 @@ void read_vip(toml_reader& r, vip_node& n, const group_config& g, read_errors& e
       n.prefix_length = *prefix;
     }
   }
+  std::optional<duration> lease;
+  r.span("lease", lease, in_s);
+  if (lease) n.lease = std::chrono::duration_cast<std::chrono::seconds>(*lease);
+  if (lease && *lease != n.lease) r.error("lease", "give whole seconds (the kernel's lifetime unit)");
   n.interface = g.public_interface;
   r.string("interface", n.interface);
   std::string overrides;
@@ -143,6 +147,7 @@ void read_seed_tunables(toml_reader& r, group_config& g) {
   r.integer("drbd_reconnect_count", g.drbd_reconnect_count, rules::drbd_reconnect_count);
   r.span("drbd_reconnect_interval", g.drbd_reconnect_interval, in_s);
   r.path("common_start", g.common_start);
+  r.path("common_stop", g.common_stop);
   r.span("common_start_wait", g.common_start_wait, in_s);
 }
 

@@ -46,6 +46,7 @@ inline constexpr duration_range polling_period{0ms, 100s, true, true};
 inline constexpr duration_range seed_wait{1s, 3600s};  // disk, condition, DRBD interval
 inline constexpr duration_range common_start_wait{0s, 3600s};
 inline constexpr duration_range node_timeout{1s, 3600s};
+inline constexpr duration_range vip_lease{0s, 3600s};
 inline constexpr duration_range flow_timeout{1s, 24h};
 
 inline constexpr std::size_t flow_name_bytes = 10;

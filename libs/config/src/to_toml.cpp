@@ -45,6 +45,7 @@ struct flow_writer {
     w.text("ip", n.ip);
     w.number("prefix", n.prefix_length);
     w.text("interface", n.interface);
+    w.span("lease", n.lease);
     if (!n.overrides.empty()) w.text("interface_override", rules::format_overrides(n.overrides));
   }
   void operator()(const script_node& n) const {
@@ -98,6 +99,7 @@ void write_group(toml_writer& w, const group_config& g) {
   w.number("drbd_reconnect_count", g.drbd_reconnect_count);
   w.span("drbd_reconnect_interval", g.drbd_reconnect_interval);
   if (!g.common_start.empty()) w.path("common_start", g.common_start);
+  if (!g.common_stop.empty()) w.path("common_stop", g.common_stop);
   w.span("common_start_wait", g.common_start_wait);
   if (g.heartbeat) write_link(w, "[group.heartbeat]", *g.heartbeat);
   write_link(w, "[group.public]", g.public_net);

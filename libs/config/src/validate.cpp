@@ -45,6 +45,7 @@ void check_seed_tunables(checker& c, const group_config& g, const std::string& k
   else if (!g.failover_condition_script.empty())
     c.script(key + ".failover_condition_script", g.failover_condition_script);
   if (!g.common_start.empty()) c.script(key + ".common_start", g.common_start);
+  if (!g.common_stop.empty()) c.script(key + ".common_stop", g.common_stop);
 }
 
 void check_flow_timeout(checker& c, const group_config& g, const std::string& key) {

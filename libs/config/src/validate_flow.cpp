@@ -21,6 +21,7 @@ struct flow_checker {
       check_not_own_address(n.ip);
     }
     c.interface(key + ".interface", n.interface);
+    c.range(key + ".lease", std::chrono::duration_cast<duration>(n.lease), rules::vip_lease);
     std::set<std::string> seen;
     for (const auto& o : n.overrides) {
       std::string k = key + ".interface_override";

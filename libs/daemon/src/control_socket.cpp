@@ -15,8 +15,8 @@ control_protocol::endpoint control_endpoint(const std::filesystem::path& path) {
   if (s.empty() || s.size() >= sizeof sa.sun_path)
     throw std::invalid_argument("control socket path too long for sockaddr_un: " + s);
   std::memcpy(sa.sun_path, s.c_str(), s.size() + 1);
-  return control_protocol::endpoint(&sa, offsetof(sockaddr_un, sun_path) + s.size() + 1,
-                                    SOCK_SEQPACKET);
+  // The last argument is the socket's protocol number (0 for AF_UNIX), not its type.
+  return control_protocol::endpoint(&sa, offsetof(sockaddr_un, sun_path) + s.size() + 1, 0);
 }
 
 }  // namespace hasys::daemon

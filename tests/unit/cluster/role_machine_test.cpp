@@ -17,6 +17,7 @@ struct node {
   state s;
   time_point now{};
   std::vector<action> out;  // every action since the last clear
+  bool gateway_answers = true;  // the gateway probe is answered at every time step
 
   explicit node(std::string self = "node-a", std::string peer = "node-b", bool priority = false) {
     p.self_name = std::move(self);
@@ -29,6 +30,7 @@ struct node {
     s = initial_state(p, now);
   }
   void feed(const input& in) {
+    if (auto* g = std::get_if<gateway_changed>(&in)) gateway_answers = g->reachable;
     auto t = step(p, s, in, now);
     s = std::move(t.next);
     out.insert(out.end(), t.actions.begin(), t.actions.end());
@@ -36,14 +38,19 @@ struct node {
   void advance(duration d, duration every = 50ms) {
     for (duration done{}; done < d; done += every) {
       now += every;
+      probe();
       feed(tick{});
     }
+  }
+  void probe() {
+    if (gateway_answers) feed(gateway_heard{});
   }
   void hear(const peer_report& r, peer_link via = peer_link::heartbeat) { feed(heartbeat_received{via, r}); }
   // hear the peer on both links every 50 ms for d
   void hear_for(const peer_report& r, duration d) {
     for (duration done{}; done < d; done += 50ms) {
       now += 50ms;
+      probe();
       hear(r, peer_link::heartbeat);
       hear(r, peer_link::pub);
     }
@@ -462,4 +469,30 @@ TEST(role_machine, resources_released_for_another_epoch_is_ignored) {
   n.feed(resources_released{n.s.epoch + 5, "stale"});
   EXPECT_EQ(n.s.current, role::active);
   EXPECT_FALSE(n.has_event("resources_released"));
+}
+
+TEST(role_machine, standby_does_not_take_over_on_a_gateway_verdict_that_is_not_yet_in) {  // F13
+  node n;
+  n.hear_for(peer(role::active, 1), 300ms);
+  // One cut silences both the peer and the gateway; the peer's silence is noticed first,
+  // before `count` probes went unanswered: no verdict yet, but no fresh answer either.
+  n.gateway_answers = false;
+  n.advance(400ms, 10ms);
+  EXPECT_TRUE(n.has_event("peer_lost"));
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.flow());
+  n.feed(gateway_changed{false});  // the verdict arrives
+  n.advance(2s);
+  EXPECT_EQ(n.s.current, role::standby) << "never activates without its gateway";
+}
+
+TEST(role_machine, standby_takes_over_once_the_gateway_answers_again) {
+  node n;
+  n.hear_for(peer(role::active, 1), 300ms);
+  n.gateway_answers = false;
+  n.advance(400ms, 10ms);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.gateway_answers = true;  // the next probe is answered: it was the peer, not the network
+  n.advance(60ms, 10ms);
+  EXPECT_EQ(n.s.current, role::activating);
 }

@@ -28,6 +28,7 @@ struct state {
   bool activation_failed = false;   // the flow failed going up: after it is down, role::failed
   time_point request_at{};          // when handover_request was raised (it expires)
   time_point gateway_lost_at{};     // when gateway_ok last went false
+  time_point gateway_heard_at{};    // the gateway's latest probe answer
   bool operator==(const state&) const = default;
 };
 

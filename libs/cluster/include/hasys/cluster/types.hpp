@@ -65,6 +65,10 @@ struct params {
   // steps down: when the whole public network fails (F4) the peer's own verdict arrives within
   // about one period of ours, and then nobody moves.
   duration gateway_grace() const noexcept { return period * 2; }
+  // A node takes the Active role on its own only if its gateway answered this recently: a cut
+  // that silences the peer also silences the gateway, and the peer's silence may be noticed
+  // before `count` probes have gone unanswered (F13).
+  duration gateway_fresh() const noexcept { return period * 3 / 2; }
   // How long a booting node waits to hear its peer before deciding alone.
   duration boot_wait() const noexcept { return period * (count + 2); }
 };
@@ -75,9 +79,13 @@ struct heartbeat_received {
   peer_link via = peer_link::heartbeat;
   peer_report peer;
 };
+// The gateway's verdict changed (after `count` unanswered probes, or at the first answer, which
+// then also counts as gateway_heard).
 struct gateway_changed {
   bool reachable = true;
 };
+// A probe of the gateway was answered just now.
+struct gateway_heard {};
 struct health_changed {
   bool healthy = true;
 };
@@ -109,8 +117,8 @@ std::optional<command_kind> command_from_string(std::string_view s) noexcept;
 struct operator_command {
   command_kind kind = command_kind::manual_failover;
 };
-using input = std::variant<tick, heartbeat_received, gateway_changed, health_changed, flow_finished,
-                           resources_released, operator_command>;
+using input = std::variant<tick, heartbeat_received, gateway_changed, gateway_heard, health_changed,
+                           flow_finished, resources_released, operator_command>;
 
 // ---- actions ----
 struct raise_event {

@@ -46,6 +46,9 @@ struct vip_node {
   int prefix_length = 0;  // 1..32 (IPv4) or 1..128 (IPv6); the file may say netmask instead
   std::string interface;  // default interface; the file's default is the group's public_interface
   std::vector<interface_override> overrides;  // written "srv=if,srv=if", <= 211 bytes
+  // The address is added with this lifetime and refreshed while held, so the kernel drops it
+  // by itself when its holder freezes (a self-fencing lease); 0 s: no lease. 0..3600 s.
+  std::chrono::seconds lease{1};
   bool operator==(const vip_node&) const = default;
 };
 
@@ -125,6 +128,7 @@ struct group_config {
   int drbd_reconnect_count = 6;                                 // DSYNC_RECONNECT_RCNT
   duration drbd_reconnect_interval = std::chrono::seconds(30);  // DSYNC_RECONNECT_WTIME
   std::filesystem::path common_start;                           // W8 HA_APP_COMSRT; optional
+  std::filesystem::path common_stop;  // W8 HA_APP_COMSHT: never run by itself, only on request
   duration common_start_wait = std::chrono::seconds(60);        // HA_APP_COMSRT_WT
   std::vector<flow_node> flow;  // W1: top-down on activation, bottom-up on deactivation
   bool operator==(const group_config&) const = default;

@@ -1,0 +1,97 @@
+// Accept loop and per-connection read loop of the control socket; a new heartbeat connection
+// replaces the old one.
+#include "control_server.hpp"
+
+#include <hasys/daemon/control_socket.hpp>
+#include <hasys/daemon/spawn.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/stat.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace asio = boost::asio;
+using protocol = hasys::daemon::control_protocol;
+
+namespace hasys::executor {
+
+struct control_server::impl : std::enable_shared_from_this<impl> {
+  asio::any_io_executor ex;
+  std::filesystem::path path;
+  handlers h;
+  asio::basic_socket_acceptor<protocol> acceptor;
+  std::shared_ptr<protocol::socket> current;
+  std::uint64_t generation = 0;
+
+  impl(asio::any_io_executor e, std::filesystem::path p, handlers hs)
+      : ex(e), path(std::move(p)), h(std::move(hs)), acceptor(e) {
+    std::error_code fec;
+    std::filesystem::create_directories(path.parent_path(), fec);
+    std::filesystem::remove(path, fec);
+    boost::system::error_code ec;
+    acceptor.open(daemon::control_protocol_unix(), ec);
+    if (!ec) acceptor.bind(daemon::control_endpoint(path), ec);
+    if (!ec) acceptor.listen(4, ec);
+    if (ec) throw std::runtime_error("control socket " + path.string() + ": " + ec.message());
+    ::chmod(path.c_str(), 0600);
+  }
+
+  asio::awaitable<void> read(std::shared_ptr<protocol::socket> s, std::uint64_t gen) {
+    auto keep = shared_from_this();
+    std::array<char, 4096> buf;
+    for (;;) {
+      asio::socket_base::message_flags flags = 0;
+      auto [ec, n] = co_await s->async_receive(asio::buffer(buf), flags, asio::as_tuple(asio::use_awaitable));
+      if (gen != generation) co_return;  // replaced by a newer connection
+      if (ec || n == 0) {
+        current.reset();
+        h.lost(ec ? "hasys-heartbeat connection failed: " + ec.message()
+                  : "hasys-heartbeat closed its connection (stopped or killed)");
+        co_return;
+      }
+      if (auto d = proto::from_json<proto::desired_state>(std::string_view(buf.data(), n))) h.desired(*d);
+    }
+  }
+};
+
+control_server::control_server(asio::any_io_executor ex, std::filesystem::path path, handlers h)
+    : impl_(std::make_shared<impl>(ex, std::move(path), std::move(h))) {}
+
+control_server::~control_server() {
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  std::error_code fec;
+  std::filesystem::remove(impl_->path, fec);
+}
+
+asio::awaitable<void> control_server::run() {
+  auto self = impl_;
+  for (;;) {
+    auto s = std::make_shared<protocol::socket>(self->ex);
+    auto [ec] = co_await self->acceptor.async_accept(*s, asio::as_tuple(asio::use_awaitable));
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec) continue;
+    s->non_blocking(true);
+    if (self->current) {  // the old connection is replaced, not lost: no fence for it
+      boost::system::error_code ignored;
+      self->current->close(ignored);
+    }
+    self->current = s;
+    const auto gen = ++self->generation;
+    self->h.connected();
+    daemon::spawn_or_die(self->ex, self->read(s, gen), "control connection");
+  }
+}
+
+void control_server::send(const proto::observed_state& o) {
+  if (!impl_->current) return;
+  const auto text = proto::to_json(o);
+  boost::system::error_code ec;
+  impl_->current->send(asio::buffer(text), 0, ec);  // a full buffer: the next desired gets an answer
+}
+
+}  // namespace hasys::executor

@@ -1,0 +1,36 @@
+// The executor's side of the control connection (ADR 0002): listens on
+// control_socket_dir/executor.sock, takes one heartbeat daemon at a time, reads desired_state,
+// writes observed_state, and says at once when the heartbeat daemon is gone.
+#pragma once
+
+#include <hasys/proto/messages.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+namespace hasys::executor {
+
+class control_server {
+ public:
+  struct handlers {
+    std::function<void(const proto::desired_state&)> desired;
+    std::function<void()> connected;
+    std::function<void(const std::string& why)> lost;  // EOF or error on the heartbeat's connection
+  };
+  // Binds the socket (replacing a stale file), mode 0600; throws std::runtime_error naming it.
+  control_server(boost::asio::any_io_executor ex, std::filesystem::path path, handlers h);
+  ~control_server();
+  boost::asio::awaitable<void> run();
+  // To the connected heartbeat daemon, if any; never blocks.
+  void send(const proto::observed_state& o);
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace hasys::executor

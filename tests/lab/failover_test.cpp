@@ -1,0 +1,187 @@
+// Issue 3 in the netns lab: the fault matrix (R8) with the real daemons, a TCP client on the
+// virtual IP, and a sampler that checks no two nodes hold the VIP for longer than one period.
+#include "node_view.hpp"
+#include "vip_watch.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cluster = hasys::cluster;
+using hasys::lab::client_reads;
+using hasys::lab::crash;
+using hasys::lab::event_stream;
+using hasys::lab::lab;
+using hasys::lab::status_of;
+using hasys::lab::up_options;
+using hasys::lab::vip_watch;
+using hasys::lab::wait_status;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string vip = "198.51.100.100";
+constexpr auto settle = 10s;
+
+#define SKIP_UNLESS_ROOT() \
+  if (auto why = lab::skip_unless_root()) GTEST_SKIP() << *why
+
+up_options setting(std::string period, int count) {
+  up_options o;
+  o.period = std::move(period);
+  o.count = count;
+  return o;
+}
+
+std::chrono::milliseconds period_of(const up_options& o) {
+  return o.period.ends_with("ms") ? std::chrono::milliseconds(std::stoi(o.period))
+                                  : std::chrono::milliseconds(1000 * std::stoi(o.period));
+}
+
+// A settled pair: a Active holding the VIP, b Standby, the client served by a.
+void expect_serving(const lab& l, const vip_watch& w, const std::string& node) {
+  ASSERT_TRUE(wait_status(l, node, {"--role", "active"}, settle)) << node << " never became Active";
+  ASSERT_TRUE(w.wait_sole_holder(node, settle)) << node << " does not hold the VIP alone";
+  EXPECT_EQ(client_reads(l, vip), "node-" + node);
+}
+
+void expect_no_overlap(const vip_watch& w, const up_options& o) {
+  EXPECT_LE(w.longest_overlap(), period_of(o)) << "both nodes held the VIP";
+  EXPECT_GT(w.samples(), 10u);
+}
+
+}  // namespace
+
+TEST(failover, active_crash_moves_the_service_to_the_standby) {  // F1, power failure
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo1", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  event_stream eb(l, "b");
+  crash(l, "a");
+  EXPECT_TRUE(eb.wait_for("peer_lost", 5s)) << eb.transcript();
+  expect_serving(l, w, "b");
+  expect_no_overlap(w, o);
+}
+
+TEST(failover, frozen_active_loses_the_vip_to_its_lease_and_yields_when_thawed) {  // F1, F12
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("1s", 3);
+  lab l("fo2", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  ASSERT_TRUE(l.run("freeze", "a").ok());
+  expect_serving(l, w, "b");
+  ASSERT_TRUE(l.run("thaw", "a").ok());
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
+  EXPECT_TRUE(w.wait_sole_holder("b", settle));
+  EXPECT_EQ(client_reads(l, vip), "node-b");
+  expect_no_overlap(w, o);
+}
+
+TEST(failover, every_process_killed_on_the_active_leaves_no_duplicate_vip) {  // F1 kill -9, F9
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("1s", 3);
+  lab l("fo3", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  ASSERT_TRUE(l.run("kill", "a", "all", "--signal", "KILL").ok());
+  expect_serving(l, w, "b");
+  expect_no_overlap(w, o);  // nobody was left on a to remove it: the kernel did, at lease end
+}
+
+TEST(failover, standby_crash_changes_nothing) {  // F2
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo4", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  const auto before = status_of(l, "a");
+  event_stream ea(l, "a");
+  crash(l, "b");
+  EXPECT_TRUE(ea.wait_for("peer_lost", 5s)) << ea.transcript();
+  for (auto& e : ea.collect_for(500ms)) EXPECT_NE(e.code, "deactivating") << e.text;
+  auto after = status_of(l, "a");
+  ASSERT_TRUE(before && after);
+  EXPECT_EQ(after->role, cluster::role::active);
+  EXPECT_EQ(after->epoch, before->epoch);
+  EXPECT_EQ(w.holders(), std::vector<std::string>{"a"});
+  EXPECT_EQ(client_reads(l, vip), "node-a");
+}
+
+TEST(failover, active_losing_its_public_network_hands_over) {  // F5
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo5", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  event_stream ea(l, "a");
+  ASSERT_TRUE(l.run("link", "a", "pub", "down").ok());
+  EXPECT_TRUE(ea.wait_for("gateway_down", 5s)) << ea.transcript();
+  EXPECT_TRUE(ea.wait_for("deactivating", 5s)) << ea.transcript();
+  expect_serving(l, w, "b");
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
+  expect_no_overlap(w, o);
+}
+
+TEST(failover, standby_losing_its_public_network_changes_nothing) {  // F6
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo6", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  event_stream eb(l, "b");
+  ASSERT_TRUE(l.run("link", "b", "pub", "down").ok());
+  EXPECT_TRUE(eb.wait_for("gateway_down", 5s)) << eb.transcript();
+  for (auto& e : eb.collect_for(1s)) EXPECT_FALSE(hasys::lab::is_role_change(e)) << e.text;
+  EXPECT_TRUE(wait_status(l, "a", {"--role", "active", "--peer-alive", "yes"}, 1s));
+  EXPECT_EQ(w.holders(), std::vector<std::string>{"a"});
+  EXPECT_EQ(client_reads(l, vip), "node-a");
+}
+
+TEST(failover, two_actives_after_a_partition_heals_resolve_to_one_with_a_critical_event) {  // F12
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo7", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  // A partition that leaves both gateways reachable: a's heartbeats dropped both ways on both
+  // networks, everything else (the gateway probes) flows.
+  ASSERT_TRUE(l.exec("a", "iptables -I INPUT -p udp --dport 29954:29955 -j DROP && "
+                          "iptables -I OUTPUT -p udp --dport 29954:29955 -j DROP").ok());
+  ASSERT_TRUE(wait_status(l, "b", {"--role", "active"}, settle)) << "b takes over the silent peer";
+  event_stream ea(l, "a"), eb(l, "b");
+  ASSERT_TRUE(l.exec("a", "iptables -D INPUT -p udp --dport 29954:29955 -j DROP && "
+                          "iptables -D OUTPUT -p udp --dport 29954:29955 -j DROP").ok());
+  // b activated last (higher epoch): it keeps the role, a yields with a critical event.
+  auto both = ea.wait_for("both_active", 5s);
+  ASSERT_TRUE(both) << ea.transcript();
+  EXPECT_EQ(both->level, cluster::severity::critical);
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
+  EXPECT_TRUE(w.wait_sole_holder("b", settle));
+  EXPECT_EQ(client_reads(l, vip), "node-b");
+}
+
+TEST(failover, without_a_heartbeat_network_the_side_cut_from_the_gateway_never_activates) {  // F13
+  SKIP_UNLESS_ROOT();
+  auto o = setting("100ms", 3);
+  o.heartbeat_net = false;
+  lab l("fo8", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  event_stream eb(l, "b");
+  ASSERT_TRUE(l.run("link", "b", "pub", "down").ok());  // b: no peer, no gateway
+  EXPECT_TRUE(eb.wait_for("peer_lost", 5s)) << eb.transcript();
+  for (auto& e : eb.collect_for(1500ms)) EXPECT_NE(e.code, "activating") << e.text;
+  auto b = status_of(l, "b");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->role, cluster::role::standby);
+  EXPECT_EQ(b->epoch, 0u);
+  EXPECT_EQ(w.holders(), std::vector<std::string>{"a"});
+  // And the other way round: the Active cut off steps down, the side with the gateway serves.
+  ASSERT_TRUE(l.run("link", "b", "pub", "up").ok());
+  ASSERT_TRUE(wait_status(l, "b", {"--peer-alive", "yes"}, settle));
+  ASSERT_TRUE(l.run("link", "a", "pub", "down").ok());
+  expect_serving(l, w, "b");
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
+  expect_no_overlap(w, o);
+}

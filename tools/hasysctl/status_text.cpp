@@ -1,0 +1,68 @@
+// Formats a group's status for people, as hasysctl status and the menu show it.
+#include "status_text.hpp"
+
+#include <cctype>
+#include <cstdio>
+#include <sstream>
+
+namespace hasys::ctl {
+
+namespace {
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string link_text(const proto::link_view& l) {
+  if (!l.configured) return "not configured";
+  std::string s = l.up ? "up" : "DOWN";
+  if (l.last_seen_ms_ago) s += " (" + std::to_string(*l.last_seen_ms_ago) + " ms ago)";
+  if (l.send_errors) s += ", " + std::to_string(l.send_errors) + " send errors";
+  return s;
+}
+
+}  // namespace
+
+std::string status_text(const proto::status_msg& s) {
+  std::ostringstream o;
+  o << "group " << s.group << "  (period " << s.period_ms << " ms x " << s.count << ", mode "
+    << upper(cluster::to_string(s.mode)) << (s.active_priority ? ", active priority" : "") << ")\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu for %.1f s%s%s%s\n", s.node.c_str(),
+                upper(cluster::to_string(s.role)).c_str(), static_cast<unsigned long long>(s.epoch),
+                static_cast<double>(s.role_for_ms) / 1000.0, s.healthy ? "" : "  UNHEALTHY",
+                s.held ? "  held" : "", s.handover ? "  handing over" : "");
+  o << line;
+  if (s.peer.alive || s.peer.epoch || s.peer.role != cluster::role::init)
+    std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu %s%s\n", s.peer.name.c_str(),
+                  upper(cluster::to_string(s.peer.role)).c_str(),
+                  static_cast<unsigned long long>(s.peer.epoch),
+                  s.peer.alive ? "responding" : "NOT RESPONDING (last known)",
+                  s.peer.gateway_ok ? "" : ", gateway not reachable");
+  else
+    std::snprintf(line, sizeof line, "  %-15s never heard\n", s.peer.name.c_str());
+  o << line;
+  o << "  links     heartbeat " << link_text(s.heartbeat_link) << "; public "
+    << link_text(s.public_link) << '\n';
+  o << "  gateway   "
+    << (s.gateway_configured ? s.gateway + (s.gateway_ok ? " reachable" : " NOT REACHABLE")
+                             : "not configured")
+    << '\n';
+  o << "  flow      "
+    << (s.flow.standalone ? "standalone (no executor)"
+        : s.flow.want_up  ? "up"
+                          : "down")
+    << ", epoch " << s.flow.epoch << (s.flow.pending ? ", running" : "")
+    << (s.flow.observed.empty() ? "" : ", executor: " + s.flow.observed)
+    << (s.flow.detail.empty() ? "" : " (" + s.flow.detail + ")") << '\n';
+  if (!s.dropped.empty()) {
+    o << "  dropped  ";
+    for (const auto& [k, v] : s.dropped) o << ' ' << k << ' ' << v;
+    o << '\n';
+  }
+  return o.str();
+}
+
+}  // namespace hasys::ctl
