@@ -49,8 +49,10 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
       if (gen != generation) co_return;  // replaced by a newer connection
       if (ec || n == 0) {
         current.reset();
-        h.lost(ec ? "hasys-heartbeat connection failed: " + ec.message()
-                  : "hasys-heartbeat closed its connection (stopped or killed)");
+        // A reset is a close with our answers still unread: the same death of the peer process.
+        const bool closed = !ec || ec == asio::error::connection_reset || ec == asio::error::eof;
+        h.lost(closed ? "hasys-heartbeat closed its connection (stopped or killed)"
+                      : "hasys-heartbeat connection failed: " + ec.message());
         co_return;
       }
       if (auto d = proto::from_json<proto::desired_state>(std::string_view(buf.data(), n))) h.desired(*d);

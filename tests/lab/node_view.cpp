@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace hasys::lab {
 
 using namespace std::chrono_literals;
@@ -30,7 +33,10 @@ bool wait_status(const lab& l, std::string_view node, std::vector<std::string> c
 }
 
 event_stream::event_stream(const lab& l, std::string_view node)
-    : reader_(l.spawn(node, {hasysctl_path(), "--config", node_config(l, node), "events", "--follow", "--json"})) {}
+    : reader_(l.spawn(node, {hasysctl_path(), "--config", node_config(l, node), "events", "--follow", "--json"})) {
+  // Subscribed only once it says so: an event published before would be missed.
+  EXPECT_TRUE(reader_.wait_for("following events", 10s)) << reader_.transcript();
+}
 
 std::optional<proto::event_msg> event_stream::wait_for(std::string_view code, std::chrono::milliseconds timeout) {
   auto line = reader_.wait_for(
@@ -67,6 +73,29 @@ void crash(const lab& l, std::string_view node) {
   const std::string ns = l.ns(node);
   run_command({"sh", "-c", "ip netns pids " + ns + " | xargs -r kill -9"}, 10s);
   l.exec(node, "ip link set eth0 down; ip link set eth1 down 2>/dev/null; true");
+}
+
+void reconfigure(const lab& l, const std::vector<std::string>& nodes, const std::string& toml) {
+  for (const auto& n : nodes) {
+    std::ofstream out(node_config(l, n), std::ios::app);
+    out << "\n" << toml << "\n";
+  }
+  for (const auto& n : nodes)
+    for (const char* d : {"heartbeat", "executor"}) l.run("kill", n, d);
+  for (const auto& n : nodes)
+    for (const char* d : {"executor", "heartbeat"}) {
+      auto r = l.run("start", n, d);
+      EXPECT_TRUE(r.ok()) << "start " << d << " on " << n << ": " << r.out;
+    }
+}
+
+std::string write_script(const lab& l, const std::string& name, const std::string& body) {
+  const auto path = l.dir() / name;
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                         std::filesystem::perms::others_exec);
+  return path.string();
 }
 
 bool is_role_change(const proto::event_msg& e) {

@@ -47,6 +47,13 @@ std::string client_reads(const lab& l, const std::string& address);
 // stops answering for the virtual IP, as a dead server's would).
 void crash(const lab& l, std::string_view node);
 
+// Appends TOML (e.g. more [[group.flow]] nodes, or group keys before the first table of the
+// group) to each node's node.toml, then restarts its executor and heartbeat with it.
+void reconfigure(const lab& l, const std::vector<std::string>& nodes, const std::string& toml);
+
+// Writes an executable shell script into the lab's folder and returns its absolute path.
+std::string write_script(const lab& l, const std::string& name, const std::string& body);
+
 // The hasysctl binary of the build, and a node's config path in the lab.
 std::string hasysctl_path();
 std::string node_config(const lab& l, std::string_view node);

@@ -84,7 +84,8 @@ int follow(std::string_view prefix, arguments args, bool events) {
         auto sub = s.bus.subscribe(events ? "hasys.evt." + group + "." + s.cfg.name
                                           : s.subject(group, "status"));
         co_await s.bus.flush(2s);
-        std::cout << (json ? "" : "following events of " + s.cfg.name + "\n") << std::flush;
+        // On stderr, so JSON on stdout stays clean: scripts and tests wait for this line.
+        std::cerr << "following " << (events ? "events" : "status") << " of " << s.cfg.name << std::endl;
         if (limit->count() == 0) co_await print_messages(sub, json);
         else co_await bus::with_deadline(print_messages(sub, json), *limit);
         co_return exit_ok;

@@ -87,7 +87,11 @@ TEST_F(netns_test, errors_name_the_interface_and_the_address) {
   EXPECT_EQ(add_address(va, {vip.ip, 32}, {}, {}, diag), make_error_code(errc::prefix_mismatch));
   EXPECT_EQ(diag.message, "adding 203.0.113.10/32 on va (ifindex " + std::to_string(va) +
                               "): the address is there as /24; not added");
-  EXPECT_EQ(addresses(va)->size(), 2U + 1U) << "203.0.113.1/24, 203.0.113.10/24, fe80::/64";
+  // IPv4 only: the IPv6 link-local address appears asynchronously after the link comes up.
+  const auto all = addresses(va);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(std::count_if(all->begin(), all->end(), [](const auto& a) { return a.ip.is_v4(); }), 2)
+      << "203.0.113.1/24 and 203.0.113.10/24";
   const auto index = interface_index("nosuch0", diag);
   EXPECT_EQ(index.error(), boost::system::errc::no_such_device);
   EXPECT_EQ(diag.message, "interface \"nosuch0\": no such interface");
