@@ -55,6 +55,7 @@ flow_journal read_journal(const std::filesystem::path& file) {
   j.in_progress = o.contains("in_progress") ? static_cast<int>(num("in_progress")) : -1;
   j.in_progress_up = o.contains("in_progress_up") && o.at("in_progress_up").is_bool() && o.at("in_progress_up").get_bool();
   j.watchdog_ms = num("watchdog_ms");
+  if (auto* b = o.if_contains("machine_boot"); b && b->is_string()) j.machine_boot = std::string(b->get_string());
   return j;
 }
 
@@ -62,7 +63,7 @@ void write_journal(const std::filesystem::path& file, const flow_journal& j) {
   json::object o{{"up_count", j.up_count}, {"acting_epoch", j.acting_epoch}, {"fenced_epoch", j.fenced_epoch},
                  {"failed_up_epoch", j.failed_up_epoch}, {"failed_down_epoch", j.failed_down_epoch},
                  {"in_progress", j.in_progress}, {"in_progress_up", j.in_progress_up},
-                 {"watchdog_ms", j.watchdog_ms}};
+                 {"watchdog_ms", j.watchdog_ms}, {"machine_boot", j.machine_boot}};
   std::filesystem::create_directories(file.parent_path());
   auto tmp = file;
   tmp += ".tmp";
@@ -95,6 +96,11 @@ group_flow::group_flow(asio::any_io_executor ex, const config::node_config& node
   journal_file_ = node.state_dir / "executor" / (group.name + ".json");
   common_marker_ = node.state_dir / "executor" / (group.name + ".common_start");
   journal_ = read_journal(journal_file_);
+  // After a reboot of the machine nothing of the old flow runs or is configured any more.
+  if (const auto boot = kernel_boot_id(); !boot.empty() && journal_.machine_boot != boot) {
+    if (!journal_.machine_boot.empty()) journal_ = flow_journal{};
+    journal_.machine_boot = boot;
+  }
   // A node cut short by a restart: a start is counted as done (never run twice), a stop as done.
   if (journal_.in_progress >= 0) {
     const auto i = static_cast<std::size_t>(journal_.in_progress);
@@ -228,10 +234,16 @@ asio::awaitable<void> group_flow::run_up(std::uint64_t epoch) {
   journal_.acting_epoch = epoch;
   save();
   report(proto::flow_phase::running, epoch, true);
-  for (std::size_t i = journal_.up_count; i < drivers_.size(); ++i) {
+  for (std::size_t i = 0; i < drivers_.size(); ++i) {
     if (fence_reason_ || wanted() != target::up || desired_->epoch != epoch) co_return;  // re-decide
+    // A journalled node is up unless its driver can see otherwise (a VIP lost to a reboot or
+    // to its lease): that one is brought up again; scripts are never run twice.
+    if (i < journal_.up_count) {
+      auto held = drivers_[i]->held(context_);
+      if (!held || *held) continue;
+    }
     auto r = co_await run_node(i, true, epoch);
-    journal_.up_count = i + 1;  // even a failed start may have left something to stop
+    journal_.up_count = std::max(journal_.up_count, i + 1);  // a failed start may hold something
     save();
     if (r.ok) continue;
     const auto& d = *drivers_[i];

@@ -30,6 +30,7 @@ struct flow_journal {
   int in_progress = -1;
   bool in_progress_up = false;
   std::int64_t watchdog_ms = 0;      // the last watchdog the heartbeat asked for
+  std::string machine_boot;          // the kernel's boot id when written: a reboot resets all
   bool operator==(const flow_journal&) const = default;
 };
 flow_journal read_journal(const std::filesystem::path& file);

@@ -81,6 +81,9 @@ asio::awaitable<std::vector<sys::mac_address>> vip_driver::strangers(const flow_
 asio::awaitable<step_result> vip_driver::up(const flow_context& c, std::uint64_t) {
   if (c.simulate) {
     held_ = true;
+    if (c.events)
+      c.events->event(c.group, cluster::severity::information, "vip_up",
+                      "Virtual IP is normal [" + label_ + "] (simulate: not added)");
     co_return step_result{true, "simulate: would add " + sys::to_string(address_) + " on " + interface(c)};
   }
   std::string why;

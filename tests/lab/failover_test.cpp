@@ -185,3 +185,18 @@ TEST(failover, without_a_heartbeat_network_the_side_cut_from_the_gateway_never_a
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
   expect_no_overlap(w, o);
 }
+
+TEST(failover, a_crashed_node_booted_again_takes_the_service_back_when_the_other_crashes) {  // F1 twice
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo9", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  crash(l, "a");
+  expect_serving(l, w, "b");
+  ASSERT_TRUE(l.run("boot", "a").ok());
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
+  crash(l, "b");
+  expect_serving(l, w, "a");  // its journal still said the VIP was up: it must really add it
+  expect_no_overlap(w, o);
+}

@@ -70,9 +70,8 @@ std::string client_reads(const lab& l, const std::string& address) {
 }
 
 void crash(const lab& l, std::string_view node) {
-  const std::string ns = l.ns(node);
-  run_command({"sh", "-c", "ip netns pids " + ns + " | xargs -r kill -9"}, 10s);
-  l.exec(node, "ip link set eth0 down; ip link set eth1 down 2>/dev/null; true");
+  auto r = l.run("crash", std::string(node));
+  EXPECT_TRUE(r.ok()) << r.out;
 }
 
 void reconfigure(const lab& l, const std::vector<std::string>& nodes, const std::string& toml) {

@@ -260,3 +260,23 @@ TEST_F(executor_fixture, a_restart_in_the_middle_of_a_flow_converges_without_sta
   EXPECT_EQ(count(ran(), "app1 s1"), 1u) << "app1 was started once";
   EXPECT_EQ(count(ran(), "app2 s2"), 1u) << "the flow went on from where it stopped";
 }
+
+TEST_F(executor_fixture, a_restarted_executor_brings_back_what_it_can_see_is_gone) {
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  start_executor();
+  fake_heartbeat first(dir / "run/executor.sock");  // stays open: no fence before the kill
+  ASSERT_TRUE(first.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  // Killed while up: its journal says the whole flow is up, but the (simulated) VIP is gone.
+  executor->signal(SIGKILL);
+  ASSERT_TRUE(executor->wait_exit(5s));
+  first.close();
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  const auto log = executor_log();
+  std::size_t vip_ups = 0;
+  for (auto at = log.find("Virtual IP is normal"); at != std::string::npos; at = log.find("Virtual IP is normal", at + 1))
+    ++vip_ups;
+  EXPECT_EQ(vip_ups, 2u) << "the VIP was added again\n" << log;
+  EXPECT_EQ(count(ran(), "app1 s1"), 1u) << "scripts, which cannot tell, are not run twice";
+}
