@@ -73,16 +73,8 @@ struct executor_daemon::impl final : event_sink {
   }
 
   asio::awaitable<void> bus_loop() {
-    bus::options o;
-    o.url = cfg.bus_url;
-    o.name = "hasys-executor@" + cfg.name;
-    if (!cfg.bus_credentials.empty()) {
-      auto c = bus::read_credentials(cfg.bus_credentials);
-      if (!c) throw std::runtime_error(c.error().text);
-      o.user = c->first;
-      o.password = c->second;
-    }
-    bus = co_await bus::connection::open(ioc.get_executor(), o);
+    auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-executor@" + cfg.name);
+    bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
     for (auto& g : groups)
       daemon::spawn_or_die(ioc.get_executor(),
                            serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),

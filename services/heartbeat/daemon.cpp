@@ -199,16 +199,8 @@ struct heartbeat_daemon::impl final : group_output {
   }
 
   asio::awaitable<void> bus_loop() {
-    bus::options o;
-    o.url = cfg.bus_url;
-    o.name = "hasys-heartbeat@" + cfg.name;
-    if (!cfg.bus_credentials.empty()) {
-      auto c = bus::read_credentials(cfg.bus_credentials);
-      if (!c) throw std::runtime_error(c.error().text);
-      o.user = c->first;
-      o.password = c->second;
-    }
-    bus = co_await bus::connection::open(slow.get_executor(), o);
+    auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-heartbeat@" + cfg.name);
+    bus = co_await bus::connection::open(slow.get_executor(), std::move(o));
     for (auto& g : groups)
       daemon::spawn_or_die(slow.get_executor(),
                            serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),

@@ -125,16 +125,8 @@ int with_node_session(std::function<asio::awaitable<int>(node_session&)> body,
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<int> {
-        bus::options o;
-        o.url = s.cfg.bus_url;
-        o.name = "hasysctl";
+        auto o = bus::node_options(s.cfg.bus_url, s.cfg.bus_credentials, "hasysctl");
         o.retry_on_failed_connect = false;
-        if (!s.cfg.bus_credentials.empty()) {
-          auto c = bus::read_credentials(s.cfg.bus_credentials);
-          if (!c) throw std::runtime_error(c.error().text);
-          o.user = c->first;
-          o.password = c->second;
-        }
         s.bus = co_await bus::connection::open(ioc.get_executor(), o);
         if (limit.count() == 0) co_return co_await body(s);
         auto r = co_await bus::with_deadline(body(s), limit);

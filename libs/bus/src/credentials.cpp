@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,6 +60,23 @@ boost::system::result<std::pair<std::string, std::string>, error_message> read_c
   }
   if (password.empty()) return problem(file, "the password (after ':') is empty");
   return std::pair{std::move(user), std::move(password)};
+}
+
+}  // namespace hasys::bus
+
+namespace hasys::bus {
+
+options node_options(std::string url, const std::filesystem::path& credentials, std::string name) {
+  options o;
+  o.url = std::move(url);
+  o.name = std::move(name);
+  if (!credentials.empty()) {
+    auto c = read_credentials(credentials);
+    if (!c) throw std::runtime_error(c.error().text);
+    o.user = std::move(c->first);
+    o.password = std::move(c->second);
+  }
+  return o;
 }
 
 }  // namespace hasys::bus

@@ -40,6 +40,10 @@ struct options {
 boost::system::result<std::pair<std::string, std::string>, error_message> read_credentials(
     const std::filesystem::path& file);
 
+// Options for a client of the node-local bus: its URL, the "user:password" file (none when the
+// path is empty) and the client name. Throws std::runtime_error with read_credentials' text.
+options node_options(std::string url, const std::filesystem::path& credentials, std::string name);
+
 struct message {
   std::string subject, reply, data;
 };
