@@ -9,6 +9,7 @@ namespace cluster = hasys::cluster;
 using hasys::lab::client_reads;
 using hasys::lab::crash;
 using hasys::lab::event_stream;
+using hasys::lab::expect_serving;
 using hasys::lab::lab;
 using hasys::lab::status_of;
 using hasys::lab::up_options;
@@ -21,9 +22,6 @@ namespace {
 const std::string vip = "198.51.100.100";
 constexpr auto settle = 10s;
 
-#define SKIP_UNLESS_ROOT() \
-  if (auto why = lab::skip_unless_root()) GTEST_SKIP() << *why
-
 up_options setting(std::string period, int count) {
   up_options o;
   o.period = std::move(period);
@@ -34,13 +32,6 @@ up_options setting(std::string period, int count) {
 std::chrono::milliseconds period_of(const up_options& o) {
   return o.period.ends_with("ms") ? std::chrono::milliseconds(std::stoi(o.period))
                                   : std::chrono::milliseconds(1000 * std::stoi(o.period));
-}
-
-// A settled pair: a Active holding the VIP, b Standby, the client served by a.
-void expect_serving(const lab& l, const vip_watch& w, const std::string& node) {
-  ASSERT_TRUE(wait_status(l, node, {"--role", "active"}, settle)) << node << " never became Active";
-  ASSERT_TRUE(w.wait_sole_holder(node, settle)) << node << " does not hold the VIP alone";
-  EXPECT_EQ(client_reads(l, vip), "node-" + node);
 }
 
 void expect_no_overlap(const vip_watch& w, const up_options& o) {

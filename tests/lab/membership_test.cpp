@@ -19,9 +19,6 @@ namespace {
 
 constexpr auto settle = 10s;  // bound for a pair to find each other and elect
 
-#define SKIP_UNLESS_ROOT() \
-  if (auto why = lab::skip_unless_root()) GTEST_SKIP() << *why
-
 void expect_connected_pair(const lab& l, std::string_view active, std::string_view standby) {
   for (auto node : {active, standby})
     ASSERT_TRUE(wait_status(l, node, {"--peer-alive", "yes", "--heartbeat-link", "up", "--public-link", "up"}, settle))

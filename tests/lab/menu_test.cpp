@@ -20,9 +20,6 @@ namespace {
 constexpr auto settle = 10s;     // bound for a pair to find each other and elect
 constexpr auto role_move = 15s;  // bound for a role change the operator asked for
 
-#define SKIP_UNLESS_ROOT() \
-  if (auto why = lab::skip_unless_root()) GTEST_SKIP() << *why
-
 // Pipes input (printf format: "3\\ny\\n") into the menu on the node, inside its namespace.
 command_result menu(const lab& l, std::string_view node, const std::string& input,
                     const std::string& program = hasysctl_path() + " --config {} menu") {

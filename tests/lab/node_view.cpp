@@ -1,6 +1,8 @@
 // Reading a lab node through hasysctl: status, waits and the event stream.
 #include "node_view.hpp"
 
+#include "vip_watch.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -95,6 +97,13 @@ std::string write_script(const lab& l, const std::string& name, const std::strin
                                          std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
                                          std::filesystem::perms::others_exec);
   return path.string();
+}
+
+void expect_serving(const lab& l, const vip_watch& w, const std::string& node, const std::string& address,
+                    const std::string& group, std::chrono::milliseconds within) {
+  ASSERT_TRUE(wait_status(l, node, {"--role", "active"}, within, group)) << node << " never became Active";
+  ASSERT_TRUE(w.wait_sole_holder(node, within)) << node << " does not hold " << address << " alone";
+  EXPECT_EQ(client_reads(l, address), "node-" + node);
 }
 
 bool is_role_change(const proto::event_msg& e) {

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+// At the top of every lab test: the netns lab needs root; without it the test says why and skips.
+#define SKIP_UNLESS_ROOT() \
+  if (auto why = ::hasys::lab::lab::skip_unless_root()) GTEST_SKIP() << *why
+
 namespace hasys::lab {
 
 // The node's status for a group; nothing when its heartbeat daemon does not answer.
@@ -53,6 +57,12 @@ void reconfigure(const lab& l, const std::vector<std::string>& nodes, const std:
 
 // Writes an executable shell script into the lab's folder and returns its absolute path.
 std::string write_script(const lab& l, const std::string& name, const std::string& body);
+
+class vip_watch;
+// The node is Active, holds `address` alone (sampled), and the client reads its name there.
+void expect_serving(const lab& l, const vip_watch& w, const std::string& node,
+                    const std::string& address = "198.51.100.100", const std::string& group = "lab",
+                    std::chrono::milliseconds within = std::chrono::seconds(10));
 
 // The hasysctl binary of the build, and a node's config path in the lab.
 std::string hasysctl_path();

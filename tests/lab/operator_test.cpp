@@ -13,6 +13,7 @@ namespace cluster = hasys::cluster;
 using hasys::lab::client_reads;
 using hasys::lab::crash;
 using hasys::lab::event_stream;
+using hasys::lab::expect_serving;
 using hasys::lab::lab;
 using hasys::lab::reconfigure;
 using hasys::lab::status_of;
@@ -27,16 +28,6 @@ namespace {
 const std::string vip = "198.51.100.100";
 constexpr auto settle = 10s;
 constexpr auto period = 100ms;
-
-#define SKIP_UNLESS_ROOT() \
-  if (auto why = lab::skip_unless_root()) GTEST_SKIP() << *why
-
-void expect_serving(const lab& l, const vip_watch& w, const std::string& node,
-                    const std::string& address = vip, const std::string& group = "lab") {
-  ASSERT_TRUE(wait_status(l, node, {"--role", "active"}, settle, group)) << node << " never became Active";
-  ASSERT_TRUE(w.wait_sole_holder(node, settle)) << node << " does not hold " << address << " alone";
-  EXPECT_EQ(client_reads(l, address), "node-" + node);
-}
 
 // Touches a seed command file in a node's command folder (R7).
 void drop_file(const lab& l, const std::string& node, const std::string& name) {

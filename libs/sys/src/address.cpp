@@ -35,21 +35,6 @@ std::vector<std::uint8_t> address_bytes(const boost::asio::ip::address& ip) {
   return {b.begin(), b.end()};
 }
 
-std::optional<boost::asio::ip::address> address_from(std::uint8_t family,
-                                                     std::span<const std::uint8_t> b) {
-  if (family == AF_INET && b.size() == 4) {
-    boost::asio::ip::address_v4::bytes_type v4;
-    std::copy(b.begin(), b.end(), v4.begin());
-    return boost::asio::ip::address_v4(v4);
-  }
-  if (family == AF_INET6 && b.size() == 16) {
-    boost::asio::ip::address_v6::bytes_type v6;
-    std::copy(b.begin(), b.end(), v6.begin());
-    return boost::asio::ip::address_v6(v6);
-  }
-  return std::nullopt;
-}
-
 // "203.0.113.5/24 on veth0 (ifindex 3)"
 std::string where(int ifindex, const ip_prefix& a) {
   return to_string(a) + " on " + describe_interface(ifindex);
@@ -139,7 +124,7 @@ std::optional<address_entry> parse_entry(const nlmsghdr& m, int ifindex) {
   const auto attrs = detail::attributes_after<ifaddrmsg>(m, IFA_MAX);
   const auto local =
       attrs.get(IFA_LOCAL) != nullptr ? attrs.bytes(IFA_LOCAL) : attrs.bytes(IFA_ADDRESS);
-  const auto ip = address_from(h.ifa_family, local);
+  const auto ip = detail::address_from(h.ifa_family, local);
   if (!ip) return std::nullopt;
   address_entry e;
   e.address = {*ip, h.ifa_prefixlen};

@@ -55,21 +55,6 @@ boost::system::result<link_reply> get_link(int ifindex, std::string_view what, d
   return *reply;
 }
 
-std::optional<boost::asio::ip::address> neighbour_destination(std::uint8_t family,
-                                                              std::span<const std::uint8_t> b) {
-  if (family == AF_INET && b.size() == 4) {
-    boost::asio::ip::address_v4::bytes_type v4;
-    std::copy(b.begin(), b.end(), v4.begin());
-    return boost::asio::ip::address_v4(v4);
-  }
-  if (family == AF_INET6 && b.size() == 16) {
-    boost::asio::ip::address_v6::bytes_type v6;
-    std::copy(b.begin(), b.end(), v6.begin());
-    return boost::asio::ip::address_v6(v6);
-  }
-  return std::nullopt;
-}
-
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -139,7 +124,7 @@ std::optional<mac_address> neighbour(const boost::asio::ip::address& ip) {
     ndmsg n{};
     if (found || m.nlmsg_type != RTM_NEWNEIGH || !detail::family_header(m, n)) return;
     const auto attrs = detail::attributes_after<ndmsg>(m, NDA_MAX);
-    const auto dst = neighbour_destination(n.ndm_family, attrs.bytes(NDA_DST));
+    const auto dst = detail::address_from(n.ndm_family, attrs.bytes(NDA_DST));
     const auto lladdr = attrs.bytes(NDA_LLADDR);
     if (!dst || *dst != ip || lladdr.size() != 6) return;
     mac_address mac{};

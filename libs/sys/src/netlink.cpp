@@ -177,4 +177,19 @@ std::string describe_status(std::string_view what, const netlink_status& s) {
   return text;
 }
 
+std::optional<boost::asio::ip::address> address_from(std::uint8_t family,
+                                                     std::span<const std::uint8_t> b) {
+  if (family == AF_INET && b.size() == 4) {
+    boost::asio::ip::address_v4::bytes_type v4;
+    std::copy(b.begin(), b.end(), v4.begin());
+    return boost::asio::ip::address_v4(v4);
+  }
+  if (family == AF_INET6 && b.size() == 16) {
+    boost::asio::ip::address_v6::bytes_type v6;
+    std::copy(b.begin(), b.end(), v6.begin());
+    return boost::asio::ip::address_v6(v6);
+  }
+  return std::nullopt;
+}
+
 }  // namespace hasys::sys::detail

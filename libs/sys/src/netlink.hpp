@@ -1,6 +1,7 @@
 // A minimal rtnetlink client: build one request, send it, collect the replies or the error.
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <linux/netlink.h>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -86,5 +88,8 @@ bool family_header(const nlmsghdr& m, H& out) {
 
 // "operation: strerror (kernel: text)" with the kernel's text only when there is one.
 std::string describe_status(std::string_view what, const netlink_status& s);
+
+// An address attribute (IFA_LOCAL, NDA_DST, ...) of the given family, if it has the right size.
+std::optional<boost::asio::ip::address> address_from(std::uint8_t family, std::span<const std::uint8_t> b);
 
 }  // namespace hasys::sys::detail
