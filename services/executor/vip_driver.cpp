@@ -106,6 +106,10 @@ asio::awaitable<step_result> vip_driver::up(const flow_context& c, std::uint64_t
   if (auto ec = sys::add_address(*idx, address_, cfg_.lease, {}, d))
     co_return step_result{false, d.message.empty() ? ec.message() : d.message};
   held_ = true;
+  // What the guard saw before this node held the address proves nothing later, and a guard probe
+  // still in flight must not record its result either.
+  guard_clean_ = false;
+  ++guard_generation_;
   announce(c, *idx, *mac);
   // Later bursts for switches and clients that missed the first (not awaited by the flow).
   asio::co_spawn(c.ex, [this, c, idx = *idx, mac = *mac]() -> asio::awaitable<void> {
@@ -175,9 +179,12 @@ asio::awaitable<void> vip_driver::run(const flow_context& c) {
       }
     } else if (!held_ && idx && std::chrono::steady_clock::now() >= next_guard) {
       next_guard = std::chrono::steady_clock::now() + guard_every;
+      const auto generation = guard_generation_;
       auto others = co_await strangers(c, *idx, guard_wait);
-      guard_clean_ = others.empty();
-      guard_at_ = std::chrono::steady_clock::now();
+      if (generation == guard_generation_ && !held_) {
+        guard_clean_ = others.empty();
+        guard_at_ = std::chrono::steady_clock::now();
+      }
       if (!others.empty() && !reported_stranger && c.events)
         c.events->event(c.group, cluster::severity::critical, "vip_conflict",
                         "Virtual IP is in use by another host [" + label_ + ", MAC: " +

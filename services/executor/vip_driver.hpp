@@ -33,6 +33,7 @@ class vip_driver final : public flow_driver {
   std::string label_;
   bool held_ = false;  // this driver added the address and has not seen it go
   bool guard_clean_ = false;
+  std::uint64_t guard_generation_ = 0;  // bumped when this node adds the address
   std::chrono::steady_clock::time_point guard_at_{};
 };
 

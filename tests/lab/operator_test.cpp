@@ -171,6 +171,26 @@ TEST(operator_commands, the_failover_condition_script_runs_before_the_peer_takes
   EXPECT_EQ(who, "node-a") << "the stepping-down Active ran the condition script";
 }
 
+TEST(operator_commands, a_virtual_ip_held_by_a_stranger_is_reported_and_never_added) {  // W2
+  SKIP_UNLESS_ROOT();
+  lab l("op9");
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  event_stream eb(l, "b");
+  // A third host (the client's namespace) takes the address: a misconfiguration on the network.
+  ASSERT_TRUE(l.exec("gw", "ip addr add " + vip + "/24 dev eth0").ok());
+  auto conflict = eb.wait_for("vip_conflict", 15s);  // the standby's guard probes every 5 s
+  ASSERT_TRUE(conflict) << eb.transcript();
+  EXPECT_EQ(conflict->level, cluster::severity::critical);
+  EXPECT_NE(conflict->text.find("in use by another host"), std::string::npos) << conflict->text;
+  ASSERT_TRUE(l.ctl("a", "failover").ok());
+  auto stopped = eb.wait_for("flow_stopped", settle);
+  ASSERT_TRUE(stopped) << eb.transcript();
+  EXPECT_NE(stopped->text.find("in use by another host"), std::string::npos) << stopped->text;
+  EXPECT_TRUE(wait_status(l, "b", {"--role", "failed"}, settle));
+  EXPECT_EQ(w.holders(), std::vector<std::string>{}) << "b never added the address";
+}
+
 TEST(one_server_backing_two, the_shared_standby_takes_each_group_alone) {  // R9
   SKIP_UNLESS_ROOT();
   up_options o;

@@ -56,7 +56,7 @@ struct executor_fixture : ::testing::Test {
   }
 
   void write_config(const std::string& app1_start, const std::string& app1_stop, const std::string& app2_start,
-                    const std::string& app2_stop, bool stop_on_error = true) {
+                    const std::string& app2_stop, bool stop_on_error = true, const std::string& group_extra = "") {
     std::ofstream(dir / "node.toml") << R"([node]
 name = "node-a"
 state_dir = ")" << (dir / "state").string() << R"("
@@ -70,6 +70,7 @@ peer = "node-b"
 key_file = "key"
 polling_period = "100ms"
 public_interface = "eth0"
+)" << group_extra << R"(
 
 [group.public]
 self = "203.0.113.11"
@@ -279,4 +280,26 @@ TEST_F(executor_fixture, a_restarted_executor_brings_back_what_it_can_see_is_gon
     ++vip_ups;
   EXPECT_EQ(vip_ups, 2u) << "the VIP was added again\n" << log;
   EXPECT_EQ(count(ran(), "app1 s1"), 1u) << "scripts, which cannot tell, are not run twice";
+}
+
+TEST_F(executor_fixture, the_common_start_program_runs_once_per_boot_before_any_flow) {  // W8
+  const auto common = logger("HA_APP_COMSRT", "sleep 0.3; ");
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"), true,
+               "common_start = \"" + common + "\"\ncommon_start_wait = \"10s\"\n");
+  start_executor();
+  {
+    fake_heartbeat hb(dir / "run/executor.sock");
+    ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+    hb.send(1, false);
+    ASSERT_TRUE(hb.until(1, false, proto::flow_phase::done, 10s, true, false)) << executor_log();
+  }
+  // The common start ran first (it runs with no flow node: HASYS_FLOW_NODE is its own name).
+  const auto lines = ran();
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.front(), "HA_APP_COMSRT HA_APP_COMSRT") << "the flow waited for it";
+  executor.reset();  // a restart of the executor in the same machine boot
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(2, true, proto::flow_phase::done, 10s)) << executor_log();
+  EXPECT_EQ(count(ran(), "HA_APP_COMSRT HA_APP_COMSRT"), 1u) << "not run again in the same boot";
 }
