@@ -129,6 +129,36 @@ TEST(failover, standby_losing_its_public_network_changes_nothing) {  // F6
   EXPECT_EQ(client_reads(l, vip), "node-a");
 }
 
+TEST(failover, the_active_interface_down_then_up_leaves_one_holder_of_the_vip) {  // F10
+  SKIP_UNLESS_ROOT();
+  const auto o = setting("100ms", 3);
+  lab l("fo10", o);
+  vip_watch w(l, {"a", "b"}, vip);
+  expect_serving(l, w, "a");
+  // "ifconfig eth0 down" on the Active: the kernel keeps IPv4 addresses on a downed interface,
+  // so the virtual IP would be back on the wire with the link unless the node gave it up.
+  ASSERT_TRUE(l.run("link", "a", "pub", "down").ok());
+  expect_serving(l, w, "b");
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
+  ASSERT_TRUE(l.run("link", "a", "pub", "up").ok());
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
+  for (auto& e : event_stream(l, "a").collect_for(1s)) EXPECT_FALSE(hasys::lab::is_role_change(e)) << e.text;
+  EXPECT_EQ(w.holders(), std::vector<std::string>{"b"});
+  EXPECT_EQ(client_reads(l, vip), "node-b");
+  // A flap shorter than detection on the new Active: whoever serves afterwards serves alone.
+  ASSERT_TRUE(l.run("link", "b", "pub", "down").ok());
+  ASSERT_TRUE(l.run("link", "b", "pub", "up").ok());
+  std::string active;
+  for (auto until = std::chrono::steady_clock::now() + settle;
+       active.empty() && std::chrono::steady_clock::now() < until;) {
+    for (const char* n : {"a", "b"})
+      if (wait_status(l, n, {"--role", "active", "--peer-alive", "yes"}, 200ms)) active = n;
+  }
+  ASSERT_FALSE(active.empty()) << "no node became Active with its peer alive after the flap";
+  expect_serving(l, w, active);
+  expect_no_overlap(w, o);
+}
+
 TEST(failover, two_actives_after_a_partition_heals_resolve_to_one_with_a_critical_event) {  // F12
   SKIP_UNLESS_ROOT();
   const auto o = setting("100ms", 3);
