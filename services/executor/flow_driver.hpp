@@ -58,6 +58,9 @@ class flow_driver {
   virtual void release_now(const flow_context&) {}
   // Whether the resource is held right now, when the driver can tell (nullopt: scripts).
   virtual std::optional<bool> held(const flow_context&) const { return std::nullopt; }
+  // Tell the network again that this node holds the resource (gratuitous ARP for a VIP): the
+  // peer came back or stood down, and clients may still point at it.
+  virtual void announce_again(const flow_context&) {}
   // A duty for as long as the executor runs (VIP lease refresh, duplicate-address guard).
   virtual boost::asio::awaitable<void> run(const flow_context&) { co_return; }
 };

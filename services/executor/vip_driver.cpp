@@ -26,7 +26,7 @@ constexpr auto guard_fresh = 12s;       // a clean guard result this recent skip
 constexpr auto guard_wait = 200ms;      // how long the background probe listens
 constexpr auto takeover_wait = 60ms;    // how long the probe at up() listens when it must run
 constexpr int announce_count = 3;       // gratuitous ARPs per burst
-const std::chrono::milliseconds announce_again[] = {200ms, 1000ms};  // later bursts
+const std::chrono::milliseconds later_bursts[] = {200ms, 1000ms};
 
 asio::awaitable<void> pause(std::chrono::steady_clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -61,6 +61,34 @@ void vip_driver::announce(const flow_context& c, int idx, const sys::mac_address
   else
     sys::send_unsolicited_na(idx, address_.ip.to_v6(), mac, announce_count);
   (void)c;
+}
+
+// A burst now, and later ones for switches and clients that missed it (not awaited by the flow).
+void vip_driver::announce_bursts(const flow_context& c, int idx, const sys::mac_address& mac) {
+  announce(c, idx, mac);
+  asio::co_spawn(c.ex, [this, c, idx, mac]() -> asio::awaitable<void> {
+    for (auto at : later_bursts) {
+      co_await pause(at);
+      if (!held_) co_return;
+      announce(c, idx, mac);
+    }
+  }, asio::detached);
+}
+
+void vip_driver::announce_again(const flow_context& c) {
+  if (!held_) return;
+  if (!c.simulate) {
+    std::string why;
+    auto idx = ifindex(c, why);
+    if (!idx) return;
+    auto mac = sys::hardware_address(*idx);
+    if (!mac) return;
+    announce_bursts(c, *idx, *mac);
+  }
+  if (c.events)
+    c.events->event(c.group, cluster::severity::information, "vip_announce",
+                    "Virtual IP is announced again [" + label_ + "]" + (c.simulate ? " (simulate: not sent)" : ""),
+                    {{"interface", interface(c)}});
 }
 
 // Whoever answers for the address, other than this node and the group's peer.
@@ -110,15 +138,7 @@ asio::awaitable<step_result> vip_driver::up(const flow_context& c, std::uint64_t
   // still in flight must not record its result either.
   guard_clean_ = false;
   ++guard_generation_;
-  announce(c, *idx, *mac);
-  // Later bursts for switches and clients that missed the first (not awaited by the flow).
-  asio::co_spawn(c.ex, [this, c, idx = *idx, mac = *mac]() -> asio::awaitable<void> {
-    for (auto at : announce_again) {
-      co_await pause(at);
-      if (!held_) co_return;
-      announce(c, idx, mac);
-    }
-  }, asio::detached);
+  announce_bursts(c, *idx, *mac);
   if (c.events)
     c.events->event(c.group, cluster::severity::information, "vip_up", "Virtual IP is normal [" + label_ + "]",
                     {{"interface", interface(c)}, {"lease_s", std::to_string(cfg_.lease.count())}});

@@ -18,6 +18,7 @@ class vip_driver final : public flow_driver {
   boost::asio::awaitable<step_result> up(const flow_context& c, std::uint64_t epoch) override;
   boost::asio::awaitable<step_result> down(const flow_context& c, std::uint64_t epoch) override;
   void release_now(const flow_context& c) override;
+  void announce_again(const flow_context& c) override;
   std::optional<bool> held(const flow_context& c) const override;
   boost::asio::awaitable<void> run(const flow_context& c) override;
 
@@ -25,6 +26,7 @@ class vip_driver final : public flow_driver {
   std::string interface(const flow_context& c) const;
   std::optional<int> ifindex(const flow_context& c, std::string& why) const;
   void announce(const flow_context& c, int idx, const sys::mac_address& mac) const;
+  void announce_bursts(const flow_context& c, int idx, const sys::mac_address& mac);
   boost::asio::awaitable<std::vector<sys::mac_address>> strangers(const flow_context& c, int idx,
                                                                   std::chrono::milliseconds wait) const;
 

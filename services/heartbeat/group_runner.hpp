@@ -76,6 +76,7 @@ class group_runner {
   void on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d);
   void feed(const cluster::input& in);
   void send_heartbeats();
+  bool peer_holds() const;  // the peer is heard and holds (or is taking or releasing) the role
   void publish_status_if_changed(bool force);
   using status_key_t = std::tuple<int, int, std::uint64_t, bool, bool, bool, bool, bool, bool, bool,
                                   bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t>;
@@ -91,6 +92,7 @@ class group_runner {
   struct timers;
   std::unique_ptr<timers> timers_;
   std::uint64_t seq_ = 0;
+  std::uint64_t announce_ = 0;  // desired_state::announce
   std::uint64_t last_peer_boot_ = 0;
   std::int64_t peer_clock_unix_ms_ = 0;
   std::uint64_t received_[cluster::link_count] = {};

@@ -235,7 +235,7 @@ command_reply tag_invoke(json::value_to_tag<command_reply>, const json::value& j
 void tag_invoke(json::value_from_tag, json::value& jv, const desired_state& m) {
   jv = json::object{{"v", schema_version}, {"group", m.group}, {"epoch", m.epoch}, {"up", m.up},
                     {"handover", m.handover}, {"heartbeat_boot", m.heartbeat_boot},
-                    {"watchdog_ms", m.watchdog_ms}};
+                    {"watchdog_ms", m.watchdog_ms}, {"announce", m.announce}};
 }
 desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -246,6 +246,7 @@ desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& j
   m.handover = get_or(o, "handover", false);
   m.heartbeat_boot = get_or<std::uint64_t>(o, "heartbeat_boot", 0);
   m.watchdog_ms = get_or<std::int64_t>(o, "watchdog_ms", 0);
+  m.announce = get_or<std::uint64_t>(o, "announce", 0);
   return m;
 }
 

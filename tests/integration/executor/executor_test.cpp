@@ -139,8 +139,8 @@ class fake_heartbeat {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
-  void send(std::uint64_t epoch, bool up, std::int64_t watchdog_ms = 5000) {
-    const auto text = proto::to_json(proto::desired_state{"g", epoch, up, false, 1, watchdog_ms});
+  void send(std::uint64_t epoch, bool up, std::int64_t watchdog_ms = 5000, std::uint64_t announce = 0) {
+    const auto text = proto::to_json(proto::desired_state{"g", epoch, up, false, 1, watchdog_ms, announce});
     ASSERT_GT(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL), 0);
   }
   // Sends the desired state every 50 ms (as the heartbeat does every period) until an observed
@@ -302,4 +302,24 @@ TEST_F(executor_fixture, the_common_start_program_runs_once_per_boot_before_any_
   fake_heartbeat hb(dir / "run/executor.sock");
   ASSERT_TRUE(hb.until(2, true, proto::flow_phase::done, 10s)) << executor_log();
   EXPECT_EQ(count(ran(), "HA_APP_COMSRT HA_APP_COMSRT"), 1u) << "not run again in the same boot";
+}
+
+TEST_F(executor_fixture, the_holder_announces_its_virtual_ip_again_when_the_heartbeat_asks) {  // W2, R5, F12
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  const std::string said = "Virtual IP is announced again [VIP: 203.0.113.100]";
+  EXPECT_EQ(executor_log().find(said), std::string::npos) << "nothing asked for it yet";
+  hb.send(1, true, 5000, 1);  // the peer came back, or stood down from Active
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (executor_log().find(said) == std::string::npos && std::chrono::steady_clock::now() < end)
+    hb.until(1, true, proto::flow_phase::done, 100ms, false);  // waits on the socket, not a sleep
+  const auto log = executor_log();
+  ASSERT_NE(log.find(said), std::string::npos) << log;
+  hb.send(1, true, 5000, 1);  // the same generation again: no new announcement
+  hb.until(1, true, proto::flow_phase::done, 300ms, false);
+  const auto again = executor_log();
+  EXPECT_EQ(again.find(said, again.find(said) + 1), std::string::npos) << again;
+  EXPECT_EQ(ran(), (std::vector<std::string>{"app1 s1", "app2 s2"})) << "nothing else ran";
 }

@@ -117,7 +117,9 @@ struct command_reply {
 
 // heartbeat -> executor, every period and at once on change (level-triggered): the flow this
 // group should have. `handover`: a manual failover, run the failover condition script (D12)
-// after the flow is down.
+// after the flow is down. `announce`: raised while Active each time the peer comes back or leaves
+// the Active role; clients may last have heard the peer claim the addresses, so the holder
+// announces them again (gratuitous ARP) when it changes.
 struct desired_state {
   std::string group;
   std::uint64_t epoch = 0;
@@ -125,6 +127,7 @@ struct desired_state {
   bool handover = false;
   std::uint64_t heartbeat_boot = 0;
   std::int64_t watchdog_ms = 0;  // release the resources if no desired_state comes for this long
+  std::uint64_t announce = 0;
   bool operator==(const desired_state&) const = default;
 };
 
