@@ -6,6 +6,7 @@
 #include "group_flow.hpp"
 
 #include <hasys/bus/bus.hpp>
+#include <hasys/bus/outbox.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 
@@ -23,6 +24,7 @@ struct executor_daemon::impl final : event_sink {
   std::vector<std::unique_ptr<group_flow>> groups;
   std::unique_ptr<control_server> control;
   std::optional<bus::connection> bus;
+  bus::outbox events;  // the first events come before the bus opens: none is lost (E5)
 
   impl(asio::io_context& i, const config::node_config& c, daemon_options o)
       : ioc(i), cfg(c), opts(o), log(i.get_executor()) {
@@ -54,7 +56,7 @@ struct executor_daemon::impl final : event_sink {
     proto::event_msg e{proto::unix_ms_now(), group, cfg.name, "executor", level, std::move(code),
                        std::move(text), std::move(details)};
     log.info("event " + group + " " + std::string(cluster::to_string(level)) + " " + e.code + ": " + e.text);
-    if (bus) bus->publish("hasys.evt." + group + "." + cfg.name, proto::to_json(e));
+    events.publish("hasys.evt." + group + "." + cfg.name, proto::to_json(e));
   }
 
   // hasys.<group>.<node>.exec.<verb>: common_start, common_stop (menu items 6 and 7), status.
@@ -75,6 +77,7 @@ struct executor_daemon::impl final : event_sink {
   asio::awaitable<void> bus_loop() {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-executor@" + cfg.name);
     bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
+    events.attach(*bus);
     for (auto& g : groups)
       daemon::spawn_or_die(ioc.get_executor(),
                            serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),

@@ -7,6 +7,7 @@
 #include "group_runner.hpp"
 
 #include <hasys/bus/bus.hpp>
+#include <hasys/bus/outbox.hpp>
 #include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
@@ -60,6 +61,7 @@ struct heartbeat_daemon::impl final : group_output {
   std::unique_ptr<executor_link> executor;
   std::unique_ptr<command_files> files;
   std::optional<bus::connection> bus;
+  bus::outbox events;  // the first events come before the bus opens: none is lost (E5)
 
   impl(asio::io_context& s, asio::io_context& f, const config::node_config& c, daemon_options o)
       : slow(s), fast(f), cfg(c), opts(o), log(s.get_executor()) {
@@ -118,7 +120,7 @@ struct heartbeat_daemon::impl final : group_output {
   void event(proto::event_msg e) override {
     asio::post(slow, [this, e = std::move(e)] {
       log.info("event " + event_line(e));
-      if (bus) bus->publish("hasys.evt." + e.group + "." + e.node, proto::to_json(e));
+      events.publish("hasys.evt." + e.group + "." + e.node, proto::to_json(e));
     });
   }
   void status(proto::status_msg s) override {
@@ -201,6 +203,7 @@ struct heartbeat_daemon::impl final : group_output {
   asio::awaitable<void> bus_loop() {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-heartbeat@" + cfg.name);
     bus = co_await bus::connection::open(slow.get_executor(), std::move(o));
+    events.attach(*bus);
     for (auto& g : groups)
       daemon::spawn_or_die(slow.get_executor(),
                            serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),
