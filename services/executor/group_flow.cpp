@@ -138,9 +138,9 @@ void group_flow::start() {
 
 void group_flow::desired(const proto::desired_state& d) {
   const bool changed = !desired_ || desired_->epoch != d.epoch || desired_->up != d.up || desired_->handover != d.handover;
-  const bool announce = desired_ && desired_->announce != d.announce && d.up && !changed;
+  const bool announce = desired_ && desired_->announce != d.announce && d.up;
   desired_ = d;
-  if (announce && observed_.up && observed_.phase == proto::flow_phase::done && observed_.epoch == d.epoch)
+  if (announce)  // drivers act only on what they hold
     for (auto& driver : drivers_) driver->announce_again(context_);
   desired_at_ = std::chrono::steady_clock::now();
   if (d.watchdog_ms != journal_.watchdog_ms) {
