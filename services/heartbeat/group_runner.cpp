@@ -135,16 +135,9 @@ void group_runner::on_datagram(cluster::peer_link via, std::span<const std::uint
 void group_runner::feed(const cluster::input& in) {
   if (stopped_) return;
   const auto before = cluster::advertise(setup_.params, state_);
-  const bool peer_was_alive = state_.peer_alive, peer_was_holder = peer_holds();
   auto t = cluster::step(setup_.params, state_, in, now());
   state_ = std::move(t.next);
   if (state_.epoch != before.epoch) out_.epoch(setup_.group, state_.epoch);
-  // After a partition or two Actives, clients may point at the peer: announce the addresses again.
-  if (state_.current == cluster::role::active && state_.peer_alive &&
-      (!peer_was_alive || (peer_was_holder && !peer_holds()))) {
-    ++announce_;
-    out_.desired(desired());
-  }
   for (auto& a : t.actions) {
     if (auto* e = std::get_if<cluster::raise_event>(&a)) {
       out_.event(proto::event_msg{proto::unix_ms_now(), setup_.group, setup_.node, "heartbeat",
@@ -155,16 +148,13 @@ void group_runner::feed(const cluster::input& in) {
         asio::post(fast_, [this, f = *f] { feed(cluster::flow_finished{f.epoch, f.up, true, "standalone"}); });
     } else if (auto* r = std::get_if<cluster::command_reply>(&a)) {
       last_reply_ = *r;
+    } else if (std::holds_alternative<cluster::announce_addresses>(a)) {
+      ++announce_;
+      out_.desired(desired());
     }
   }
   if (cluster::advertise(setup_.params, state_) != before) send_heartbeats();  // tell the peer now
   publish_status_if_changed(false);
-}
-
-bool group_runner::peer_holds() const {
-  if (!state_.peer_alive || !state_.peer) return false;
-  const auto r = state_.peer->current;
-  return r == cluster::role::active || r == cluster::role::activating || r == cluster::role::deactivating;
 }
 
 void group_runner::send_heartbeats() {

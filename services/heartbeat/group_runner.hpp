@@ -76,7 +76,6 @@ class group_runner {
   void on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d);
   void feed(const cluster::input& in);
   void send_heartbeats();
-  bool peer_holds() const;  // the peer is heard and holds (or is taking or releasing) the role
   void publish_status_if_changed(bool force);
   using status_key_t = std::tuple<int, int, std::uint64_t, bool, bool, bool, bool, bool, bool, bool,
                                   bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t>;

@@ -315,6 +315,13 @@ struct stepper {
   }
 };
 
+// The peer is heard and holds the role, or is taking or releasing it.
+bool peer_holds(const state& s) {
+  if (!s.peer_alive || !s.peer) return false;
+  const auto r = s.peer->current;
+  return r == role::active || r == role::activating || r == role::deactivating;
+}
+
 }  // namespace
 
 state initial_state(const params& p, time_point now) {
@@ -330,6 +337,12 @@ transition step(const params& p, const state& current, const input& in, time_poi
   std::visit([&](const auto& i) { st.on(i); }, in);
   st.expire_links();
   st.decide();
+  if (st.s.current == role::active && st.s.peer_alive) {
+    if (!current.peer_alive)
+      st.actions.push_back(announce_addresses{"the peer is heard again"});
+    else if (peer_holds(current) && !peer_holds(st.s))
+      st.actions.push_back(announce_addresses{"the peer left the Active role"});
+  }
   return transition{std::move(st.s), std::move(st.actions)};
 }
 

@@ -496,3 +496,51 @@ TEST(role_machine, standby_takes_over_once_the_gateway_answers_again) {
   n.advance(60ms, 10ms);
   EXPECT_EQ(n.s.current, role::activating);
 }
+
+namespace {
+std::vector<announce_addresses> announcements(const node& n) {
+  std::vector<announce_addresses> out;
+  for (auto& a : n.out)
+    if (auto* x = std::get_if<announce_addresses>(&a)) out.push_back(*x);
+  return out;
+}
+}  // namespace
+
+TEST(role_machine, active_announces_its_addresses_again_when_the_peer_is_heard_again) {  // R5
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby), 200ms);
+  ASSERT_EQ(announcements(n).size(), 1u) << "the peer appeared: once, not at every heartbeat";
+  EXPECT_EQ(announcements(n)[0].reason, "the peer is heard again");
+  n.out.clear();
+  n.advance(500ms, 10ms);  // a partition: the peer falls silent...
+  ASSERT_FALSE(n.s.peer_alive);
+  EXPECT_TRUE(announcements(n).empty());
+  n.hear_for(peer(role::standby), 200ms);  // ...and heals
+  EXPECT_EQ(n.s.current, role::active);
+  EXPECT_EQ(announcements(n).size(), 1u);
+}
+
+TEST(role_machine, active_announces_its_addresses_again_when_the_other_active_yields) {  // F12
+  node n;
+  n.make_active();
+  n.hear(peer(role::active, 0));  // two Actives meet; this one (epoch 1) keeps the role
+  ASSERT_EQ(n.s.current, role::active);
+  n.out.clear();
+  n.hear(peer(role::deactivating, 0));
+  EXPECT_TRUE(announcements(n).empty()) << "the peer still releases the addresses";
+  n.hear(peer(role::standby, 0));
+  ASSERT_EQ(announcements(n).size(), 1u);
+  EXPECT_EQ(announcements(n)[0].reason, "the peer left the Active role");
+  n.out.clear();
+  n.hear_for(peer(role::standby, 0), 300ms);
+  EXPECT_TRUE(announcements(n).empty());
+}
+
+TEST(role_machine, standby_never_announces_addresses) {
+  node n;
+  n.hear_for(peer(role::active, 3), 1s);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.hear(peer(role::standby, 3));
+  EXPECT_TRUE(announcements(n).empty());
+}

@@ -136,6 +136,11 @@ struct command_reply {
   bool accepted = false;
   std::string text;
 };
-using action = std::variant<raise_event, run_flow, command_reply>;
+// This node is Active and clients may last have heard the peer claim the addresses (a partition
+// healed, or two Actives met and the peer yielded): announce them again (gratuitous ARP).
+struct announce_addresses {
+  std::string reason;
+};
+using action = std::variant<raise_event, run_flow, command_reply, announce_addresses>;
 
 }  // namespace hasys::cluster
