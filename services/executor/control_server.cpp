@@ -26,6 +26,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
   asio::basic_socket_acceptor<protocol> acceptor;
   std::shared_ptr<protocol::socket> current;
   std::uint64_t generation = 0;
+  std::uint64_t bad = 0, send_failed = 0;
 
   impl(asio::any_io_executor e, std::filesystem::path p, handlers hs)
       : ex(e), path(std::move(p)), h(std::move(hs)), acceptor(e) {
@@ -42,7 +43,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> read(std::shared_ptr<protocol::socket> s, std::uint64_t gen) {
     auto keep = shared_from_this();
-    std::array<char, 4096> buf;
+    std::array<char, 16384> buf;
     for (;;) {
       asio::socket_base::message_flags flags = 0;
       auto [ec, n] = co_await s->async_receive(asio::buffer(buf), flags, asio::as_tuple(asio::use_awaitable));
@@ -55,7 +56,11 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
                       : "hasys-heartbeat connection failed: " + ec.message());
         co_return;
       }
-      if (auto d = proto::from_json<proto::desired_state>(std::string_view(buf.data(), n))) h.desired(*d);
+      if (auto d = proto::from_json<proto::desired_state>(std::string_view(buf.data(), n))) {
+        if (!h.desired(*d)) ++bad;  // a group this executor does not have
+      } else {
+        ++bad;  // DESIGN §2.5: dropped and counted
+      }
     }
   }
 };
@@ -94,6 +99,11 @@ void control_server::send(const proto::observed_state& o) {
   const auto text = proto::to_json(o);
   boost::system::error_code ec;
   impl_->current->send(asio::buffer(text), 0, ec);  // a full buffer: the next desired gets an answer
+  if (ec) ++impl_->send_failed;
 }
+
+bool control_server::connected() const noexcept { return impl_->current != nullptr; }
+std::uint64_t control_server::bad_messages() const noexcept { return impl_->bad; }
+std::uint64_t control_server::send_failures() const noexcept { return impl_->send_failed; }
 
 }  // namespace hasys::executor

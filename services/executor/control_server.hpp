@@ -17,7 +17,7 @@ namespace hasys::executor {
 class control_server {
  public:
   struct handlers {
-    std::function<void(const proto::desired_state&)> desired;
+    std::function<bool(const proto::desired_state&)> desired;  // false: not a group of ours
     std::function<void()> connected;
     std::function<void(const std::string& why)> lost;  // EOF or error on the heartbeat's connection
   };
@@ -25,8 +25,11 @@ class control_server {
   control_server(boost::asio::any_io_executor ex, std::filesystem::path path, handlers h);
   ~control_server();
   boost::asio::awaitable<void> run();
-  // To the connected heartbeat daemon, if any; never blocks.
+  // To the connected heartbeat daemon, if any; never blocks (a full socket is counted).
   void send(const proto::observed_state& o);
+  bool connected() const noexcept;
+  std::uint64_t bad_messages() const noexcept;  // unparsable or unknown desired states, dropped
+  std::uint64_t send_failures() const noexcept;
 
  private:
   struct impl;

@@ -1,42 +1,73 @@
-// Wiring of the executor: control server -> group flows -> control server; events and
-// exec.* commands on the bus (the bus is never on the failover path).
+// Wiring of the executor: control server -> group shells -> control server; events and exec.*
+// requests on the bus (the bus is never on the failover path); signals for an orderly stop.
 #include "executor_daemon.hpp"
 
+#include "address_system.hpp"
 #include "control_server.hpp"
-#include "group_flow.hpp"
+#include "group_shell.hpp"
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/bus/outbox.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <fstream>
 
 namespace asio = boost::asio;
 
 namespace hasys::executor {
+
+namespace {
+
+std::string kernel_boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+}  // namespace
 
 struct executor_daemon::impl final : event_sink {
   asio::io_context& ioc;
   config::node_config cfg;
   daemon_options opts;
   daemon::logger log;
-  std::vector<std::unique_ptr<group_flow>> groups;
+  executor_lanes lanes;
+  fault_plan faults;
+  std::unique_ptr<address_system> addresses;
+  std::unique_ptr<resource_services> services;
+  std::vector<std::unique_ptr<group_shell>> groups;
   std::unique_ptr<control_server> control;
   std::optional<bus::connection> bus;
   bus::outbox events;  // the first events come before the bus opens: none is lost (E5)
+  asio::signal_set signals;
+  int signals_seen = 0;
 
   impl(asio::io_context& i, const config::node_config& c, daemon_options o)
-      : ioc(i), cfg(c), opts(o), log(i.get_executor()) {
-    for (const auto& g : cfg.groups)
-      groups.push_back(std::make_unique<group_flow>(
-          ioc.get_executor(), cfg, g, *this, opts.simulate,
-          [this](const proto::observed_state& s) { control->send(s); }));
+      : ioc(i), cfg(c), opts(std::move(o)), log(i.get_executor()), faults(opts.faults_file), signals(i, SIGINT, SIGTERM) {
+    addresses = opts.simulate ? make_simulated_addresses(lanes, faults, cfg.state_dir / "executor" / "simulated-kernel.json")
+                              : make_kernel_addresses(lanes, faults);
+    services = std::make_unique<resource_services>(resource_services{*addresses, lanes, faults});
+    const auto boot = kernel_boot_id();
+    for (const auto& g : cfg.groups) {
+      groups.push_back(std::make_unique<group_shell>(ioc.get_executor(), cfg, g, *this, *services, opts.simulate, boot,
+                                                     [this](const proto::observed_state& s) { send(s); }));
+      groups.back()->on_stopped = [this] { maybe_exit(); };
+    }
     control = std::make_unique<control_server>(
         ioc.get_executor(), cfg.control_socket_dir / "executor.sock",
         control_server::handlers{
             [this](const proto::desired_state& d) {
-              if (auto* g = find(d.group)) g->desired(d);
+              auto* g = find(d.group);
+              if (g) g->desired(d);
+              return g != nullptr;
             },
             [this] { log.info("hasys-heartbeat connected"); },
             [this](const std::string& why) {
@@ -45,22 +76,34 @@ struct executor_daemon::impl final : event_sink {
             }});
   }
 
-  group_flow* find(std::string_view name) {
+  group_shell* find(std::string_view name) {
     for (auto& g : groups)
       if (g->name() == name) return g.get();
     return nullptr;
   }
 
+  // Every answer carries the process's own counters: dropped errors and bad messages are visible.
+  proto::observed_state with_counters(proto::observed_state s) const {
+    if (auto n = control->bad_messages()) s.counters["bad_control_messages"] = n;
+    if (auto n = control->send_failures()) s.counters["report_send_failures"] = n;
+    if (auto n = events.dropped()) s.counters["events_dropped"] = n;
+    return s;
+  }
+  void send(const proto::observed_state& s) { control->send(with_counters(s)); }
+
   void event(const std::string& group, cluster::severity level, std::string code, std::string text,
              std::map<std::string, std::string> details) override {
     proto::event_msg e{proto::unix_ms_now(), group, cfg.name, "executor", level, std::move(code),
                        std::move(text), std::move(details)};
-    log.info("event " + group + " " + std::string(cluster::to_string(level)) + " " + e.code + ": " + e.text);
+    std::string line = "event " + group + " " + std::string(cluster::to_string(level)) + " " + e.code + ": " + e.text;
+    for (const auto& [k, v] : e.details)
+      if (k != "output") line += " " + k + "=\"" + v + "\"";
+    log.info(line);
     events.publish("hasys.evt." + group + "." + cfg.name, proto::to_json(e));
   }
 
   // hasys.<group>.<node>.exec.<verb>: common_start, common_stop (menu items 6 and 7), status.
-  asio::awaitable<void> serve(group_flow& g, bus::subscription sub) {
+  asio::awaitable<void> serve(group_shell& g, bus::subscription sub) {
     while (auto m = co_await sub.next()) {
       const std::string verb = m->subject.substr(m->subject.rfind('.') + 1);
       proto::command_reply reply{false, "unknown request \"" + verb + "\""};
@@ -68,7 +111,7 @@ struct executor_daemon::impl final : event_sink {
         auto r = co_await g.common_program(verb == "common_start");
         reply = {r.ok, r.detail};
       } else if (verb == "status") {
-        reply = {true, proto::to_json(g.observed())};
+        reply = {true, proto::to_json(with_counters(g.observed()))};
       }
       if (!m->reply.empty()) bus->respond(*m, proto::to_json(reply));
     }
@@ -89,9 +132,35 @@ struct executor_daemon::impl final : event_sink {
     }
   }
 
+  // SIGTERM/SIGINT: the groups finish what runs (a release, a node's start or stop) and keep
+  // what is up — a restarted executor takes it over. A second signal stops at once.
+  asio::awaitable<void> signal_loop() {
+    for (;;) {
+      auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      ++signals_seen;
+      log.info(std::string("signal ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+               (signals_seen == 1 ? ": stopping once the work in progress is done; resources that are up stay up"
+                                  : ": stopping now"));
+      for (auto& g : groups) g->stop(signals_seen > 1);
+      maybe_exit();
+    }
+  }
+
+  void maybe_exit() {
+    if (signals_seen == 0) return;
+    for (auto& g : groups)
+      if (!g->stopped()) return;
+    log.info("hasys-executor stopped");
+    asio::post(ioc, [this] { ioc.stop(); });
+  }
+
   void start() {
-    log.info("hasys-executor starting: node " + cfg.name + ", " + std::to_string(groups.size()) +
-             " group(s)" + (opts.simulate ? ", SIMULATE (no system changes)" : ""));
+    log.info("hasys-executor starting: node " + cfg.name + ", " + std::to_string(groups.size()) + " group(s)" +
+             (opts.simulate ? ", SIMULATE (stand-in kernel, no system changes)" : ""));
+    if (faults.enabled())
+      log.warning("FAULT INJECTION enabled from " + faults.file().string() + " (test rig only)");
+    daemon::spawn_or_die(ioc.get_executor(), signal_loop(), "signals");
     for (auto& g : groups) g->start();
     daemon::spawn_or_die(ioc.get_executor(), control->run(), "control server");
     daemon::spawn_or_die(ioc.get_executor(), bus_loop(), "bus");
@@ -99,7 +168,7 @@ struct executor_daemon::impl final : event_sink {
 };
 
 executor_daemon::executor_daemon(asio::io_context& ioc, const config::node_config& cfg, daemon_options opts)
-    : impl_(std::make_unique<impl>(ioc, cfg, opts)) {}
+    : impl_(std::make_unique<impl>(ioc, cfg, std::move(opts))) {}
 
 executor_daemon::~executor_daemon() = default;
 

@@ -1,17 +1,20 @@
-// hasys-executor as a whole: the groups' flows, the control server, and the bus (events out,
-// exec.* requests in). One io_context, one thread; scripts run as child processes.
+// hasys-executor as a whole: the groups' flows, the control server, the bus (events out, exec.*
+// requests in) and the signals. One io_context, one thread; blocking system calls on worker
+// lanes, scripts as child processes. run() returns after an orderly stop.
 #pragma once
 
 #include <hasys/config/node_config.hpp>
 
 #include <boost/asio/io_context.hpp>
 
+#include <filesystem>
 #include <memory>
 
 namespace hasys::executor {
 
 struct daemon_options {
-  bool simulate = false;  // no privileges: VIP and disk changes are pretended, and said so
+  bool simulate = false;  // no privileges: VIPs go to a stand-in kernel (a file), and it says so
+  std::filesystem::path faults_file;  // test rig only: fault rules (faults.hpp); empty: none
 };
 
 class executor_daemon {

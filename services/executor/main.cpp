@@ -1,8 +1,6 @@
 // hasys-executor: wires the configuration, the io_context and the signals.
 #include "executor_daemon.hpp"
 
-#include <boost/asio/signal_set.hpp>
-
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -14,9 +12,12 @@ namespace {
 
 void usage() {
   std::puts(
-      "usage: hasys-executor [--config FILE] [--simulate]\n"
+      "usage: hasys-executor [--config FILE] [--simulate] [--faults FILE]\n"
       "  --config FILE  node configuration (default /etc/hasys/node.toml)\n"
-      "  --simulate     no privileges needed: virtual IP and disk changes are pretended (say so)");
+      "  --simulate     no privileges needed: virtual IPs go to a stand-in kernel (a file in the\n"
+      "                 state directory), disk changes are pretended; it says so\n"
+      "  --faults FILE  test rig only: make system calls fail or answer late (docs/executor.md)\n"
+      "SIGTERM/SIGINT: finish the work in progress, keep what is up, exit; a second one: exit now.");
 }
 
 // Real-time priority below the heartbeat's, not inherited by the scripts the executor runs.
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--config" && i + 1 < argc) config_file = argv[++i];
     else if (a == "--simulate") opts.simulate = true;
+    else if (a == "--faults" && i + 1 < argc) opts.faults_file = argv[++i];
     else if (a == "--help" || a == "-h") return usage(), 0;
     else return std::fprintf(stderr, "hasys-executor: unknown argument %s\n", a.c_str()), usage(), 2;
   }
@@ -52,10 +54,6 @@ int main(int argc, char** argv) {
   try {
     boost::asio::io_context ioc(1);
     hasys::executor::executor_daemon d(ioc, *loaded.config, opts);
-    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int) {
-      if (!ec) ioc.stop();
-    });
     d.start();
     ioc.run();
   } catch (const std::exception& e) {

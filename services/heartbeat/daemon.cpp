@@ -94,7 +94,13 @@ struct heartbeat_daemon::impl final : group_output {
           [this] {
             for (auto& g : groups) executor->send(g->desired());
             log.info("executor connected");
+          },
+          [this] {
+            for (auto& g : groups) g->executor_gone();
+            log.warning("executor connection lost (it stopped or restarts)");
           });
+    for (auto& g : groups)
+      g->executor_bad_messages = [this] { return executor ? executor->bad_messages() : 0; };
     std::vector<std::string> names;
     for (auto& g : groups) names.push_back(g->name());
     files = std::make_unique<command_files>(
@@ -225,8 +231,10 @@ struct heartbeat_daemon::impl final : group_output {
     asio::post(fast, [this] {
       for (auto& g : groups) g->start();
       if (executor) {
-        const auto retry = groups.empty() ? std::chrono::nanoseconds(std::chrono::milliseconds(100))
-                                          : std::chrono::nanoseconds(cfg.groups.front().polling_period);
+        // A restarted executor must hear the desired state well inside one VIP lease (issue 7).
+        auto retry = std::chrono::nanoseconds(std::chrono::milliseconds(50));
+        if (!groups.empty())
+          retry = std::min(retry, std::chrono::nanoseconds(cfg.groups.front().polling_period));
         daemon::spawn_or_die(fast.get_executor(), executor->run(retry), "executor link");
       }
     });

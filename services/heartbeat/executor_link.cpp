@@ -8,7 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <array>
+#include <vector>
 
 namespace asio = boost::asio;
 using seqpacket = hasys::daemon::control_protocol;
@@ -20,16 +20,25 @@ struct executor_link::impl {
   std::filesystem::path path;
   std::function<void(const proto::observed_state&)> on_observed;
   std::function<void()> on_connected;
+  std::function<void()> on_lost;
   seqpacket::socket socket;
   asio::steady_timer timer;
   bool connected = false;
   bool stopped = false;
+  std::uint64_t bad = 0;
 
-  impl(asio::any_io_executor e, std::filesystem::path p,
-       std::function<void(const proto::observed_state&)> o, std::function<void()> c)
-      : ex(e), path(std::move(p)), on_observed(std::move(o)), on_connected(std::move(c)), socket(e), timer(e) {}
+  impl(asio::any_io_executor e, std::filesystem::path p, std::function<void(const proto::observed_state&)> o,
+       std::function<void()> c, std::function<void()> l)
+      : ex(e),
+        path(std::move(p)),
+        on_observed(std::move(o)),
+        on_connected(std::move(c)),
+        on_lost(std::move(l)),
+        socket(e),
+        timer(e) {}
 
   void drop() {
+    if (connected && on_lost) on_lost();
     connected = false;
     boost::system::error_code ec;
     socket.close(ec);
@@ -38,9 +47,9 @@ struct executor_link::impl {
 
 executor_link::executor_link(asio::any_io_executor ex, std::filesystem::path socket_path,
                              std::function<void(const proto::observed_state&)> on_observed,
-                             std::function<void()> on_connected)
-    : impl_(std::make_shared<impl>(ex, std::move(socket_path), std::move(on_observed),
-                                   std::move(on_connected))) {}
+                             std::function<void()> on_connected, std::function<void()> on_lost)
+    : impl_(std::make_shared<impl>(ex, std::move(socket_path), std::move(on_observed), std::move(on_connected),
+                                   std::move(on_lost))) {}
 
 executor_link::~executor_link() { stop(); }
 
@@ -54,10 +63,11 @@ void executor_link::send(const proto::desired_state& d) {
 }
 
 bool executor_link::connected() const noexcept { return impl_->connected; }
+std::uint64_t executor_link::bad_messages() const noexcept { return impl_->bad; }
 
 asio::awaitable<void> executor_link::run(std::chrono::nanoseconds retry) {
   auto self = impl_;
-  std::array<char, 4096> buf;
+  std::vector<char> buf(64 * 1024);  // an observed state lists every resource of the flow
   while (!self->stopped) {
     if (!self->connected) {
       self->socket = seqpacket::socket(self->ex);
@@ -84,6 +94,8 @@ asio::awaitable<void> executor_link::run(std::chrono::nanoseconds retry) {
     }
     if (auto o = proto::from_json<proto::observed_state>(std::string_view(buf.data(), n)))
       self->on_observed(*o);
+    else
+      ++self->bad;
   }
 }
 

@@ -18,11 +18,12 @@ class executor_link {
  public:
   executor_link(boost::asio::any_io_executor ex, std::filesystem::path socket_path,
                 std::function<void(const proto::observed_state&)> on_observed,
-                std::function<void()> on_connected);
+                std::function<void()> on_connected, std::function<void()> on_lost);
   ~executor_link();
   // Sends if connected; a desired state is re-sent every period anyway (level-triggered).
   void send(const proto::desired_state& d);
   bool connected() const noexcept;
+  std::uint64_t bad_messages() const noexcept;  // unparsable observed states, dropped and counted
   // Connects, reads, reconnects every `retry` while the executor is away.
   boost::asio::awaitable<void> run(std::chrono::nanoseconds retry);
   void stop();

@@ -178,8 +178,21 @@ cluster::command_reply group_runner::command(cluster::command_kind kind) {
 
 void group_runner::observed(const proto::observed_state& o) {
   observed_ = o;
+  executor_connected_ = true;
+  // Level first: whether anything may still be held decides what the phases below may end in.
+  if (o.holding != state_.executor_holding) feed(cluster::resources_held{o.holding});
   if (o.phase == proto::flow_phase::released) {
     feed(cluster::resources_released{o.epoch, o.detail});
+    return;
+  }
+  if (o.phase == proto::flow_phase::releasing) {
+    feed(cluster::resources_releasing{o.epoch, o.detail});
+    return;
+  }
+  // The Active's flow failed after it was up (a resource it brought back failed to come up).
+  if (o.phase == proto::flow_phase::failed && o.up && o.epoch == state_.epoch &&
+      state_.current == cluster::role::active && !state_.flow_pending) {
+    feed(cluster::flow_finished{o.epoch, true, false, o.detail});
     return;
   }
   if (!state_.flow_pending || o.epoch != state_.epoch) return;
@@ -255,10 +268,16 @@ proto::status_msg group_runner::status() const {
   m.flow.want_up = desired().up;
   m.flow.epoch = state_.epoch;
   m.flow.standalone = setup_.standalone;
+  m.flow.executor_connected = executor_connected_;
   if (!observed_.group.empty()) {
     m.flow.observed = std::string(proto::to_string(observed_.phase));
     m.flow.detail = observed_.detail;
+    m.flow.holding = observed_.holding;
+    m.flow.resources = observed_.resources;
+    m.flow.executor_counters = observed_.counters;
   }
+  if (executor_bad_messages)
+    if (auto n = executor_bad_messages()) m.flow.executor_counters["bad_observed_messages"] = n;
   const auto& c = verifier_.counters();
   for (std::size_t i = 0; i < c.dropped.size(); ++i)
     if (c.dropped[i]) m.dropped[std::string(proto::to_string(static_cast<proto::drop_reason>(i)))] = c.dropped[i];
@@ -272,7 +291,8 @@ group_runner::status_key_t group_runner::status_key() const {
           state_.healthy, state_.held, state_.handover, state_.handover_request, state_.gateway_ok,
           state_.links[0].up, state_.links[1].up, state_.peer_alive, state_.flow_pending,
           p ? static_cast<int>(p->current) : -1, p ? p->epoch : 0, p && p->gateway_ok,
-          p ? static_cast<int>(p->mode) : -1, static_cast<int>(observed_.phase), observed_.epoch};
+          p ? static_cast<int>(p->mode) : -1, static_cast<int>(observed_.phase), observed_.epoch,
+          observed_.holding, executor_connected_};
 }
 
 void group_runner::publish_status_if_changed(bool force) {

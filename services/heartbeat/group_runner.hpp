@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,9 @@ class group_runner {
   cluster::command_reply command(cluster::command_kind kind);
   // The executor reported on this group's flow.
   void observed(const proto::observed_state& o);
+  // The executor's connection closed (it stopped or restarts): status says so.
+  void executor_gone() { executor_connected_ = false; }
+  std::function<std::uint64_t()> executor_bad_messages;  // the link's count, for status
   proto::status_msg status() const;
   proto::desired_state desired() const;
 
@@ -78,7 +82,7 @@ class group_runner {
   void send_heartbeats();
   void publish_status_if_changed(bool force);
   using status_key_t = std::tuple<int, int, std::uint64_t, bool, bool, bool, bool, bool, bool, bool,
-                                  bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t>;
+                                  bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t, bool, bool>;
   status_key_t status_key() const;
 
   boost::asio::any_io_executor fast_;
@@ -96,6 +100,7 @@ class group_runner {
   std::int64_t peer_clock_unix_ms_ = 0;
   std::uint64_t received_[cluster::link_count] = {};
   proto::observed_state observed_;
+  bool executor_connected_ = false;
   cluster::command_reply last_reply_;
   status_key_t last_status_key_{};
   std::chrono::steady_clock::time_point last_status_{};

@@ -29,7 +29,7 @@ std::string status_text(const proto::status_msg& s) {
   std::ostringstream o;
   o << "group " << s.group << "  (period " << s.period_ms << " ms x " << s.count << ", mode "
     << upper(cluster::to_string(s.mode)) << (s.active_priority ? ", active priority" : "") << ")\n";
-  char line[256];
+  char line[512];
   std::snprintf(line, sizeof line, "  %-15s %-12s epoch %-4llu for %.1f s%s%s%s\n", s.node.c_str(),
                 upper(cluster::to_string(s.role)).c_str(), static_cast<unsigned long long>(s.epoch),
                 static_cast<double>(s.role_for_ms) / 1000.0, s.healthy ? "" : "  UNHEALTHY",
@@ -55,8 +55,26 @@ std::string status_text(const proto::status_msg& s) {
         : s.flow.want_up  ? "up"
                           : "down")
     << ", epoch " << s.flow.epoch << (s.flow.pending ? ", running" : "")
-    << (s.flow.observed.empty() ? "" : ", executor: " + s.flow.observed)
+    << (s.flow.standalone            ? ""
+        : !s.flow.executor_connected ? ", executor NOT CONNECTED" + (s.flow.observed.empty() ? "" : " (last said: " + s.flow.observed + ")")
+        : s.flow.observed.empty()    ? ""
+                                     : ", executor: " + s.flow.observed)
+    << (s.flow.holding && !s.flow.want_up ? ", resources may still be held" : "")
     << (s.flow.detail.empty() ? "" : " (" + s.flow.detail + ")") << '\n';
+  // Each resource as the executor last verified it, with the age of that check (issue 7).
+  for (const auto& r : s.flow.resources) {
+    std::string state = r.state == "unverifiable" ? "not verifiable (" + r.kind + ")" : r.state;
+    if (r.verified_ms_ago >= 0) state += ", checked " + std::to_string(r.verified_ms_ago) + " ms ago";
+    if (!r.error.empty()) state += ": " + r.error;
+    if (r.errors) state += " [" + std::to_string(r.errors) + " errors]";
+    std::snprintf(line, sizeof line, "    %-12s %-12s %s\n", r.name.c_str(), r.kind.c_str(), state.c_str());
+    o << line;
+  }
+  if (!s.flow.executor_counters.empty()) {
+    o << "  executor ";
+    for (const auto& [k, v] : s.flow.executor_counters) o << ' ' << k << ' ' << v;
+    o << '\n';
+  }
   if (!s.dropped.empty()) {
     o << "  dropped  ";
     for (const auto& [k, v] : s.dropped) o << ' ' << k << ' ' << v;

@@ -87,6 +87,31 @@ struct stepper {
     emit(severity::information, "deactivating", "Active node status is shutting down [" + reason + "]");
   }
 
+  // Rule 13: leaving the holding roles needs the executor to say nothing is held any more. Until
+  // it does, the node stays Deactivating, which keeps the peer from taking over on top of it.
+  void wait_for_release(bool failed, const std::string& detail) {
+    s.flow_pending = false;
+    s.release_unverified = true;
+    s.release_failed = failed;
+    if (s.current != role::deactivating) enter(role::deactivating);
+    emit(severity::critical, "release_unverified",
+         "Resources may still be held on this node: the peer is kept from taking over until the executor "
+         "verifies them gone [" + detail + "]");
+  }
+
+  void finish_release() {
+    s.release_unverified = false;
+    s.activation_failed = false;
+    if (s.release_failed) {
+      enter(role::failed);
+      emit(severity::critical, "failed", "This node is Failed: resources released" + self_tag());
+    } else {
+      enter(role::standby);
+      emit(severity::information, "standby", "This node is Standby" + self_tag());
+    }
+    s.release_failed = false;
+  }
+
   void flow_done(bool up, bool ok, const std::string& detail) {
     s.flow_pending = false;
     if (up) {
@@ -101,6 +126,7 @@ struct stepper {
       }
       return;
     }
+    if (s.executor_holding) return wait_for_release(!ok || s.activation_failed, detail.empty() ? "flow down" : detail);
     if (ok && !s.activation_failed) {
       enter(role::standby);
       emit(severity::information, "standby", "This node is Standby" + self_tag());
@@ -178,6 +204,10 @@ struct stepper {
   }
 
   void on(const flow_finished& f) {
+    // The Active's flow failed after it was up (a resource it had to bring back could not be):
+    // the same as a failed activation.
+    if (f.up && !f.ok && !s.flow_pending && s.current == role::active && f.epoch == s.epoch)
+      return flow_done(true, false, f.detail);
     if (!s.flow_pending || f.epoch != s.epoch) return;
     if (f.up && s.current == role::activating) flow_done(true, f.ok, f.detail);
     else if (!f.up && s.current == role::deactivating) flow_done(false, f.ok, f.detail);
@@ -190,9 +220,24 @@ struct stepper {
     s.flow_pending = false;
     s.handover = false;
     s.activation_failed = false;
+    if (s.executor_holding) return wait_for_release(false, r.detail);
+    s.release_unverified = false;
     enter(role::standby);  // nothing is held now; decide() may elect this node again (new epoch)
     emit(severity::information, "standby", "This node is Standby" + self_tag());
   }
+
+  // The executor lets go on its own (the watchdog, the connection closed, a lease ran out): the
+  // node leaves the Active role at once and says so, and is Standby when the release is verified.
+  void on(const resources_releasing& r) {
+    if (r.epoch != s.epoch || (s.current != role::activating && s.current != role::active)) return;
+    emit(severity::warning, "resources_releasing", "Resources are being released by the executor [" + r.detail + "]");
+    enter(role::deactivating);
+    s.flow_pending = true;  // done: a flow-down answer or `released` for this epoch
+    s.handover = false;
+    s.activation_failed = false;
+  }
+
+  void on(const resources_held& h) { s.executor_holding = h.holding; }
 
   void on(const operator_command& c) {
     const bool holding = holds_resources(s.current);
@@ -249,6 +294,20 @@ struct stepper {
   // ---- decisions, re-evaluated after every input ----
 
   void decide() {
+    if (s.release_unverified && !s.executor_holding && s.current == role::deactivating) finish_release();
+    if (s.executor_holding && !holds_resources(s.current)) {
+      // A restarted heartbeat finds resources left on this node, or one appeared: they come down
+      // before this node takes part in anything (rule 13).
+      emit(severity::warning, "resources_found",
+           "Resources are held on this node outside the Active role: releasing them first" + self_tag());
+      s.release_failed = s.current == role::failed;
+      enter(role::deactivating);
+      s.release_unverified = true;
+      s.flow_pending = false;
+      s.handover = false;
+      s.handover_request = false;
+      return;
+    }
     if (s.flow_pending && now - s.since > p.flow_timeout) {
       flow_done(s.current == role::activating, false, "no answer within the flow timeout");
     }

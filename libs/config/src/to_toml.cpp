@@ -91,6 +91,7 @@ void write_group(toml_writer& w, const group_config& g) {
   if (g.gateway) w.text("gateway", *g.gateway);
   w.text("public_interface", g.public_interface);
   w.span("flow_timeout", g.flow_timeout);
+  if (g.announce_interval.count() > 0) w.span("announce_interval", g.announce_interval);
   w.span("shared_disk_wait", g.shared_disk_wait);
   w.flag("failover_condition", g.failover_condition);
   if (!g.failover_condition_script.empty())

@@ -71,6 +71,10 @@ void check_group(checker& c, const node_config& node, const group_config& g, con
   if (g.gateway) c.address(key + ".gateway", *g.gateway);
   c.interface(key + ".public_interface", g.public_interface);
   check_flow_timeout(c, g, key);
+  c.range(key + ".announce_interval", g.announce_interval, rules::announce_interval);
+  if (g.announce_interval.count() > 0 && g.announce_interval < std::chrono::seconds(1))
+    c.add(key + ".announce_interval",
+          rules::format_duration(g.announce_interval) + " is too short: 0 s (off) or at least 1 s");
   check_seed_tunables(c, g, key);
   if (g.heartbeat) check_link(c, *g.heartbeat, key + ".heartbeat", bindings);
   check_link(c, g.public_net, key + ".public", bindings);

@@ -2,6 +2,7 @@
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 
 #include <cstdio>
@@ -10,8 +11,11 @@
 
 namespace hasys::daemon {
 
-void spawn_or_die(boost::asio::any_io_executor ex, boost::asio::awaitable<void> work, std::string name) {
-  boost::asio::co_spawn(ex, std::move(work), [name = std::move(name)](std::exception_ptr e) {
+namespace {
+
+struct die_on_exception {
+  std::string name;
+  void operator()(std::exception_ptr e) const {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -22,7 +26,19 @@ void spawn_or_die(boost::asio::any_io_executor ex, boost::asio::awaitable<void> 
     }
     std::fflush(stderr);
     std::_Exit(70);  // EX_SOFTWARE; the supervisor restarts us
-  });
+  }
+};
+
+}  // namespace
+
+void spawn_or_die(boost::asio::any_io_executor ex, boost::asio::awaitable<void> work, std::string name) {
+  boost::asio::co_spawn(ex, std::move(work), die_on_exception{std::move(name)});
+}
+
+void spawn_or_die(boost::asio::any_io_executor ex, boost::asio::awaitable<void> work, std::string name,
+                  boost::asio::cancellation_slot slot) {
+  boost::asio::co_spawn(ex, std::move(work),
+                        boost::asio::bind_cancellation_slot(slot, die_on_exception{std::move(name)}));
 }
 
 }  // namespace hasys::daemon

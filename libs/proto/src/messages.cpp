@@ -74,7 +74,7 @@ cluster::severity severity_of(const std::string& s) {
 
 flow_phase phase_of(const std::string& s) {
   for (auto v : {flow_phase::idle, flow_phase::running, flow_phase::done, flow_phase::failed,
-                 flow_phase::released})
+                 flow_phase::released, flow_phase::releasing})
     if (to_string(v) == s) return v;
   throw field_error{};
 }
@@ -128,9 +128,29 @@ peer_view tag_invoke(json::value_to_tag<peer_view>, const json::value& jv) {
   return m;
 }
 
+template <class T>
+std::vector<T> list_or_empty(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  auto r = json::try_value_to<std::vector<T>>(*v);
+  if (!r) throw field_error{};
+  return *r;
+}
+
+std::map<std::string, std::uint64_t> counters_or_empty(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || v->is_null()) return {};
+  auto r = json::try_value_to<std::map<std::string, std::uint64_t>>(*v);
+  if (!r) throw field_error{};
+  return *r;
+}
+
 void tag_invoke(json::value_from_tag, json::value& jv, const flow_view& m) {
   jv = json::object{{"pending", m.pending}, {"want_up", m.want_up}, {"epoch", m.epoch},
-                    {"observed", m.observed}, {"detail", m.detail}, {"standalone", m.standalone}};
+                    {"observed", m.observed}, {"detail", m.detail}, {"standalone", m.standalone},
+                    {"executor_connected", m.executor_connected}, {"holding", m.holding},
+                    {"resources", json::value_from(m.resources)},
+                    {"executor_counters", json::value_from(m.executor_counters)}};
 }
 flow_view tag_invoke(json::value_to_tag<flow_view>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -141,6 +161,10 @@ flow_view tag_invoke(json::value_to_tag<flow_view>, const json::value& jv) {
   m.observed = get_or<std::string>(o, "observed", "");
   m.detail = get_or<std::string>(o, "detail", "");
   m.standalone = get_or(o, "standalone", false);
+  m.executor_connected = get_or(o, "executor_connected", false);
+  m.holding = get_or(o, "holding", false);
+  m.resources = list_or_empty<resource_status>(o, "resources");
+  m.executor_counters = counters_or_empty(o, "executor_counters");
   return m;
 }
 
@@ -252,7 +276,8 @@ desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& j
 
 void tag_invoke(json::value_from_tag, json::value& jv, const observed_state& m) {
   jv = json::object{{"v", schema_version}, {"group", m.group}, {"epoch", m.epoch}, {"up", m.up},
-                    {"phase", str(to_string(m.phase))}, {"detail", m.detail}};
+                    {"phase", str(to_string(m.phase))}, {"detail", m.detail}, {"holding", m.holding},
+                    {"resources", json::value_from(m.resources)}, {"counters", json::value_from(m.counters)}};
 }
 observed_state tag_invoke(json::value_to_tag<observed_state>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -262,6 +287,9 @@ observed_state tag_invoke(json::value_to_tag<observed_state>, const json::value&
   m.up = get<bool>(o, "up");
   m.phase = phase_of(get<std::string>(o, "phase"));
   m.detail = get_or<std::string>(o, "detail", "");
+  m.holding = get_or(o, "holding", false);
+  m.resources = list_or_empty<resource_status>(o, "resources");
+  m.counters = counters_or_empty(o, "counters");
   return m;
 }
 
@@ -279,6 +307,7 @@ std::string_view to_string(flow_phase p) noexcept {
     case flow_phase::done: return "done";
     case flow_phase::failed: return "failed";
     case flow_phase::released: return "released";
+    case flow_phase::releasing: return "releasing";
   }
   return "unknown";
 }

@@ -55,8 +55,10 @@ struct executor_fixture : ::testing::Test {
     return script(name, extra + "echo \"$HASYS_FLOW_NODE $(basename $0)\" >> " + (dir / "ran.log").string());
   }
 
+  // vip_extra: more keys of the VIP node; tail: more flow nodes after app2.
   void write_config(const std::string& app1_start, const std::string& app1_stop, const std::string& app2_start,
-                    const std::string& app2_stop, bool stop_on_error = true, const std::string& group_extra = "") {
+                    const std::string& app2_stop, bool stop_on_error = true, const std::string& group_extra = "",
+                    const std::string& vip_extra = "", const std::string& tail = "") {
     std::ofstream(dir / "node.toml") << R"([node]
 name = "node-a"
 state_dir = ")" << (dir / "state").string() << R"("
@@ -82,6 +84,7 @@ type = "vip"
 name = "vip"
 ip = "203.0.113.100"
 prefix = 24
+)" << vip_extra << R"(
 
 [[group.flow]]
 type = "application"
@@ -97,12 +100,43 @@ name = "app2"
 start = ")" << app2_start << R"("
 stop = ")" << app2_stop << R"("
 timeout = "10s"
-)";
+)" << tail;
   }
 
   void start_executor() {
-    executor.emplace(child_process::spec{HASYS_EXECUTOR, {"--config", (dir / "node.toml").string(), "--simulate"},
+    executor.emplace(child_process::spec{HASYS_EXECUTOR,
+                                         {"--config", (dir / "node.toml").string(), "--simulate", "--faults",
+                                          (dir / "faults").string()},
                                          dir / "executor.log"});
+  }
+  void faults(const std::string& rules) { std::ofstream(dir / "faults", std::ios::trunc) << rules << "\n"; }
+  // The stand-in kernel's addresses (--simulate keeps them in the state directory).
+  // "eth0 203.0.113.100/24": present and its lease not run out (the file keeps monotonic-clock ms).
+  bool kernel_has(const std::string& entry = "eth0 203.0.113.100/24") const {
+    std::ifstream in(dir / "state/executor/simulated-kernel.json");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    const auto at = text.find("\"" + entry + "\":");
+    if (at == std::string::npos) return false;
+    const long long expiry = std::stoll(text.substr(at + entry.size() + 3));
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+    return expiry == 0 || expiry > now;
+  }
+  // Waits for a log line while answering the executor (each wait is a poll on its socket).
+  template <class Heartbeat>
+  bool wait_log(Heartbeat& hb, const std::string& needle, std::chrono::milliseconds within = 5s) {
+    const auto end = std::chrono::steady_clock::now() + within;
+    while (executor_log().find(needle) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      hb.next(50ms);
+    }
+    return true;
+  }
+  std::size_t log_count(const std::string& needle) const {
+    const auto log = executor_log();
+    std::size_t n = 0;
+    for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++n;
+    return n;
   }
 
   std::vector<std::string> ran() const {
@@ -139,6 +173,18 @@ class fake_heartbeat {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
+  void send_raw(const std::string& text) { ASSERT_GT(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL), 0); }
+  // The next observed state within the time given.
+  std::optional<proto::observed_state> next(std::chrono::milliseconds within) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(within.count())) <= 0) return std::nullopt;
+    char buf[65536];
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return std::nullopt;
+    auto o = proto::from_json<proto::observed_state>(std::string_view(buf, static_cast<std::size_t>(n)));
+    if (!o) return std::nullopt;
+    return *o;
+  }
   void send(std::uint64_t epoch, bool up, std::int64_t watchdog_ms = 5000, std::uint64_t announce = 0) {
     const auto text = proto::to_json(proto::desired_state{"g", epoch, up, false, 1, watchdog_ms, announce});
     ASSERT_GT(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL), 0);
@@ -153,7 +199,7 @@ class fake_heartbeat {
       if (keep_sending) send(epoch, desired_up);
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[4096];
+      char buf[65536];
       const auto n = ::recv(fd_, buf, sizeof buf, 0);
       if (n <= 0) return std::nullopt;
       auto o = proto::from_json<proto::observed_state>(std::string_view(buf, static_cast<std::size_t>(n)));
@@ -262,24 +308,198 @@ TEST_F(executor_fixture, a_restart_in_the_middle_of_a_flow_converges_without_sta
   EXPECT_EQ(count(ran(), "app2 s2"), 1u) << "the flow went on from where it stopped";
 }
 
-TEST_F(executor_fixture, a_restarted_executor_brings_back_what_it_can_see_is_gone) {
+TEST_F(executor_fixture, a_restart_within_the_lease_adopts_the_address_and_keeps_it_alive) {  // issue 7
   write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
   start_executor();
   fake_heartbeat first(dir / "run/executor.sock");  // stays open: no fence before the kill
   ASSERT_TRUE(first.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
-  // Killed while up: its journal says the whole flow is up, but the (simulated) VIP is gone.
+  // kill -9, then started again half a second later (Restart=always, RestartSec=500ms)
   executor->signal(SIGKILL);
   ASSERT_TRUE(executor->wait_exit(5s));
   first.close();
+  std::this_thread::sleep_for(500ms);  // the restart delay under test, not a wait for an event
+  ASSERT_TRUE(kernel_has()) << "the kill took nothing away: the lease still runs";
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  auto done = hb.until(1, true, proto::flow_phase::done, 10s);
+  ASSERT_TRUE(done) << executor_log();
+  EXPECT_EQ(log_count("Virtual IP is normal"), 1u) << "adopted, not added again\n" << executor_log();
+  EXPECT_EQ(log_count("taken over by the restarted executor [VIP: vip"), 1u) << executor_log();
+  EXPECT_TRUE(wait_log(hb, "Virtual IP is announced again")) << "clients hear the holder again" << executor_log();
+  EXPECT_EQ(count(ran(), "app1 s1"), 1u) << "scripts are never run twice";
+  // Two leases later the address is still there, refreshed by the new executor, and status says so.
+  const auto until = std::chrono::steady_clock::now() + 2s;
+  std::int64_t oldest_check = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    hb.send(1, true);
+    if (auto o = hb.next(100ms); o && !o->resources.empty()) {
+      EXPECT_EQ(o->resources[0].state, "present");
+      oldest_check = std::max(oldest_check, o->resources[0].verified_ms_ago);
+      EXPECT_TRUE(o->holding);
+    }
+  }
+  EXPECT_TRUE(kernel_has()) << executor_log();
+  EXPECT_LT(oldest_check, 500) << "refreshed every quarter lease";
+}
+
+TEST_F(executor_fixture, a_restart_after_the_lease_ran_out_adds_the_address_again) {
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  start_executor();
+  fake_heartbeat first(dir / "run/executor.sock");
+  ASSERT_TRUE(first.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  executor->signal(SIGKILL);
+  ASSERT_TRUE(executor->wait_exit(5s));
+  first.close();
+  std::this_thread::sleep_for(1300ms);  // longer than the 1 s lease: the stand-in kernel drops it
+  ASSERT_FALSE(kernel_has());
   start_executor();
   fake_heartbeat hb(dir / "run/executor.sock");
   ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
-  const auto log = executor_log();
-  std::size_t vip_ups = 0;
-  for (auto at = log.find("Virtual IP is normal"); at != std::string::npos; at = log.find("Virtual IP is normal", at + 1))
-    ++vip_ups;
-  EXPECT_EQ(vip_ups, 2u) << "the VIP was added again\n" << log;
+  EXPECT_EQ(log_count("Virtual IP is normal"), 2u) << "the VIP was added again\n" << executor_log();
+  EXPECT_TRUE(kernel_has());
   EXPECT_EQ(count(ran(), "app1 s1"), 1u) << "scripts, which cannot tell, are not run twice";
+}
+
+TEST_F(executor_fixture, sigterm_keeps_what_is_up_and_the_next_executor_takes_it_over) {  // issue 7
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  start_executor();
+  {
+    fake_heartbeat hb(dir / "run/executor.sock");
+    ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+    executor->signal(SIGTERM);  // systemctl restart hasys-executor
+    auto status = executor->wait_exit(5s);
+    ASSERT_TRUE(status) << executor_log();
+    EXPECT_EQ(*status, 0) << hasys::test::describe_wait_status(*status);
+  }
+  EXPECT_NE(executor_log().find("hasys-executor stopped"), std::string::npos) << executor_log();
+  EXPECT_TRUE(kernel_has()) << "an orderly stop of the executor alone releases nothing";
+  EXPECT_EQ(count(ran(), "app2 t2"), 0u);
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  EXPECT_EQ(log_count("taken over by the restarted executor"), 1u) << executor_log();
+  EXPECT_EQ(count(ran(), "app1 s1"), 1u);
+}
+
+TEST_F(executor_fixture, sigterm_during_a_release_finishes_the_release_before_exiting) {  // node target stop
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2", "sleep 1; "));
+  start_executor();
+  {
+    fake_heartbeat hb(dir / "run/executor.sock");
+    ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  }  // the heartbeat stops first (the node's target): its connection closes, the release begins
+  executor->signal(SIGTERM);  // then the executor is asked to stop
+  auto status = executor->wait_exit(10s);
+  ASSERT_TRUE(status) << executor_log();
+  EXPECT_EQ(*status, 0) << hasys::test::describe_wait_status(*status);
+  EXPECT_EQ(count(ran(), "app2 t2"), 1u) << "the slow stop ran to its end";
+  EXPECT_EQ(count(ran(), "app1 t1"), 1u);
+  EXPECT_FALSE(kernel_has()) << "the address went first";
+}
+
+TEST_F(executor_fixture, a_removal_that_fails_during_a_release_is_never_reported_released) {  // fail closed
+  // No lease on this address: nothing but a successful removal can take it away.
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"), true, "", "lease = \"0s\"\n");
+  start_executor();
+  {
+    fake_heartbeat hb(dir / "run/executor.sock");
+    ASSERT_TRUE(hb.until(4, true, proto::flow_phase::done, 10s)) << executor_log();
+    faults("remove fail Operation not permitted");
+  }  // the heartbeat dies: the executor lets go on its own
+  fake_heartbeat again(dir / "run/executor.sock");
+  auto releasing = again.until(4, false, proto::flow_phase::releasing, 5s, true, false);
+  ASSERT_TRUE(releasing) << executor_log();
+  EXPECT_TRUE(releasing->holding);
+  // Scripts stopped, the address could not be removed: still releasing, never released.
+  const auto end = std::chrono::steady_clock::now() + 1500ms;
+  while (std::chrono::steady_clock::now() < end) {
+    again.send(4, false);
+    if (auto o = again.next(100ms)) {
+      EXPECT_NE(o->phase, proto::flow_phase::released) << o->detail;
+      EXPECT_TRUE(o->holding);
+    }
+  }
+  EXPECT_TRUE(kernel_has());
+  EXPECT_EQ(count(ran(), "app1 t1"), 1u);
+  EXPECT_NE(executor_log().find("critical release_failed"), std::string::npos) << executor_log();
+  EXPECT_NE(executor_log().find("Operation not permitted"), std::string::npos);
+  faults("");  // the cause is fixed: the next retry removes it, verifies it, and lets go
+  std::optional<proto::observed_state> let_go;
+  for (const auto until = std::chrono::steady_clock::now() + 5s; !let_go && std::chrono::steady_clock::now() < until;) {
+    again.send(4, false);
+    auto o = again.next(100ms);
+    // released, or (the heartbeat wanting the flow down) done going down: never while holding
+    if (o && (o->phase == proto::flow_phase::released || o->phase == proto::flow_phase::done)) let_go = o;
+  }
+  ASSERT_TRUE(let_go) << executor_log();
+  EXPECT_FALSE(let_go->holding);
+  EXPECT_FALSE(kernel_has());
+}
+
+TEST_F(executor_fixture, a_failed_duplicate_address_probe_is_never_taken_for_a_clean_one) {  // W2, fail closed
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  faults("probe fail no packet socket");
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  // The background guard's probe fails: a warning, and nothing recorded as clean.
+  const auto end = std::chrono::steady_clock::now() + 5s;
+  while (executor_log().find("vip_guard_failed") == std::string::npos && std::chrono::steady_clock::now() < end)
+    hb.until(0, false, proto::flow_phase::done, 100ms, true, false);  // waits on the socket
+  ASSERT_NE(executor_log().find("vip_guard_failed"), std::string::npos) << executor_log();
+  // The takeover cannot skip the check, and a check that cannot run adds nothing.
+  auto failed = hb.until(1, true, proto::flow_phase::failed, 5s);
+  ASSERT_TRUE(failed) << executor_log();
+  EXPECT_NE(failed->detail.find("Virtual IP not added"), std::string::npos) << failed->detail;
+  EXPECT_FALSE(kernel_has());
+  // Probes work again: a new epoch's takeover runs a fresh probe, then adds the address.
+  faults("");
+  ASSERT_TRUE(hb.until(2, true, proto::flow_phase::done, 5s)) << executor_log();
+  EXPECT_NE(executor_log().find("duplicate_check=\"probe at takeover"), std::string::npos) << executor_log();
+}
+
+TEST_F(executor_fixture, refreshes_stay_on_time_while_another_netlink_reply_is_2_s_late) {  // issue 7
+  const std::string second = R"(
+[[group.flow]]
+type = "vip"
+name = "vip2"
+ip = "203.0.113.101"
+prefix = 24
+)";
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"), true, "", "", second);
+  faults("add@vip2 delay 2000");
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(1, true, proto::flow_phase::running, 5s)) << executor_log();
+  // While vip2's add waits 2 s for its reply, vip is refreshed every quarter lease all the same.
+  std::int64_t oldest = 0;
+  int seen = 0;
+  bool done = false;
+  const auto end = std::chrono::steady_clock::now() + 6s;
+  while (!done && std::chrono::steady_clock::now() < end) {
+    hb.send(1, true);
+    auto o = hb.next(50ms);
+    if (!o || o->resources.size() < 4) continue;
+    if (o->resources[0].state == "present") {
+      oldest = std::max(oldest, o->resources[0].verified_ms_ago);
+      ++seen;
+    }
+    done = o->phase == proto::flow_phase::done;
+  }
+  ASSERT_TRUE(done) << executor_log();
+  EXPECT_GT(seen, 20);
+  EXPECT_LT(oldest, 450) << "vip's lease refresh was held up by vip2's late add";
+  EXPECT_TRUE(kernel_has("eth0 203.0.113.101/24"));
+}
+
+TEST_F(executor_fixture, bad_control_messages_are_dropped_and_counted) {  // DESIGN §2.5
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  hb.send_raw("this is not json");
+  hb.send_raw(R"({"v":1,"group":"no-such-group","epoch":1,"up":true})");
+  auto o = hb.until(0, false, proto::flow_phase::done, 5s, true, false);
+  ASSERT_TRUE(o) << executor_log();
+  EXPECT_EQ(o->counters["bad_control_messages"], 2u);
 }
 
 TEST_F(executor_fixture, the_common_start_program_runs_once_per_boot_before_any_flow) {  // W8

@@ -544,3 +544,92 @@ TEST(role_machine, standby_never_announces_addresses) {
   n.hear(peer(role::standby, 3));
   EXPECT_TRUE(announcements(n).empty());
 }
+
+// ---- rule 13: a release is confirmed, not assumed (issue 7) ----
+
+TEST(role_machine, the_executor_releasing_on_its_own_takes_the_active_to_deactivating_at_once) {  // F9
+  node n;
+  n.make_active();
+  n.feed(resources_held{true});
+  n.feed(resources_releasing{n.s.epoch, "no word from hasys-heartbeat for 260 ms"});
+  EXPECT_TRUE(n.has_event("resources_releasing"));
+  EXPECT_EQ(n.s.current, role::deactivating);
+  EXPECT_EQ(advertise(n.p, n.s).current, role::deactivating) << "the peer learns it at once";
+  n.feed(resources_held{false});
+  n.feed(resources_released{n.s.epoch, "verified"});
+  EXPECT_NE(n.s.current, role::deactivating);
+}
+
+TEST(role_machine, a_release_the_executor_cannot_verify_keeps_the_node_deactivating_past_the_flow_timeout) {
+  node n;
+  n.make_active();
+  n.feed(resources_held{true});
+  n.feed(resources_releasing{n.s.epoch, "closed"});
+  n.advance(n.p.flow_timeout + 1s);
+  EXPECT_TRUE(n.has_event("release_unverified"));
+  EXPECT_EQ(n.s.current, role::deactivating) << "fail closed: never Failed or Standby while something may be held";
+  n.advance(10 * n.p.flow_timeout);
+  EXPECT_EQ(n.s.current, role::deactivating);
+  n.out.clear();
+  n.feed(resources_held{false});
+  n.feed(resources_released{n.s.epoch, "the lease ran out"});
+  EXPECT_FALSE(holds_resources(n.s.current));
+}
+
+TEST(role_machine, a_flow_down_that_leaves_a_resource_held_waits_for_it_before_the_next_role) {  // W1
+  node n;
+  n.make_active();
+  n.feed(operator_command{command_kind::forced_standby});
+  ASSERT_EQ(n.s.current, role::deactivating);
+  n.feed(resources_held{true});
+  n.finish_flow(false);  // the VIP's removal failed
+  EXPECT_EQ(n.s.current, role::deactivating);
+  EXPECT_TRUE(n.s.release_unverified);
+  EXPECT_TRUE(n.has_event("release_unverified"));
+  n.feed(resources_held{false});  // verified gone (the lease ran out, or a retry worked)
+  EXPECT_EQ(n.s.current, role::failed) << "the flow failed going down: rule 8 still applies";
+}
+
+TEST(role_machine, a_flow_down_that_ends_cleanly_while_the_executor_still_holds_waits) {
+  node n;
+  n.make_active();
+  n.feed(operator_command{command_kind::forced_standby});
+  n.feed(resources_held{true});
+  n.finish_flow(true);
+  EXPECT_EQ(n.s.current, role::deactivating);
+  n.feed(resources_held{false});
+  EXPECT_EQ(n.s.current, role::standby);
+}
+
+TEST(role_machine, a_restarted_heartbeat_whose_executor_holds_resources_releases_them_first) {  // F9
+  node n;
+  n.feed(resources_held{true});  // the executor's first answer after the heartbeat's restart
+  EXPECT_TRUE(n.has_event("resources_found"));
+  EXPECT_EQ(n.s.current, role::deactivating);
+  n.hear_for(peer(role::standby, 3), 2s);
+  EXPECT_EQ(n.s.current, role::deactivating) << "no election while something may be held";
+  EXPECT_FALSE(n.flow() && n.flow()->up);
+  n.feed(resources_held{false});
+  EXPECT_NE(n.s.current, role::deactivating);
+}
+
+TEST(role_machine, a_standby_never_activates_on_top_of_a_heard_peer_that_is_releasing) {
+  node n;  // node-a: wins an election against node-b by name
+  n.hear_for(peer(role::active, 4), 300ms);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.hear_for(peer(role::deactivating, 4), 30s);  // the peer's release cannot be verified
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.flow());
+  n.hear_for(peer(role::standby, 4), 300ms);  // verified gone: the normal rules again
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, an_active_whose_flow_fails_after_it_was_up_steps_down_and_fails) {
+  node n;
+  n.make_active();
+  n.feed(flow_finished{n.s.epoch, true, false, "vip: no interface eth0"});
+  EXPECT_TRUE(n.has_event("activation_failed"));
+  EXPECT_EQ(n.s.current, role::deactivating);
+  n.finish_flow(true);
+  EXPECT_EQ(n.s.current, role::failed);
+}

@@ -26,6 +26,9 @@ struct state {
   bool held = false;                // operator put me in Standby: not eligible for election
   bool flow_pending = false;        // a run_flow is out and its flow_finished not yet seen
   bool activation_failed = false;   // the flow failed going up: after it is down, role::failed
+  bool executor_holding = false;    // the executor: a resource may still be on this node
+  bool release_unverified = false;  // deactivating until the executor verifies the release (rule 13)
+  bool release_failed = false;      // ... and then role::failed: the flow failed on the way down
   time_point request_at{};          // when handover_request was raised (it expires)
   time_point gateway_lost_at{};     // when gateway_ok last went false
   time_point gateway_heard_at{};    // the gateway's latest probe answer

@@ -97,10 +97,21 @@ struct flow_finished {
   std::string detail;
 };
 // The executor let go of this epoch's resources on its own: its watchdog saw no desired state
-// from this daemon in time (frozen or killed: F9), or it was told to by the operator locally.
+// from this daemon in time (frozen or killed: F9), or a lease ran out; every resource it can
+// verify is verified gone.
 struct resources_released {
   std::uint64_t epoch = 0;
   std::string detail;
+};
+// The executor is letting go of this epoch's resources on its own and has not verified them gone.
+struct resources_releasing {
+  std::uint64_t epoch = 0;
+  std::string detail;
+};
+// Whether the executor says a resource of the group may still be on this node (verified present,
+// or not verified absent after it was held or its removal failed). Level-triggered: fed on change.
+struct resources_held {
+  bool holding = false;
 };
 enum class command_kind : std::uint8_t {
   set_mode_auto,
@@ -118,7 +129,8 @@ struct operator_command {
   command_kind kind = command_kind::manual_failover;
 };
 using input = std::variant<tick, heartbeat_received, gateway_changed, gateway_heard, health_changed,
-                           flow_finished, resources_released, operator_command>;
+                           flow_finished, resources_released, resources_releasing, resources_held,
+                           operator_command>;
 
 // ---- actions ----
 struct raise_event {

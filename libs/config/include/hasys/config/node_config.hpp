@@ -120,6 +120,9 @@ struct group_config {
   // An unanswered flow run fails after this; when the file has none, parse() puts
   // default_flow_timeout(flow). Never shorter than the sum of the flow's node timeouts.
   duration flow_timeout = std::chrono::seconds(60);
+  // W2: while Active, announce the virtual IPs again this often (keepalived's
+  // garp_master_refresh), for clients that missed the takeover; 0 s: off. 0 or 1..3600 s.
+  duration announce_interval{0};
   // Seed tunables (M11).
   duration shared_disk_wait = std::chrono::seconds(60);  // SHARED_DISK_MANAGEMENT_WAIT_TIME
   bool failover_condition = false;                       // FAILOVER_CONDITION_MANAGEMENT

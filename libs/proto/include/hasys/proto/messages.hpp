@@ -4,6 +4,7 @@
 
 #include <hasys/cluster/types.hpp>
 
+#include <boost/describe/class.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
@@ -12,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hasys::proto {
 
@@ -50,6 +52,19 @@ struct peer_view {
   bool operator==(const peer_view&) const = default;
 };
 
+// One resource of the flow as the executor last verified it (W2-W7; issue 7: status tells the
+// truth, not only the flow's phase).
+struct resource_status {
+  std::string name;
+  std::string kind;                   // vip, shared_disk, drbd, application, database, wait
+  std::string state;                  // present, absent, unknown, unverifiable (scripts, waits)
+  std::int64_t verified_ms_ago = -1;  // age of the latest verification; -1: never
+  std::string error;                  // why the latest verification or change failed
+  std::uint64_t errors = 0;           // failed verifications and changes, counted
+  bool operator==(const resource_status&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(resource_status, (), (name, kind, state, verified_ms_ago, error, errors))
+
 // The resource flow: what the role machine wants and what the executor reports.
 struct flow_view {
   bool pending = false;          // a run is out and not finished
@@ -58,6 +73,10 @@ struct flow_view {
   std::string observed;          // executor's phase: "", idle, running, done, failed, released
   std::string detail;
   bool standalone = false;       // no executor: runs are acknowledged at once (membership only)
+  bool executor_connected = false;
+  bool holding = false;          // the executor: a resource may still be on this node
+  std::vector<resource_status> resources;
+  std::map<std::string, std::uint64_t> executor_counters;  // dropped errors and bad messages
   bool operator==(const flow_view&) const = default;
 };
 
@@ -132,15 +151,23 @@ struct desired_state {
 };
 
 // executor -> heartbeat: what the flow of a group is doing for which epoch.
-enum class flow_phase : std::uint8_t { idle, running, done, failed, released };
+// releasing: the executor lets go on its own (the heartbeat was lost or silent, a lease ran out)
+// and has not yet verified every resource gone; released: it has.
+enum class flow_phase : std::uint8_t { idle, running, done, failed, released, releasing };
 std::string_view to_string(flow_phase p) noexcept;
 
+// `holding`: a resource of the flow may still be on this node (verified present, or not verified
+// absent after it was held or its removal failed): the role machine keeps the peer off (ADR 0001
+// rule 13).
 struct observed_state {
   std::string group;
   std::uint64_t epoch = 0;
   bool up = false;
   flow_phase phase = flow_phase::idle;
   std::string detail;
+  bool holding = false;
+  std::vector<resource_status> resources;
+  std::map<std::string, std::uint64_t> counters;
   bool operator==(const observed_state&) const = default;
 };
 

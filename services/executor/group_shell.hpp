@@ -1,0 +1,71 @@
+// One group's resource flow on this node: the thin I/O shell around the flow machine
+// (libs/flow). Inputs — the heartbeat's desired state, step and verification results, time —
+// go into flow::step; its actions — run a node, verify, refresh, release, announce, write the
+// journal, report — are carried out here, none of them blocking the executor's thread.
+#pragma once
+
+#include "journal_store.hpp"
+#include "resource.hpp"
+
+#include <hasys/flow/flow_machine.hpp>
+#include <hasys/proto/messages.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace hasys::executor {
+
+class group_shell {
+ public:
+  using reporter = std::function<void(const proto::observed_state&)>;
+  group_shell(boost::asio::any_io_executor ex, const config::node_config& node, const config::group_config& group,
+              event_sink& events, resource_services& services, bool simulate, std::string machine_boot,
+              reporter report);
+  ~group_shell();
+
+  void start();
+  const std::string& name() const noexcept { return context_.group; }
+  // From the heartbeat daemon, every period and on change; answered with the observed state.
+  void desired(const proto::desired_state& d);
+  // The heartbeat daemon's connection closed (F9).
+  void heartbeat_lost(const std::string& why);
+  // SIGTERM: finish what runs, keep what is up; `now`: a second signal, stop at once.
+  void stop(bool now);
+  bool stopped() const noexcept { return state_.at == flow::stage::stopped; }
+  std::function<void()> on_stopped;
+  proto::observed_state observed() const;
+  // W8 common start/stop on request (menu items 6 and 7).
+  boost::asio::awaitable<step_result> common_program(bool start);
+
+ private:
+  void feed(const flow::input& in);
+  void act(const flow::action& a);
+  boost::asio::awaitable<void> clock_loop();
+  boost::asio::awaitable<void> step_task(flow::run_step st, std::uint64_t journal_ticket);
+  boost::asio::awaitable<void> io_task(flow::io_request r);
+  boost::asio::awaitable<void> program_task(flow::run_program p);
+
+  const config::group_config group_;
+  resource_context context_;
+  std::vector<std::unique_ptr<resource>> resources_;
+  flow::params params_;
+  flow::state state_;
+  journal_store journal_;
+  std::uint64_t journal_ticket_ = 0;
+  reporter report_;
+  boost::asio::steady_timer clock_;
+  boost::asio::cancellation_signal step_cancel_;
+  std::deque<flow::input> queued_;  // inputs that arrive while a step of the machine is applied
+  bool feeding_ = false;
+  bool started_ = false;
+  std::vector<flow::action> initial_;  // the start's actions, carried out by start()
+};
+
+}  // namespace hasys::executor
