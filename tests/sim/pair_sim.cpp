@@ -20,6 +20,7 @@ namespace {
 constexpr duration max_flow = 200ms;      // executor time for a flow run
 constexpr duration max_delay = 20ms;      // one-way packet delay incl. jitter
 constexpr duration max_outage = 3s;       // crash, freeze and fault durations
+constexpr duration max_unverified = 1300ms;  // a release the executor cannot verify: a lease at most
 
 struct sim_node {
   cluster::params p;
@@ -30,9 +31,15 @@ struct sim_node {
   std::array<bool, cluster::link_count> attached{true, true};  // cable of each network
   bool healthy = true;
   bool gw_seen = true;   // last gateway state told to the machine
+  // The executor, which outlives the heartbeat daemon but not the machine: whether resources of
+  // the group are on this node (ground truth), and its work in progress.
+  bool exec_holding = false;
+  std::uint64_t exec_gen = 0;  // bumps when the machine powers off: its executor's work is gone
+  time_point exec_free{};      // the executor runs one flow at a time, in order
+  std::optional<time_point> hides_since;  // holding, but not in a holding role (invariant 4)
 };
 
-enum class kind { tick, send, deliver, flow_done, gateway_notice, fault, restart, thaw };
+enum class kind { tick, send, deliver, flow_done, gateway_notice, fault, restart, thaw, released, tell };
 
 struct event {
   time_point at;
@@ -43,6 +50,9 @@ struct event {
   peer_link via = peer_link::heartbeat;
   cluster::peer_report report{};
   cluster::flow_finished flow{};
+  bool applied = false;                 // flow_done: the executor's own effect is done
+  std::vector<cluster::input> inputs;   // tell: the executor's reports, for the daemon
+  std::uint64_t boot = 0;               // tell, released: the daemon incarnation they are for
   bool operator>(const event& o) const { return at != o.at ? at > o.at : order > o.order; }
 };
 
@@ -61,8 +71,9 @@ class world {
       boot(i);
     }
     schedule(now_ + 1s, kind::fault, 0, 0);
-    bound_conflict_ = o.period * (o.count + 8) + 2 * max_flow + 2 * max_delay;
-    bound_settle_ = nodes_[0].p.boot_wait() + o.period * (o.count + 10) + 3 * max_flow;
+    // The yielding side's release may be unverifiable until its lease takes the address (rule 13).
+    bound_conflict_ = o.period * (o.count + 8) + 2 * max_flow + 2 * max_delay + max_unverified;
+    bound_settle_ = nodes_[0].p.boot_wait() + o.period * (o.count + 10) + 3 * max_flow + max_unverified;
   }
 
   sim_report run() {
@@ -146,10 +157,13 @@ class world {
             violate(n.p.self_name + " activated " + std::to_string(reach_age / 1ms) +
                     " ms after it last could reach its gateway");
         }
+        if (f->up) n.exec_holding = true;  // resources appear while the flow runs
         event e;
         e.flow = cluster::flow_finished{f->epoch, f->up, true, ""};
-        // the executor answers the daemon's incarnation, whatever freezes happen meanwhile
-        schedule(now_ + uniform(1ms, max_flow), kind::flow_done, i, n.p.boot_id, e);
+        // the executor answers the daemon's incarnation, whatever freezes happen meanwhile; it
+        // finishes one run before the next, so its answers come in order
+        n.exec_free = std::max(now_, n.exec_free) + uniform(1ms, max_flow);
+        schedule(n.exec_free, kind::flow_done, i, n.p.boot_id, e);
       }
     }
   }
@@ -166,6 +180,8 @@ class world {
           feed(e.node, cluster::gateway_heard{});
         }
         feed(e.node, cluster::tick{});
+        // The executor answers every desired state (each period) with what it holds: level-triggered.
+        if (n.s.executor_holding != n.exec_holding) feed(e.node, cluster::resources_held{n.exec_holding});
         schedule(now_ + o_.period, kind::tick, e.node, n.gen);
         return;
       case kind::send:
@@ -183,13 +199,50 @@ class world {
         if (!running(e.node)) return;  // a stopped process reads nothing; its buffer overflows
         feed(e.node, cluster::heartbeat_received{e.via, e.report});
         return;
-      case kind::flow_done:
+      case kind::flow_done: {
         if (e.gen != n.p.boot_id || !n.up) return;
+        event d = e;
+        if (!d.applied) {  // the executor's side happens now, whatever the daemon is doing
+          d.applied = true;
+          d.inputs.clear();
+          if (d.flow.up) {
+            d.inputs.push_back(cluster::resources_held{true});
+          } else if (chance(0.15)) {  // a removal fails: held until the lease takes it (rule 13)
+            d.flow.ok = false;
+            d.flow.detail = "removal failed";
+            d.inputs.push_back(cluster::resources_held{true});
+            trace(n.p.self_name + " executor cannot verify its release");
+            event v;
+            v.boot = n.p.boot_id;
+            schedule(now_ + uniform(50ms, max_unverified), kind::released, e.node, n.exec_gen, v);
+          } else {
+            n.exec_holding = false;
+            d.inputs.push_back(cluster::resources_held{false});
+          }
+        }
         if (n.frozen) {  // the executor answered; the frozen daemon reads it after the thaw
-          schedule(now_ + 10ms, kind::flow_done, e.node, e.gen, e);
+          schedule(now_ + 10ms, kind::flow_done, e.node, e.gen, d);
           return;
         }
-        feed(e.node, e.flow);
+        for (const auto& in : d.inputs) feed(e.node, in);
+        feed(e.node, d.flow);
+        return;
+      }
+      case kind::released: {  // the executor verified what it could not remove at once
+        if (e.gen != n.exec_gen || !n.up) return;
+        if (n.exec_holding) trace(n.p.self_name + " executor verified its release");
+        n.exec_holding = false;
+        event t;
+        t.boot = e.boot;
+        t.inputs = e.inputs;
+        t.inputs.insert(t.inputs.begin(), cluster::resources_held{false});
+        schedule(now_, kind::tell, e.node, 0, t);
+        return;
+      }
+      case kind::tell:  // executor reports reaching the daemon they were for
+        if (!n.up || e.boot != n.p.boot_id) return;
+        if (n.frozen) return schedule(now_ + 10ms, kind::tell, e.node, 0, e);
+        for (const auto& in : e.inputs) feed(e.node, in);
         return;
       case kind::gateway_notice: {
         if (e.gen != n.gen || !n.up) return;
@@ -238,7 +291,7 @@ class world {
     int i = pick(2);
     auto& n = nodes_[i];
     std::size_t l = o_.heartbeat_net ? static_cast<std::size_t>(pick(2)) : 1;
-    switch (pick(o_.commands ? 12 : 10)) {
+    switch (pick(o_.commands ? 13 : 11)) {
       case 0:  // cable pull / plug back
         n.attached[l] = !n.attached[l];
         trace(n.p.self_name + (n.attached[l] ? " plugs " : " pulls ") + (l ? "public" : "heartbeat"));
@@ -256,6 +309,8 @@ class world {
         trace(n.p.self_name + " crashes");
         n.up = false;
         ++n.gen;
+        n.exec_holding = false;
+        ++n.exec_gen;
         schedule(now_ + uniform(100ms, max_outage), kind::restart, i, 0);
         return;
       case 4:  // freeze
@@ -288,11 +343,35 @@ class world {
         gateway_moved();
         trace("healed");
         return;
-      case 9:  // the executor lets go of the resources on its own (its watchdog: F9)
+      case 9: {  // the executor lets go of the resources on its own (its watchdog: F9)
         if (!running(i) || !cluster::holds_resources(n.s.current)) return;
         trace(n.p.self_name + " executor releases epoch " + std::to_string(n.s.epoch));
         last_command_ = now_;  // a disturbance like a command: the pair settles again after it
-        feed(i, cluster::resources_released{n.s.epoch, "watchdog"});
+        feed(i, cluster::resources_releasing{n.s.epoch, "watchdog"});
+        event v;
+        v.boot = n.p.boot_id;
+        v.inputs.push_back(cluster::resources_released{n.s.epoch, "watchdog"});
+        const bool unverified = chance(0.3);  // its removal fails until the lease takes it
+        schedule(now_ + (unverified ? uniform(50ms, max_unverified) : uniform(1ms, max_flow)), kind::released, i,
+                 n.exec_gen, v);
+        return;
+      }
+      case 10:  // the heartbeat daemon alone restarts; its executor lets go of what it held (F9)
+        if (!running(i)) return;
+        trace(n.p.self_name + " heartbeat daemon restarts" + (n.exec_holding ? " (executor holding)" : ""));
+        last_command_ = now_;
+        boot(i);
+        if (n.exec_holding) {
+          event t;
+          t.boot = n.p.boot_id;
+          t.inputs.push_back(cluster::resources_held{true});  // the executor's first answer
+          const auto first = now_ + uniform(1ms, 20ms);
+          schedule(first, kind::tell, i, 0, t);
+          event v;
+          v.boot = n.p.boot_id;  // later than the first answer: one connection keeps the order
+          schedule(first + (chance(0.3) ? uniform(50ms, max_unverified) : uniform(1ms, max_flow)), kind::released, i,
+                   n.exec_gen, v);
+        }
         return;
       default: {  // operator command
         if (!running(i)) return;
@@ -319,7 +398,7 @@ class world {
     for (auto& n : nodes_)
       os << "  " << n.p.self_name << " role " << to_string(n.s.current) << " epoch " << n.s.epoch
          << " mode " << to_string(n.s.mode) << " up " << n.up << " frozen " << n.frozen
-         << " held " << n.s.held << " healthy " << n.s.healthy << " gw " << n.s.gateway_ok
+         << " held " << n.s.held << " executor_holding " << n.exec_holding << " healthy " << n.s.healthy << " gw " << n.s.gateway_ok
          << " peer_alive " << n.s.peer_alive << "\n";
     report_.violation = os.str();
   }
@@ -339,6 +418,29 @@ class world {
     if (conflict_since_ && now_ - *conflict_since_ > bound_conflict_)
       return violate("both nodes hold the resources while connected for longer than " +
                      std::to_string(bound_conflict_ / 1ms) + " ms");
+
+    // 3. The same for what is really held (rule 13): a node whose executor still holds resources
+    // keeps its peer off. Both executors holding while they talk means the peer activated on top
+    // of a holder; only the meeting of two Actives (F12) and a release being verified may last.
+    const bool held_twice = both_running && connected && nodes_[0].exec_holding && nodes_[1].exec_holding;
+    if (held_twice && !held_twice_since_) held_twice_since_ = now_;
+    if (!held_twice) held_twice_since_.reset();
+    if (held_twice_since_ && now_ - *held_twice_since_ > bound_conflict_)
+      return violate("both executors hold the resources while the nodes talk for longer than " +
+                     std::to_string(bound_conflict_ / 1ms) + " ms");
+
+    // 4. Rule 13 itself: a running node whose executor holds resources says so — it is in a
+    // holding role, which keeps its peer from taking over on top of it — once its executor's
+    // report (every period) has reached it.
+    for (int i = 0; i < 2; ++i) {
+      auto& n = nodes_[i];
+      const bool hides = running(i) && n.exec_holding && !cluster::holds_resources(n.s.current);
+      if (hides && !n.hides_since) n.hides_since = now_;
+      if (!hides) n.hides_since.reset();
+      if (n.hides_since && now_ - *n.hides_since > o_.period + max_flow)
+        return violate(n.p.self_name + " is " + std::string(to_string(n.s.current)) +
+                       " while its executor still holds resources");
+    }
 
     // 2. A healthy connected pair has exactly one Active within the bound. Connected here means
     // a link without loss: on lossy links alone, period x count is the configured risk.
@@ -375,7 +477,7 @@ class world {
   bool gateway_up_ = true;
   std::array<time_point, 2> last_reachable_{};
   time_point last_command_{};
-  std::optional<time_point> conflict_since_, settled_since_;
+  std::optional<time_point> conflict_since_, settled_since_, held_twice_since_;
   duration bound_conflict_{}, bound_settle_{};
   std::deque<std::string> trace_;
   sim_report report_;
