@@ -1,5 +1,5 @@
 // Accept loop and per-connection read loop of the control socket; a new heartbeat connection
-// replaces the old one.
+// replaces the old one, which counts as lost.
 #include "control_server.hpp"
 
 #include <hasys/daemon/control_socket.hpp>
@@ -83,12 +83,16 @@ asio::awaitable<void> control_server::run() {
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) continue;
     s->non_blocking(true);
-    if (self->current) {  // the old connection is replaced, not lost: no fence for it
+    const bool replaced = self->current != nullptr;
+    if (replaced) {
       boost::system::error_code ignored;
       self->current->close(ignored);
     }
     self->current = s;
     const auto gen = ++self->generation;
+    // A heartbeat connects again only when its connection or the process behind it died: the
+    // old one is as good as closed, even if its end-of-file has not been read yet (F9).
+    if (replaced) self->h.lost("hasys-heartbeat connected again before its old connection closed (it restarted)");
     self->h.connected();
     daemon::spawn_or_die(self->ex, self->read(s, gen), "control connection");
   }

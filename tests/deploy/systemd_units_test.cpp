@@ -175,3 +175,18 @@ TEST(systemd_units, executor_keeps_mounts_visible_and_may_act_for_other_users) {
 }
 
 }  // namespace
+
+namespace {
+
+// Stopping hasys-node.target stops the heartbeat before the executor (systemd stops in the reverse
+// of the start order): the executor sees the heartbeat's connection close and takes the flow down
+// in order, and its own SIGTERM then waits for that release (issue 7, ADR 0004).
+TEST(systemd_units, the_node_target_stops_the_heartbeat_before_the_executor) {
+  auto hb = read_unit("hasys-heartbeat.service");
+  EXPECT_TRUE(words(value(hb, "After")).count("hasys-executor.service"));
+  auto ex = read_unit("hasys-executor.service");
+  EXPECT_FALSE(words(value(ex, "After")).count("hasys-heartbeat.service")) << "that would be a cycle";
+  EXPECT_EQ(value(ex, "KillMode"), "process") << "a restart of the executor must not kill the applications";
+}
+
+}  // namespace

@@ -37,6 +37,7 @@ struct sim_node {
   std::uint64_t exec_gen = 0;  // bumps when the machine powers off: its executor's work is gone
   time_point exec_free{};      // the executor runs one flow at a time, in order
   std::optional<time_point> hides_since;  // holding, but not in a holding role (invariant 4)
+  bool heard_since_boot = false;          // the daemon heard its peer since it last booted
 };
 
 enum class kind { tick, send, deliver, flow_done, gateway_notice, fault, restart, thaw, released, tell };
@@ -126,6 +127,7 @@ class world {
     ++n.gen;
     n.p.boot_id = ++boot_counter_;
     n.s = cluster::initial_state(n.p, now_);
+    n.heard_since_boot = false;
     n.gw_seen = true;
     feed(i, cluster::health_changed{n.healthy});
     if (!gateway_reachable(i)) schedule(now_ + o_.period * o_.count, kind::gateway_notice, i, n.gen);
@@ -146,6 +148,11 @@ class world {
       trace(n.p.self_name + " " + std::string(to_string(before)) + " -> " +
             std::string(to_string(n.s.current)) + " epoch " + std::to_string(n.s.epoch));
     for (auto& a : t.actions) {
+      // A booted node decides alone only after the boot wait, unless it heard its peer (F8).
+      if (auto* ev = std::get_if<cluster::raise_event>(&a); ev && ev->code == "activating" && !by_operator &&
+          !n.heard_since_boot && now_ - n.s.booted < n.p.boot_wait() && !report_.violation)
+        violate(n.p.self_name + " activated alone " + std::to_string((now_ - n.s.booted) / 1ms) +
+                " ms after it booted, before the boot wait and without hearing its peer: " + ev->text);
       if (auto* f = std::get_if<cluster::run_flow>(&a)) {
         if (f->up) {
           ++report_.activations;
@@ -197,6 +204,7 @@ class world {
         return;
       case kind::deliver:
         if (!running(e.node)) return;  // a stopped process reads nothing; its buffer overflows
+        n.heard_since_boot = true;
         feed(e.node, cluster::heartbeat_received{e.via, e.report});
         return;
       case kind::flow_done: {

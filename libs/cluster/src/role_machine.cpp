@@ -93,6 +93,7 @@ struct stepper {
     s.flow_pending = false;
     s.release_unverified = true;
     s.release_failed = failed;
+    s.release_from_init = false;
     if (s.current != role::deactivating) enter(role::deactivating);
     emit(severity::critical, "release_unverified",
          "Resources may still be held on this node: the peer is kept from taking over until the executor "
@@ -102,6 +103,14 @@ struct stepper {
   void finish_release() {
     s.release_unverified = false;
     s.activation_failed = false;
+    if (s.release_from_init) {  // still booting: it decides nothing alone before the boot wait
+      s.release_from_init = false;
+      s.release_failed = false;
+      const auto booted = s.booted;
+      enter(role::init);
+      s.booted = booted;
+      return;
+    }
     if (s.release_failed) {
       enter(role::failed);
       emit(severity::critical, "failed", "This node is Failed: resources released" + self_tag());
@@ -301,6 +310,7 @@ struct stepper {
       emit(severity::warning, "resources_found",
            "Resources are held on this node outside the Active role: releasing them first" + self_tag());
       s.release_failed = s.current == role::failed;
+      s.release_from_init = s.current == role::init;
       enter(role::deactivating);
       s.release_unverified = true;
       s.flow_pending = false;

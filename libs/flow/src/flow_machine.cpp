@@ -38,6 +38,7 @@ struct stepper {
     } else {
       if (r.io_pending) return;
       r.io_pending = true;
+      r.requested_at = now;
     }
     actions.push_back(io_request{i, op, std::move(reason)});
   }
@@ -104,7 +105,8 @@ struct stepper {
         if (d.ok) {
           r.seen = presence::present;
           r.seen_at = r.checked_at = now;
-          if (n.lease > duration::zero()) r.refreshed_at = now;
+          // The add set the lease no earlier than the step began (the result may have waited).
+          if (n.lease > duration::zero()) r.refreshed_at = s.step_started;
           if (n.announced) r.announced_at = now;  // the driver announced it as it added it
           r.missing_since.reset();
           r.error.clear();
@@ -146,6 +148,10 @@ struct stepper {
       }
     }
     if (s.fence) {  // a fence releases all it can, whatever fails on the way
+      // An address above this node not verified absent yet leaves the span with it: it stays
+      // held, as after a failed removal, until a release or check finds it gone.
+      for (std::size_t i = d.node + 1; i < s.j.up_count; ++i)
+        if (spec(i).announced && must_release(i)) s.res[i].remove_failed = true;
       s.j.up_count = std::min(s.j.up_count, d.node);
       save();
       if (!d.ok)
@@ -208,7 +214,7 @@ struct stepper {
       return;
     }
     const auto refreshed_before = r.refreshed_at;
-    const auto was = r.seen;
+    const bool ours = r.owned;  // brought up or taken over by this process, not seen gone since
     r.seen = d.seen;
     r.seen_at = now;
     if (d.seen == presence::present) {
@@ -217,7 +223,9 @@ struct stepper {
         r.remove_failed = true;
         ++r.errors;
       }
-      if (d.op == io_op::refresh) r.refreshed_at = now;
+      // The lease was extended no earlier than the request: judging expiry from then is the
+      // careful side when the result waited out a stall of this process.
+      if (d.op == io_op::refresh) r.refreshed_at = r.requested_at;
       r.missing_since.reset();
       if (d.node >= s.j.up_count) {  // on this node but not in the flow's span: it joins it
         s.j.up_count = d.node + 1;
@@ -231,7 +239,9 @@ struct stepper {
     r.refreshed_at.reset();
     r.owned = false;
     if (d.op == io_op::release || s.fence || s.at == stage::settling) return;
-    if (d.node >= s.j.up_count || was != presence::present) return;  // news only if it was verified here
+    // News only for what this process held (also after checks that could not tell): a failed
+    // start that left nothing, or a look after a restart, is not a disappearance.
+    if (d.node >= s.j.up_count || !ours) return;
     if (s.step && s.step->node == d.node) return;  // being changed right now
     // It went away underneath the flow. A lease that may have run out means this node stalled
     // for half a lease or more: the peer may already serve, so the flow lets go (ADR 0003).
@@ -284,6 +294,8 @@ struct stepper {
     if (s.step) return;
     for (std::size_t i = s.j.up_count; i-- > 0;) {
       if (spec(i).announced) {  // released above, verified below
+        // It leaves the span (and the journal) only once verified absent: a restart must know.
+        if (must_release(i)) continue;
         s.j.up_count = i;
         save();
         continue;
@@ -340,6 +352,7 @@ struct stepper {
       s.run_started = now;
     }
     s.step = run_step{i, up, epoch};
+    s.step_started = now;
     s.j.in_progress = static_cast<int>(i);
     s.j.in_progress_up = up;
     save();  // on disk before the node runs: a restart then knows it was cut short
@@ -363,10 +376,8 @@ struct stepper {
           if (!r.owned) adopt(i);
           continue;
         }
-        if (r.seen == presence::unknown) {  // not verified either way: nothing above it goes on
-          if (!r.io_pending) request(i, keeps_lease(i) ? io_op::refresh : io_op::check);
-          return;
-        }
+        if (r.seen == presence::unknown) return;  // not verified either way: nothing above it goes on
+                                                  // (upkeep looks again when it is due)
       }
       start_step(i, true, e);
       return;
@@ -531,6 +542,7 @@ bool holding(const params& p, const state& s) {
     const auto& r = s.res[i];
     if (r.seen == presence::present || r.remove_failed) return true;
     if (i < s.j.up_count && r.seen != presence::absent) return true;
+    if (s.step && s.step->up && s.step->node == i) return true;  // it may land any moment
   }
   return false;
 }
@@ -545,7 +557,10 @@ transition initial_state(const params& p, journal read, std::string_view machine
     if (had) s.j = journal{};
     s.j.machine_boot = std::string(machine_boot);
   }
-  // A node cut short by a restart: a start counts as done (never run twice), a stop as done.
+  // A node cut short by a restart: a start counts as done (never run twice), a stop as done -
+  // except that a resource that can be verified stays in the span until it is: its removal may
+  // not have gone through, and the heartbeat must not hear "not holding" before the first look.
+  std::optional<std::size_t> stop_cut;
   if (s.j.in_progress >= 0) {
     const auto i = static_cast<std::size_t>(s.j.in_progress);
     if (s.j.in_progress_up && i < p.nodes.size()) {
@@ -553,6 +568,8 @@ transition initial_state(const params& p, journal read, std::string_view machine
       st.emit(severity::warning, "flow_interrupted",
               "Resource flow node was interrupted by an executor restart [" + p.nodes[i].name +
                   "]: counted as started, not run again");
+    } else if (i < p.nodes.size() && p.nodes[i].observable && i < s.j.up_count) {
+      stop_cut = i;
     } else {
       s.j.up_count = std::min(s.j.up_count, i);
     }
@@ -571,7 +588,7 @@ transition initial_state(const params& p, journal read, std::string_view machine
   for (std::size_t i = 0; i < p.nodes.size(); ++i) {
     const auto& n = p.nodes[i];
     if (!n.observable) continue;
-    const bool keep = n.lease > duration::zero() && i < s.j.up_count && live_epoch && !s.fence;
+    const bool keep = n.lease > duration::zero() && i < s.j.up_count && live_epoch && !s.fence && stop_cut != i;
     st.request(i, keep ? io_op::refresh : io_op::check);
   }
   s.reported = s.fence ? phase::releasing : phase::idle;
@@ -604,6 +621,7 @@ time_point next_deadline(const params& p, const state& s) {
   time_point t = time_point::max();
   for (std::size_t i = 0; i < p.nodes.size(); ++i) {
     if (!p.nodes[i].observable || s.res[i].io_pending) continue;
+    if (s.step && s.step->node == i) continue;  // upkeep leaves it alone: no wake-up in a loop
     t = std::min(t, st.due(i));
   }
   const bool guarded = !s.fence && !(s.want && !s.want->up) && (st.may_hold() || st.wanted() == stepper::target::up);

@@ -262,7 +262,10 @@ TEST_F(executor_fixture, releases_everything_when_the_heartbeat_connection_close
   // The next incarnation asks for the same epoch: it was fenced, the executor says released.
   auto released = again.until(4, false, proto::flow_phase::released, 10s);
   ASSERT_TRUE(released) << executor_log();
-  EXPECT_NE(released->detail.find("closed its connection"), std::string::npos) << released->detail << executor_log();
+  // Its end-of-file, or (when the next incarnation is quicker) the new connection that replaces it.
+  EXPECT_TRUE(released->detail.find("closed its connection") != std::string::npos ||
+              released->detail.find("connected again") != std::string::npos)
+      << released->detail << executor_log();
   EXPECT_EQ(count(ran(), "app1 t1"), 1u);
   EXPECT_EQ(count(ran(), "app2 t2"), 1u);
   // A new epoch brings it up again.
@@ -339,7 +342,7 @@ TEST_F(executor_fixture, a_restart_within_the_lease_adopts_the_address_and_keeps
     }
   }
   EXPECT_TRUE(kernel_has()) << executor_log();
-  EXPECT_LT(oldest_check, 500) << "refreshed every quarter lease";
+  EXPECT_LT(oldest_check, 400) << "refreshed every eighth of a lease";
 }
 
 TEST_F(executor_fixture, a_restart_after_the_lease_ran_out_adds_the_address_again) {
@@ -470,7 +473,7 @@ prefix = 24
   start_executor();
   fake_heartbeat hb(dir / "run/executor.sock");
   ASSERT_TRUE(hb.until(1, true, proto::flow_phase::running, 5s)) << executor_log();
-  // While vip2's add waits 2 s for its reply, vip is refreshed every quarter lease all the same.
+  // While vip2's add waits 2 s for its reply, vip is refreshed every eighth of a lease all the same.
   std::int64_t oldest = 0;
   int seen = 0;
   bool done = false;
@@ -487,7 +490,7 @@ prefix = 24
   }
   ASSERT_TRUE(done) << executor_log();
   EXPECT_GT(seen, 20);
-  EXPECT_LT(oldest, 450) << "vip's lease refresh was held up by vip2's late add";
+  EXPECT_LT(oldest, 400) << "vip's lease refresh was held up by vip2's late add";
   EXPECT_TRUE(kernel_has("eth0 203.0.113.101/24"));
 }
 
@@ -542,4 +545,18 @@ TEST_F(executor_fixture, the_holder_announces_its_virtual_ip_again_when_the_hear
   const auto again = executor_log();
   EXPECT_EQ(again.find(said, again.find(said) + 1), std::string::npos) << again;
   EXPECT_EQ(ran(), (std::vector<std::string>{"app1 s1", "app2 s2"})) << "nothing else ran";
+}
+
+TEST_F(executor_fixture, with_an_announce_interval_the_holder_announces_again_on_its_own) {  // W2
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"), true, "announce_interval = \"1s\"\n");
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  // Nothing asks for it (the announce counter stays 0): the interval alone, about once a second.
+  const auto end = std::chrono::steady_clock::now() + 2500ms;
+  while (std::chrono::steady_clock::now() < end) hb.until(1, true, proto::flow_phase::done, 100ms);
+  const auto n = log_count("Virtual IP is announced again");
+  EXPECT_GE(n, 2u) << executor_log();
+  EXPECT_LE(n, 3u) << executor_log();
+  EXPECT_NE(executor_log().find("reason=\"periodic\""), std::string::npos) << executor_log();
 }

@@ -633,3 +633,16 @@ TEST(role_machine, an_active_whose_flow_fails_after_it_was_up_steps_down_and_fai
   n.finish_flow(true);
   EXPECT_EQ(n.s.current, role::failed);
 }
+
+TEST(role_machine, a_booting_node_that_releases_what_it_found_still_waits_for_its_peer) {  // rule 13, F8
+  node n;
+  n.feed(resources_held{true});  // the executor's first answer: something from before
+  ASSERT_EQ(n.s.current, role::deactivating);
+  n.now += 50ms;
+  n.feed(resources_held{false});  // released and verified, long before the boot wait is over
+  EXPECT_EQ(n.s.current, role::init) << "back to booting, not Standby: it has not heard its peer yet";
+  EXPECT_FALSE(n.flow() && n.flow()->up);
+  n.hear_for(peer(role::active, 12), 300ms);  // the peer serves: this node stands by it
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_FALSE(n.has_event("activating"));
+}

@@ -270,6 +270,30 @@ TEST(flow_machine, a_start_cut_short_by_a_restart_counts_as_started_and_a_stop_a
   EXPECT_EQ(n.s.j.up_count, 1u);
 }
 
+// Found by the executor simulation (seed 20260301, step 145939): a kill -9 during the VIP's stop
+// left the address on the node, but the restart counted the stop as done and said "not holding".
+TEST(flow_machine, a_stop_of_an_address_cut_short_by_a_restart_holds_it_until_verified) {
+  auto j = was_up(5, 1);
+  j.in_progress = 0;
+  j.in_progress_up = false;
+  machine m(three_nodes(), j);
+  EXPECT_TRUE(m.said().holding) << "the removal may not have gone through";
+  EXPECT_TRUE(m.io(0, io_op::check)) << "looked at, not kept alive";
+  EXPECT_FALSE(m.io(0, io_op::refresh));
+  m.answer(0, io_op::check, presence::present);
+  m.feed(desired_received{down(5)});
+  ASSERT_TRUE(m.pending_step());
+  EXPECT_EQ(m.pending_step()->node, 0u);
+  EXPECT_FALSE(m.pending_step()->up);
+  m.finish_step();
+  EXPECT_EQ(m.said().ph, phase::done);
+  EXPECT_FALSE(m.said().holding);
+
+  machine n(three_nodes(), j);
+  n.answer(0, io_op::check, presence::absent);
+  EXPECT_FALSE(n.said().holding) << "verified gone";
+}
+
 TEST(flow_machine, a_reboot_of_the_machine_starts_from_an_empty_journal) {
   machine m(three_nodes(), was_up(5), "boot-2");
   EXPECT_EQ(m.s.j.up_count, 0u);
@@ -290,15 +314,16 @@ TEST(flow_machine, an_address_found_on_the_node_joins_the_flow_to_bring_down) {
 
 // ---- upkeep: the lease, verification ----
 
-TEST(flow_machine, refreshes_the_lease_every_quarter_lease_while_held) {
+TEST(flow_machine, refreshes_the_lease_every_eighth_of_a_lease_while_held) {
   machine m;
   m.answer(0, io_op::check, presence::absent);
   m.feed(desired_received{up(1)});
   m.run_all();
+  ASSERT_EQ(m.p.refresh_every(m.p.nodes[0]), 125ms);
   int refreshes = 0;
   for (int i = 0; i < 8; ++i) {
     m.out.clear();
-    m.advance(250ms);
+    m.advance(125ms);
     if (auto r = m.io(0, io_op::refresh)) {
       ++refreshes;
       m.answer(0, io_op::refresh, presence::present);
@@ -306,6 +331,23 @@ TEST(flow_machine, refreshes_the_lease_every_quarter_lease_while_held) {
     m.feed(desired_received{up(1)});
   }
   EXPECT_EQ(refreshes, 8);
+}
+
+// Found by the executor simulation (seed 20260301, step 2832): a VIP run that outlasts the
+// address's next check left next_deadline in the past while upkeep skipped it: the shell spun.
+TEST(flow_machine, asks_no_wake_up_for_the_resource_a_run_is_changing) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{up(1)});
+  ASSERT_TRUE(m.s.step && m.s.step->node == 0u);
+  m.now += 1500ms;  // the add is slow; the address's periodic check came due meanwhile
+  m.out.clear();
+  m.feed(tick{});
+  EXPECT_TRUE(m.all<io_request>().empty()) << "nothing is verified while its run is out";
+  EXPECT_GT(next_deadline(m.p, m.s), m.now) << "a deadline in the past that a tick does not move spins";
+  m.finish_step();
+  // The add may have set the lease as early as the step began, 1.5 s ago: refreshed at once.
+  EXPECT_TRUE(m.io(0, io_op::refresh)) << "its lease is kept once it is up";
 }
 
 TEST(flow_machine, an_address_removed_underneath_is_not_reported_done_and_is_added_again) {
@@ -426,6 +468,84 @@ TEST(flow_machine, a_fence_stops_an_up_run_that_is_out_but_lets_a_stop_finish) {
   n.out.clear();
   n.feed(heartbeat_lost{"closed"});
   EXPECT_TRUE(n.all<cancel_step>().empty());
+}
+
+// Found by the executor simulation (seeds 20260301 and 20260307): an address being added may
+// land any moment (a cancel can come after the add went through), so it is held from the start.
+TEST(flow_machine, an_address_being_added_counts_as_held) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  EXPECT_FALSE(m.said().holding);
+  m.feed(desired_received{up(1)});
+  ASSERT_TRUE(m.s.step && m.s.step->node == 0u && m.s.step->up);
+  EXPECT_TRUE(m.said().holding);
+  m.out.clear();
+  m.feed(heartbeat_lost{"closed"});
+  EXPECT_EQ(m.all<cancel_step>().size(), 1u) << "a first run is let go of too: it may have added it";
+  EXPECT_TRUE(m.said().holding);
+}
+
+// Found by the executor simulation (seed 20260302, step 66420): the fence took an address whose
+// add it had cancelled (state unknown) out of its span and said "released" with the release out.
+TEST(flow_machine, a_fence_that_cuts_an_add_short_is_released_only_once_the_address_is_gone) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{up(1)});
+  m.run_all();
+  m.advance(250ms);
+  m.answer(0, io_op::refresh, presence::absent);  // removed underneath: added again
+  ASSERT_TRUE(m.s.step && m.s.step->node == 0u && m.s.step->up);
+  m.feed(heartbeat_lost{"closed"});
+  m.finish_step(false, "cancelled");  // the add may have gone through
+  ASSERT_TRUE(m.io(0, io_op::release));
+  m.run_all();  // app2, app1
+  EXPECT_EQ(m.said().ph, phase::releasing) << "the release is still out";
+  EXPECT_TRUE(m.said().holding);
+  EXPECT_EQ(m.s.j.up_count, 1u) << "kept in the journal until verified absent: a restart must know";
+  m.answer(0, io_op::release, presence::absent);
+  EXPECT_EQ(m.said().ph, phase::released);
+  EXPECT_FALSE(m.said().holding);
+  EXPECT_EQ(m.s.j.up_count, 0u);
+}
+
+TEST(flow_machine, a_restart_during_a_release_that_failed_goes_on_with_the_fence) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{up(1)});
+  m.run_all();
+  m.feed(heartbeat_lost{"closed"});
+  m.run_all();
+  m.answer(0, io_op::release, presence::present, "RTM_DELADDR: Operation not permitted");
+  ASSERT_EQ(m.said().ph, phase::releasing);
+  machine again(three_nodes(), m.s.j);
+  EXPECT_EQ(again.said().ph, phase::releasing) << "the fence goes on";
+  EXPECT_TRUE(again.said().holding) << "before its first look, too";
+  EXPECT_TRUE(again.io(0, io_op::check));
+}
+
+TEST(flow_machine, an_address_above_a_node_the_fence_stops_stays_held_until_verified_absent) {
+  params p;
+  p.group = "g";
+  p.nodes = {{"app0", resource_kind::application, true, false, {}, false},
+             {"vip", resource_kind::vip, true, true, 1s, true},
+             {"app2", resource_kind::application, true, false, {}, false}};
+  machine m(p);
+  m.answer(1, io_op::check, presence::absent);
+  m.feed(desired_received{up(1)});
+  m.run_all();
+  m.advance(250ms);
+  m.answer(1, io_op::refresh, presence::absent);  // removed underneath: added again
+  ASSERT_TRUE(m.s.step && m.s.step->node == 1u && m.s.step->up);
+  m.feed(heartbeat_lost{"closed"});
+  m.finish_step(false, "cancelled");
+  ASSERT_TRUE(m.io(1, io_op::release));
+  m.run_all();  // app2, then app0 below the address: the span goes past it
+  EXPECT_EQ(m.s.j.up_count, 0u);
+  EXPECT_EQ(m.said().ph, phase::releasing) << "the release is still out";
+  EXPECT_TRUE(m.said().holding);
+  m.answer(1, io_op::release, presence::absent);
+  EXPECT_EQ(m.said().ph, phase::released);
+  EXPECT_FALSE(m.said().holding);
 }
 
 TEST(flow_machine, a_fenced_epoch_is_never_brought_up_again_but_a_new_one_is) {

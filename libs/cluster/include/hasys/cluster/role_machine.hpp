@@ -29,6 +29,7 @@ struct state {
   bool executor_holding = false;    // the executor: a resource may still be on this node
   bool release_unverified = false;  // deactivating until the executor verifies the release (rule 13)
   bool release_failed = false;      // ... and then role::failed: the flow failed on the way down
+  bool release_from_init = false;   // ... and then back to init: it was booting (boot wait, F8)
   time_point request_at{};          // when handover_request was raised (it expires)
   time_point gateway_lost_at{};     // when gateway_ok last went false
   time_point gateway_heard_at{};    // the gateway's latest probe answer

@@ -13,6 +13,8 @@ struct resource_view {
   time_point checked_at{};     // when the latest verification finished, whatever its outcome
   std::string error;           // why the latest verification or change failed; empty: it went fine
   bool io_pending = false;     // a check, refresh or release is out
+  time_point requested_at{};   // when it was asked for: a result that waited out a stall is older
+                               // than the moment it is read
   std::optional<time_point> refreshed_at;   // the lease was last extended (leased resources)
   std::optional<time_point> missing_since;  // first found absent while the flow wants it
   bool remove_failed = false;  // a removal failed: it may still be here until verified absent
@@ -37,6 +39,7 @@ struct state {
   time_point want_at{};            // when it came (or when the executor started)
   bool announce_known = false;     // want->announce has been seen once (changes count after)
   std::optional<run_step> step;    // a node's up or down run is out
+  time_point step_started{};       // ... since
   std::optional<program> running_program;
   std::optional<std::string> fence;  // releasing on our own, with the reason
   bool common_started = true;      // W8 finished (or none) in this machine boot
