@@ -22,11 +22,13 @@
 
 namespace hasys::executor {
 
-// The worker lanes of one executor process.
+// The worker lanes of one executor process. The address lanes run at the executor's own
+// real-time priority: a takeover's add and a fence's removal must not queue behind busy loops.
 struct executor_lanes {
-  daemon::blocking_lane lease{"lease"};      // refresh, release: time-critical, tiny
-  daemon::blocking_lane changes{"changes"};  // add, remove, checks, link lookups
-  daemon::blocking_lane disk{"disk"};        // journal writes, mount table reads
+  static constexpr int realtime_priority = 40;  // the executor's (main.cpp), below the heartbeat's
+  daemon::blocking_lane lease{"lease", realtime_priority};      // refresh, release: time-critical
+  daemon::blocking_lane changes{"changes", realtime_priority};  // add, remove, checks, link lookups
+  daemon::blocking_lane disk{"disk"};                           // journal writes, mount table reads
 };
 
 struct vip_target {

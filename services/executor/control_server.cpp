@@ -41,6 +41,14 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
     ::chmod(path.c_str(), 0600);
   }
 
+  void dispatch(std::string_view text) {
+    if (auto d = proto::from_json<proto::desired_state>(text)) {
+      if (!h.desired(*d)) ++bad;  // a group this executor does not have
+    } else {
+      ++bad;  // DESIGN §2.5: dropped and counted
+    }
+  }
+
   asio::awaitable<void> read(std::shared_ptr<protocol::socket> s, std::uint64_t gen) {
     auto keep = shared_from_this();
     std::array<char, 16384> buf;
@@ -56,11 +64,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
                       : "hasys-heartbeat connection failed: " + ec.message());
         co_return;
       }
-      if (auto d = proto::from_json<proto::desired_state>(std::string_view(buf.data(), n))) {
-        if (!h.desired(*d)) ++bad;  // a group this executor does not have
-      } else {
-        ++bad;  // DESIGN §2.5: dropped and counted
-      }
+      dispatch(std::string_view(buf.data(), n));
     }
   }
 };
@@ -107,6 +111,18 @@ void control_server::send(const proto::observed_state& o) {
 }
 
 bool control_server::connected() const noexcept { return impl_->current != nullptr; }
+
+void control_server::drain() {
+  // The read coroutine's pending receive stays armed; it simply finds nothing left to read.
+  std::array<char, 16384> buf;
+  for (int i = 0; i < 64 && impl_->current; ++i) {
+    boost::system::error_code ec;
+    asio::socket_base::message_flags out_flags = 0;
+    const auto n = impl_->current->receive(asio::buffer(buf), 0, out_flags, ec);
+    if (ec || n == 0) return;  // would_block: nothing waits; EOF and errors: the read loop's to handle
+    impl_->dispatch(std::string_view(buf.data(), n));
+  }
+}
 std::uint64_t control_server::bad_messages() const noexcept { return impl_->bad; }
 std::uint64_t control_server::send_failures() const noexcept { return impl_->send_failed; }
 

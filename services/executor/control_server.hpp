@@ -28,6 +28,9 @@ class control_server {
   // To the connected heartbeat daemon, if any; never blocks (a full socket is counted).
   void send(const proto::observed_state& o);
   bool connected() const noexcept;
+  // Reads every message already waiting on the connection, now, without blocking: before the
+  // executor judges the heartbeat silent, what it sent must have been read (issue 8).
+  void drain();
   std::uint64_t bad_messages() const noexcept;  // unparsable or unknown desired states, dropped
   std::uint64_t send_failures() const noexcept;
 

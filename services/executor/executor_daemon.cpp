@@ -161,7 +161,10 @@ struct executor_daemon::impl final : event_sink {
     if (faults.enabled())
       log.warning("FAULT INJECTION enabled from " + faults.file().string() + " (test rig only)");
     daemon::spawn_or_die(ioc.get_executor(), signal_loop(), "signals");
-    for (auto& g : groups) g->start();
+    for (auto& g : groups) {
+      g->drain_control = [this] { control->drain(); };
+      g->start();
+    }
     daemon::spawn_or_die(ioc.get_executor(), control->run(), "control server");
     daemon::spawn_or_die(ioc.get_executor(), bus_loop(), "bus");
   }

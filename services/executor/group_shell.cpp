@@ -83,7 +83,9 @@ void group_shell::start() {
 }
 
 void group_shell::desired(const proto::desired_state& d) {
-  feed(flow::desired_received{flow::desired{d.epoch, d.up, d.handover, d.announce, std::chrono::milliseconds(d.watchdog_ms)}});
+  flow::desired in{d.epoch, d.up, d.handover, d.announce, std::chrono::milliseconds(d.watchdog_ms), std::nullopt};
+  if (d.sent_mono_ns > 0) in.sent = flow::time_point(std::chrono::nanoseconds(d.sent_mono_ns));
+  feed(flow::desired_received{in});
   report_(observed());  // level-triggered: every desired state gets the current answer
 }
 
@@ -137,7 +139,12 @@ asio::awaitable<void> group_shell::clock_loop() {
     clock_.expires_at(t == flow::time_point::max() ? asio::steady_timer::time_point::max() : t);
     co_await clock_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (state_.at == flow::stage::stopped) co_return;
-    if (t != flow::time_point::max() && now() >= t) feed(flow::tick{});
+    if (t != flow::time_point::max() && now() >= t) {
+      // The self-stall guard: if this process was not scheduled in time, the heartbeat's
+      // messages of that time wait in the socket; they are read before its silence is judged.
+      if (drain_control) drain_control();
+      feed(flow::tick{});
+    }
   }
 }
 

@@ -40,6 +40,8 @@ class group_shell {
   void stop(bool now);
   bool stopped() const noexcept { return state_.at == flow::stage::stopped; }
   std::function<void()> on_stopped;
+  // Reads what the heartbeat already sent (set by the daemon): called before time is judged.
+  std::function<void()> drain_control;
   proto::observed_state observed() const;
   // W8 common start/stop on request (menu items 6 and 7).
   boost::asio::awaitable<step_result> common_program(bool start);

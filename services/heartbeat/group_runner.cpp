@@ -87,9 +87,40 @@ void group_runner::stop() {
   if (gateway_) gateway_->stop();
 }
 
+// A wake-up this much later than due is a stall of this daemon, not timer noise.
+constexpr auto stall_threshold = 1ms;
+
+void group_runner::woke_late(std::chrono::steady_clock::time_point due, std::chrono::steady_clock::time_point t) {
+  if (t - due < stall_threshold || in_stall_) return;
+  in_stall_ = true;
+  // First the time this loop could not look, so no link expires on the way; then everything the
+  // peer sent meanwhile, in order, so no decision is taken on its stale reports.
+  feed(cluster::stalled{due, t});
+  for (std::size_t i = 0; i < cluster::link_count; ++i) {
+    if (!links_[i]) continue;
+    const auto via = static_cast<cluster::peer_link>(i);
+    links_[i]->drain([this, via](std::span<const std::uint8_t> d) { on_datagram(via, d); });
+  }
+  in_stall_ = false;
+}
+
+// Whichever handler runs first after this daemon was not scheduled (a datagram, the executor's
+// answer, a timer) finds its loop overdue and accounts for the stall before its own input.
+void group_runner::check_stall() {
+  if (in_stall_ || stopped_) return;
+  auto due = next_period_at_;
+  if (timers_->peer_deadline != cluster::time_point::max())
+    due = std::min(due, std::chrono::steady_clock::time_point(timers_->peer_deadline.time_since_epoch()));
+  woke_late(due, std::chrono::steady_clock::now());
+}
+
 asio::awaitable<void> group_runner::period_loop() {
   auto next = std::chrono::steady_clock::now();
   while (!stopped_) {
+    const auto woke = std::chrono::steady_clock::now();
+    send_late_.add(woke - next);  // how late this loop runs: the peer hears us that much later
+    woke_late(next, woke);
+    next_period_at_ = std::chrono::steady_clock::time_point::max();  // this lateness is counted
     feed(cluster::tick{});
     send_heartbeats();
     out_.desired(desired());
@@ -98,6 +129,7 @@ asio::awaitable<void> group_runner::period_loop() {
     next += setup_.params.period;
     const auto t = std::chrono::steady_clock::now();
     if (next < t) next = t;
+    next_period_at_ = next;
     timers_->period.expires_at(next);
     co_await timers_->period.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -113,6 +145,16 @@ asio::awaitable<void> group_runner::expiry_loop() {
     co_await timers_->expiry.async_wait(asio::as_tuple(asio::use_awaitable));
     if (stopped_) co_return;
     if (timers_->peer_deadline != cluster::time_point::max() && now() >= timers_->peer_deadline) {
+      // Before the peer's silence is judged: was this loop itself late? What the peer sent meanwhile
+      // is read, and the time this node could not look moves the links' deadlines on.
+      woke_late(std::chrono::steady_clock::time_point(deadline.time_since_epoch()), std::chrono::steady_clock::now());
+      cluster::time_point next = cluster::time_point::max();
+      for (const auto& l : state_.links)
+        if (l.up) next = std::min(next, l.last_seen + setup_.params.peer_timeout() + 200us);
+      if (next != cluster::time_point::max() && now() < next) {
+        timers_->peer_deadline = next;
+        continue;
+      }
       timers_->peer_deadline = cluster::time_point::max();
       feed(cluster::tick{});
     }
@@ -120,20 +162,36 @@ asio::awaitable<void> group_runner::expiry_loop() {
 }
 
 void group_runner::on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d) {
+  // After a stall this datagram may be the oldest of many waiting: the stall and the newer ones
+  // come first, so the report below is judged against them (it never overwrites a newer one).
+  check_stall();
   const proto::heartbeat_packet* p = verifier_.verify(d);
   if (!p) return;
-  ++received_[static_cast<std::size_t>(via)];
+  const auto i = static_cast<std::size_t>(via);
+  ++received_[i];
+  const auto t = std::chrono::steady_clock::now();
+  if (last_rx_[i] != std::chrono::steady_clock::time_point{}) gaps_[i].add(t - last_rx_[i]);
+  last_rx_[i] = t;
   peer_clock_unix_ms_ = p->sent_unix_ns / 1'000'000;
   if (verifier_.peer_boot_id() != last_peer_boot_) {
     last_peer_boot_ = verifier_.peer_boot_id();
     out_.peer_boot(setup_.group, last_peer_boot_);
   }
-  feed(cluster::heartbeat_received{via, p->report});
+  // Datagrams of the two networks, or one read ahead by a pending receive and others drained
+  // after a stall, come out of order: an older report proves its link alive but never replaces
+  // the newer one (the verifier admits boot ids only upwards, so a new boot is newer).
+  if (p->report.boot_id != newest_boot_ || p->seq > newest_seq_) {
+    newest_boot_ = p->report.boot_id;
+    newest_seq_ = p->seq;
+    newest_report_ = p->report;
+  }
+  feed(cluster::heartbeat_received{via, newest_report_});
   timers_->peer_deadline = now() + setup_.params.peer_timeout() + 200us;
 }
 
 void group_runner::feed(const cluster::input& in) {
   if (stopped_) return;
+  if (!std::holds_alternative<cluster::stalled>(in)) check_stall();
   const auto before = cluster::advertise(setup_.params, state_);
   auto t = cluster::step(setup_.params, state_, in, now());
   state_ = std::move(t.next);
@@ -209,10 +267,11 @@ proto::desired_state group_runner::desired() const {
   d.up = state_.current == cluster::role::activating || state_.current == cluster::role::active;
   d.handover = state_.handover && state_.current == cluster::role::deactivating;
   d.heartbeat_boot = setup_.params.boot_id;
-  const auto timeout = setup_.params.peer_timeout();
-  const auto watchdog = std::max(timeout - setup_.params.period / 2, setup_.params.period * 3 / 2);
-  d.watchdog_ms = std::chrono::duration_cast<std::chrono::milliseconds>(watchdog).count();
+  d.watchdog_ms = std::chrono::duration_cast<std::chrono::milliseconds>(setup_.params.executor_watchdog()).count();
   d.announce = announce_;
+  // Stamped now: the executor judges this daemon's silence on this clock (CLOCK_MONOTONIC).
+  d.sent_mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
   return d;
 }
 
@@ -278,6 +337,11 @@ proto::status_msg group_runner::status() const {
   }
   if (executor_bad_messages)
     if (auto n = executor_bad_messages()) m.flow.executor_counters["bad_observed_messages"] = n;
+  m.jitter.send_late = send_late_;
+  m.jitter.heartbeat_gap = gaps_[0];
+  m.jitter.public_gap = gaps_[1];
+  m.jitter.stalls = state_.stalls;
+  m.jitter.longest_stall_us = std::chrono::duration_cast<std::chrono::microseconds>(state_.longest_stall).count();
   const auto& c = verifier_.counters();
   for (std::size_t i = 0; i < c.dropped.size(); ++i)
     if (c.dropped[i]) m.dropped[std::string(proto::to_string(static_cast<proto::drop_reason>(i)))] = c.dropped[i];

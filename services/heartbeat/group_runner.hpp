@@ -78,6 +78,10 @@ class group_runner {
   boost::asio::awaitable<void> period_loop();
   boost::asio::awaitable<void> expiry_loop();
   void on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d);
+  // A loop of this daemon woke `late` after it was due at `due`: read what waits in the sockets
+  // and tell the role machine the time it could not look (the self-stall guard, issue 8).
+  void woke_late(std::chrono::steady_clock::time_point due, std::chrono::steady_clock::time_point now);
+  void check_stall();
   void feed(const cluster::input& in);
   void send_heartbeats();
   void publish_status_if_changed(bool force);
@@ -101,6 +105,12 @@ class group_runner {
   std::uint64_t received_[cluster::link_count] = {};
   proto::observed_state observed_;
   bool executor_connected_ = false;
+  proto::duration_histogram send_late_, gaps_[cluster::link_count];
+  std::chrono::steady_clock::time_point next_period_at_ = std::chrono::steady_clock::time_point::max();
+  bool in_stall_ = false;
+  std::uint64_t newest_boot_ = 0, newest_seq_ = 0;  // the peer's newest report so far
+  cluster::peer_report newest_report_;
+  std::chrono::steady_clock::time_point last_rx_[cluster::link_count]{};
   cluster::command_reply last_reply_;
   status_key_t last_status_key_{};
   std::chrono::steady_clock::time_point last_status_{};

@@ -79,6 +79,23 @@ asio::awaitable<void> peer_socket::receive(std::function<void(std::span<const st
   }
 }
 
+std::size_t peer_socket::drain(const std::function<void(std::span<const std::uint8_t>)>& on_datagram,
+                               std::size_t max) {
+  std::array<std::uint8_t, 2048> buf;
+  asio::ip::udp::endpoint from;
+  std::size_t n = 0;
+  // The receive coroutine's pending read stays armed and simply finds less to read.
+  while (n < max && !impl_->stopped) {
+    boost::system::error_code ec;
+    const auto got = impl_->socket.receive_from(asio::buffer(buf), from, 0, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+    if (ec) continue;  // e.g. an ICMP error reported on the socket: not a datagram
+    on_datagram(std::span(buf.data(), got));
+    ++n;
+  }
+  return n;
+}
+
 void peer_socket::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;

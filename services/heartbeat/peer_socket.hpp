@@ -29,6 +29,10 @@ class peer_socket {
   void send(std::span<const std::uint8_t> datagram);
   // Reads until stop(); every datagram goes to `on_datagram`.
   boost::asio::awaitable<void> receive(std::function<void(std::span<const std::uint8_t>)> on_datagram);
+  // Reads, now and without blocking, every datagram already waiting (at most `max`): after this
+  // process was not scheduled for a while, what the peer sent meanwhile is read before its
+  // silence is judged (issue 8). Returns how many were read.
+  std::size_t drain(const std::function<void(std::span<const std::uint8_t>)>& on_datagram, std::size_t max = 256);
   void stop();
 
   std::uint64_t sent() const noexcept;

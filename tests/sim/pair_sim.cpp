@@ -21,6 +21,7 @@ constexpr duration max_flow = 200ms;      // executor time for a flow run
 constexpr duration max_delay = 20ms;      // one-way packet delay incl. jitter
 constexpr duration max_outage = 3s;       // crash, freeze and fault durations
 constexpr duration max_unverified = 1300ms;  // a release the executor cannot verify: a lease at most
+constexpr std::size_t max_inbox = 64;        // datagrams a socket keeps for a daemon that does not read
 
 struct sim_node {
   cluster::params p;
@@ -38,9 +39,17 @@ struct sim_node {
   time_point exec_free{};      // the executor runs one flow at a time, in order
   std::optional<time_point> hides_since;  // holding, but not in a holding role (invariant 4)
   bool heard_since_boot = false;          // the daemon heard its peer since it last booted
+  // A short stall of the daemon (not scheduled: its loops late, its peer's datagrams waiting in
+  // its sockets) and a freeze: both end with the self-stall guard's report (issue 8).
+  bool stalled = false;
+  time_point paused_from{};
+  std::vector<cluster::heartbeat_received> inbox;  // datagrams the kernel kept during a stall
+  time_point last_heard{};          // the latest heartbeat this daemon read
+  duration paused_since_heard{};    // ... and the time it was frozen or stalled since
+  bool deaf = false;                // frozen with the machine: what is sent to it is lost
 };
 
-enum class kind { tick, send, deliver, flow_done, gateway_notice, fault, restart, thaw, released, tell };
+enum class kind { tick, send, deliver, flow_done, gateway_notice, fault, restart, thaw, released, tell, unstall };
 
 struct event {
   time_point at;
@@ -114,6 +123,8 @@ class world {
   }
 
   bool running(int i) const { return nodes_[i].up && !nodes_[i].frozen; }
+  // Running and its loop scheduled: only such a daemon reads an input now.
+  bool awake(int i) const { return running(i) && !nodes_[i].stalled; }
   bool gateway_reachable(int i) const { return gateway_up_ && nodes_[i].attached[1]; }
   // A link carries packets between the two nodes: both cables in, and not lost outright.
   bool link_works(std::size_t l) const {
@@ -128,6 +139,11 @@ class world {
     n.p.boot_id = ++boot_counter_;
     n.s = cluster::initial_state(n.p, now_);
     n.heard_since_boot = false;
+    n.stalled = false;
+    n.deaf = false;
+    n.inbox.clear();
+    n.last_heard = {};
+    n.paused_since_heard = {};
     n.gw_seen = true;
     feed(i, cluster::health_changed{n.healthy});
     if (!gateway_reachable(i)) schedule(now_ + o_.period * o_.count, kind::gateway_notice, i, n.gen);
@@ -136,6 +152,20 @@ class world {
   void arm_timers(int i) {
     schedule(now_ + uniform(1ms, o_.period), kind::tick, i, nodes_[i].gen);
     schedule(now_ + uniform(1ms, o_.period), kind::send, i, nodes_[i].gen);
+  }
+
+  void hear(int i, const cluster::heartbeat_received& hb) {
+    auto& n = nodes_[i];
+    n.heard_since_boot = true;
+    n.last_heard = now_;
+    n.paused_since_heard = {};
+    feed(i, hb);
+  }
+  // The daemon runs again after a freeze or a stall: that time was not its to observe.
+  void resumed(int i) {
+    auto& n = nodes_[i];
+    n.paused_since_heard += now_ - n.paused_from;
+    n.deaf = false;
   }
 
   void feed(int i, const cluster::input& in) {
@@ -148,6 +178,14 @@ class world {
       trace(n.p.self_name + " " + std::string(to_string(before)) + " -> " +
             std::string(to_string(n.s.current)) + " epoch " + std::to_string(n.s.epoch));
     for (auto& a : t.actions) {
+      // Issue 8 (the self-stall guard): a node declares its peer lost only after it observed
+      // period x count of silence; the time it was frozen or not scheduled does not count.
+      if (auto* ev = std::get_if<cluster::raise_event>(&a); ev && ev->code == "peer_lost" && !report_.violation) {
+        const auto observed = now_ - n.last_heard - n.paused_since_heard;
+        if (n.last_heard != time_point{} && observed + 1ms < n.p.peer_timeout())
+          violate(n.p.self_name + " declared its peer lost after observing " + std::to_string(observed / 1ms) +
+                  " ms of silence (" + std::to_string(n.paused_since_heard / 1ms) + " ms more it could not look)");
+      }
       // A booted node decides alone only after the boot wait, unless it heard its peer (F8).
       if (auto* ev = std::get_if<cluster::raise_event>(&a); ev && ev->code == "activating" && !by_operator &&
           !n.heard_since_boot && now_ - n.s.booted < n.p.boot_wait() && !report_.violation)
@@ -203,9 +241,12 @@ class world {
         schedule(now_ + o_.period, kind::send, e.node, n.gen);
         return;
       case kind::deliver:
-        if (!running(e.node)) return;  // a stopped process reads nothing; its buffer overflows
-        n.heard_since_boot = true;
-        feed(e.node, cluster::heartbeat_received{e.via, e.report});
+        if (!n.up) return;
+        if (n.frozen || n.stalled) {  // the kernel keeps the first ones until the daemon reads again
+          if (!n.deaf && n.inbox.size() < max_inbox) n.inbox.push_back(cluster::heartbeat_received{e.via, e.report});
+          return;
+        }
+        hear(e.node, cluster::heartbeat_received{e.via, e.report});
         return;
       case kind::flow_done: {
         if (e.gen != n.p.boot_id || !n.up) return;
@@ -228,7 +269,7 @@ class world {
             d.inputs.push_back(cluster::resources_held{false});
           }
         }
-        if (n.frozen) {  // the executor answered; the frozen daemon reads it after the thaw
+        if (n.frozen || n.stalled) {  // the executor answered; the daemon reads it once it runs
           schedule(now_ + 10ms, kind::flow_done, e.node, e.gen, d);
           return;
         }
@@ -249,12 +290,12 @@ class world {
       }
       case kind::tell:  // executor reports reaching the daemon they were for
         if (!n.up || e.boot != n.p.boot_id) return;
-        if (n.frozen) return schedule(now_ + 10ms, kind::tell, e.node, 0, e);
+        if (n.frozen || n.stalled) return schedule(now_ + 10ms, kind::tell, e.node, 0, e);
         for (const auto& in : e.inputs) feed(e.node, in);
         return;
       case kind::gateway_notice: {
         if (e.gen != n.gen || !n.up) return;
-        if (n.frozen) return schedule(now_ + 10ms, kind::gateway_notice, e.node, e.gen, e);
+        if (n.frozen || n.stalled) return schedule(now_ + 10ms, kind::gateway_notice, e.node, e.gen, e);
         bool r = gateway_reachable(e.node);
         if (r) last_reachable_[static_cast<std::size_t>(e.node)] = now_;  // the verdict is an answer
         if (r != n.gw_seen) {
@@ -273,10 +314,35 @@ class world {
         trace(n.p.self_name + " thawed");
         n.frozen = false;
         ++n.gen;
+        resumed(e.node);
+        {
+          auto inbox = std::move(n.inbox);  // read first, as the shell drains its sockets
+          n.inbox.clear();
+          for (const auto& hb : inbox) hear(e.node, hb);
+        }
+        feed(e.node, cluster::stalled{n.paused_from, now_});  // its timers fire that late
         feed(e.node, cluster::health_changed{n.healthy});  // the monitor tells it again
         arm_timers(e.node);
         schedule(now_, kind::gateway_notice, e.node, n.gen);
         return;
+      case kind::unstall: {
+        if (e.gen != n.gen || !n.stalled) return;
+        trace(n.p.self_name + " runs again after " + std::to_string((now_ - n.paused_from) / 1ms) + " ms");
+        // Silent that long, it may rightly have been declared lost by its peer: a disturbance
+        // after which the pair settles again (shorter stalls must change nothing).
+        if (now_ - n.paused_from >= n.p.peer_timeout() - o_.period - max_delay) last_command_ = now_;
+        n.stalled = false;
+        ++n.gen;
+        resumed(e.node);
+        // The shell, waking late: reads what waits in the sockets, then reports the stall.
+        auto inbox = std::move(n.inbox);
+        n.inbox.clear();
+        for (const auto& hb : inbox) hear(e.node, hb);
+        feed(e.node, cluster::stalled{n.paused_from, now_});
+        feed(e.node, cluster::health_changed{n.healthy});  // what the monitor said meanwhile
+        arm_timers(e.node);
+        return;
+      }
       case kind::fault:
         inject_fault();
         schedule(now_ + uniform(200ms, 4s), kind::fault, 0, 0);
@@ -296,10 +362,20 @@ class world {
 
   void inject_fault() {
     ++report_.faults;
+
     int i = pick(2);
     auto& n = nodes_[i];
     std::size_t l = o_.heartbeat_net ? static_cast<std::size_t>(pick(2)) : 1;
-    switch (pick(o_.commands ? 13 : 11)) {
+    switch (pick(o_.commands ? 15 : 13)) {
+      case 11:
+      case 12:  // the daemon is not scheduled for a moment (a loaded machine): issue 8
+        if (!running(i) || n.stalled) return;
+        trace(n.p.self_name + " stalls");
+        n.stalled = true;
+        n.paused_from = now_;
+        ++n.gen;
+        schedule(now_ + uniform(o_.period / 5, o_.period * (o_.count + 2)), kind::unstall, i, n.gen);
+        return;
       case 0:  // cable pull / plug back
         n.attached[l] = !n.attached[l];
         trace(n.p.self_name + (n.attached[l] ? " plugs " : " pulls ") + (l ? "public" : "heartbeat"));
@@ -316,15 +392,21 @@ class world {
         if (!n.up) return;
         trace(n.p.self_name + " crashes");
         n.up = false;
+        n.stalled = false;
+        n.inbox.clear();
         ++n.gen;
         n.exec_holding = false;
         ++n.exec_gen;
         schedule(now_ + uniform(100ms, max_outage), kind::restart, i, 0);
         return;
       case 4:  // freeze
-        if (!running(i)) return;
-        trace(n.p.self_name + " frozen");
+        if (!awake(i)) return;
+        n.deaf = chance(0.5);  // the whole machine paused (a VM): what is sent to it is lost
+        trace(n.p.self_name + (n.deaf ? " frozen with its machine" : " frozen"));
         n.frozen = true;
+        n.stalled = false;
+        n.inbox.clear();
+        n.paused_from = now_;
         ++n.gen;
         schedule(now_ + uniform(50ms, max_outage), kind::thaw, i, n.gen);
         return;
@@ -334,7 +416,7 @@ class world {
         gateway_moved();
         return;
       case 6:  // local health
-        if (!running(i)) return;
+        if (!awake(i)) return;
         n.healthy = !n.healthy;
         trace(n.p.self_name + (n.healthy ? " healthy" : " unhealthy"));
         feed(i, cluster::health_changed{n.healthy});
@@ -344,7 +426,7 @@ class world {
         for (auto& m : nodes_) {
           m.attached = {o_.heartbeat_net, true};
           m.healthy = true;
-          if (running(&m - nodes_.data())) feed(int(&m - nodes_.data()), cluster::health_changed{true});
+          if (awake(int(&m - nodes_.data()))) feed(int(&m - nodes_.data()), cluster::health_changed{true});
         }
         loss_ = {0, 0};
         gateway_up_ = true;
@@ -352,7 +434,7 @@ class world {
         trace("healed");
         return;
       case 9: {  // the executor lets go of the resources on its own (its watchdog: F9)
-        if (!running(i) || !cluster::holds_resources(n.s.current)) return;
+        if (!awake(i) || !cluster::holds_resources(n.s.current)) return;
         trace(n.p.self_name + " executor releases epoch " + std::to_string(n.s.epoch));
         last_command_ = now_;  // a disturbance like a command: the pair settles again after it
         feed(i, cluster::resources_releasing{n.s.epoch, "watchdog"});
@@ -365,7 +447,7 @@ class world {
         return;
       }
       case 10:  // the heartbeat daemon alone restarts; its executor lets go of what it held (F9)
-        if (!running(i)) return;
+        if (!awake(i)) return;
         trace(n.p.self_name + " heartbeat daemon restarts" + (n.exec_holding ? " (executor holding)" : ""));
         last_command_ = now_;
         boot(i);
@@ -382,7 +464,7 @@ class world {
         }
         return;
       default: {  // operator command
-        if (!running(i)) return;
+        if (!awake(i)) return;
         static constexpr cluster::command_kind kinds[] = {
             cluster::command_kind::manual_failover, cluster::command_kind::manual_failover,
             cluster::command_kind::set_mode_manual, cluster::command_kind::stop_maintenance,
@@ -405,7 +487,7 @@ class world {
     for (auto& l : trace_) os << "  " << l << "\n";
     for (auto& n : nodes_)
       os << "  " << n.p.self_name << " role " << to_string(n.s.current) << " epoch " << n.s.epoch
-         << " mode " << to_string(n.s.mode) << " up " << n.up << " frozen " << n.frozen
+         << " mode " << to_string(n.s.mode) << " up " << n.up << " frozen " << n.frozen << " stalled " << n.stalled
          << " held " << n.s.held << " executor_holding " << n.exec_holding << " healthy " << n.s.healthy << " gw " << n.s.gateway_ok
          << " peer_alive " << n.s.peer_alive << "\n";
     report_.violation = os.str();
@@ -453,7 +535,7 @@ class world {
     // 2. A healthy connected pair has exactly one Active within the bound. Connected here means
     // a link without loss: on lossy links alone, period x count is the configured risk.
     const bool clean = (link_works(0) && loss_[0] == 0) || (link_works(1) && loss_[1] == 0);
-    bool healthy_pair = both_running && clean;
+    bool healthy_pair = both_running && clean && !nodes_[0].stalled && !nodes_[1].stalled;
     for (int i = 0; i < 2 && healthy_pair; ++i) {
       const auto& s = nodes_[i].s;
       healthy_pair = nodes_[i].healthy && gateway_reachable(i) &&
@@ -486,6 +568,7 @@ class world {
   std::array<time_point, 2> last_reachable_{};
   time_point last_command_{};
   std::optional<time_point> conflict_since_, settled_since_, held_twice_since_;
+
   duration bound_conflict_{}, bound_settle_{};
   std::deque<std::string> trace_;
   sim_report report_;

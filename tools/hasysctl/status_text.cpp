@@ -15,6 +15,15 @@ std::string upper(std::string_view s) {
   return out;
 }
 
+// "p99 0.5 ms, max 2.1 ms" of a histogram (µs inside).
+std::string spread(const proto::duration_histogram& h) {
+  if (h.count == 0) return "none yet";
+  char text[96];
+  std::snprintf(text, sizeof text, "p99 %.1f ms, max %.1f ms", static_cast<double>(h.percentile_us(99)) / 1000.0,
+                static_cast<double>(h.max_us) / 1000.0);
+  return text;
+}
+
 std::string link_text(const proto::link_view& l) {
   if (!l.configured) return "not configured";
   std::string s = l.up ? "up" : "DOWN";
@@ -75,6 +84,13 @@ std::string status_text(const proto::status_msg& s) {
     for (const auto& [k, v] : s.flow.executor_counters) o << ' ' << k << ' ' << v;
     o << '\n';
   }
+  // Where silences come from (issue 8): this loop's lateness, the gaps it saw, its own stalls.
+  o << "  jitter    send late " << spread(s.jitter.send_late) << "; gaps heartbeat "
+    << spread(s.jitter.heartbeat_gap) << ", public " << spread(s.jitter.public_gap);
+  if (s.jitter.stalls)
+    o << "; " << s.jitter.stalls << " stalls not counted as silence (longest "
+      << s.jitter.longest_stall_us / 1000 << " ms)";
+  o << '\n';
   if (!s.dropped.empty()) {
     o << "  dropped  ";
     for (const auto& [k, v] : s.dropped) o << ' ' << k << ' ' << v;

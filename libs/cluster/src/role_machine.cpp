@@ -248,6 +248,27 @@ struct stepper {
 
   void on(const resources_held& h) { s.executor_holding = h.holding; }
 
+  // The self-stall guard: the time this daemon could not look is not the peer's silence. Each
+  // link's last-heard time moves forward by the stall (overlapping reports count once), so the
+  // peer is declared lost only after period × count of silence this node was there to see.
+  void on(const stalled& st) {
+    const auto from = std::max(st.from, s.stalled_until);
+    if (st.to <= from) return;
+    const auto d = st.to - from;
+    s.stalled_until = st.to;
+    for (auto& l : s.links)
+      if (l.up && l.last_seen < st.to) l.last_seen = std::min(l.last_seen + d, st.to);
+    ++s.stalls;
+    s.longest_stall = std::max(s.longest_stall, d);
+    if (d >= p.period && (!s.stall_reported_at || now - *s.stall_reported_at >= std::chrono::seconds(10))) {
+      s.stall_reported_at = now;
+      emit(severity::warning, "self_stall",
+           "This node's heartbeat loop was not scheduled for " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
+               " ms: the peer's silence is counted without that time" + self_tag());
+    }
+  }
+
   void on(const operator_command& c) {
     const bool holding = holds_resources(s.current);
     switch (c.kind) {

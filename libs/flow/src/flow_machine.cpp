@@ -75,7 +75,10 @@ struct stepper {
     const auto& d = in.d;
     const bool ask_announce = s.want && s.announce_known && s.want->announce != d.announce && d.up;
     s.want = d;
-    s.want_at = now;
+    // The heartbeat's own send time: a message that waited in the socket while this process was
+    // not scheduled is not the heartbeat's silence. Never later than now, never backwards.
+    const auto spoke = d.sent ? std::min(*d.sent, now) : now;
+    s.want_at = std::max(s.want_at, spoke);
     s.announce_known = true;
     if (d.watchdog > duration::zero() && ms(d.watchdog) != s.j.watchdog_ms) {
       s.j.watchdog_ms = ms(d.watchdog);

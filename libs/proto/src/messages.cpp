@@ -3,7 +3,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 
@@ -183,7 +185,7 @@ void tag_invoke(json::value_from_tag, json::value& jv, const status_msg& m) {
       {"links", json::object{{"heartbeat", json::value_from(m.heartbeat_link)},
                              {"public", json::value_from(m.public_link)}}},
       {"peer", json::value_from(m.peer)}, {"flow", json::value_from(m.flow)},
-      {"dropped", std::move(dropped)}};
+      {"dropped", std::move(dropped)}, {"jitter", json::value_from(m.jitter)}};
 }
 status_msg tag_invoke(json::value_to_tag<status_msg>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -214,6 +216,11 @@ status_msg tag_invoke(json::value_to_tag<status_msg>, const json::value& jv) {
   m.flow = json::value_to<flow_view>(at(o, "flow"));
   if (auto* d = o.if_contains("dropped"))
     for (const auto& [k, v] : obj(*d)) m.dropped[std::string(k)] = json::value_to<std::uint64_t>(v);
+  if (auto* j = o.if_contains("jitter"); j && !j->is_null()) {
+    auto r = json::try_value_to<jitter_view>(*j);
+    if (!r) throw field_error{};
+    m.jitter = *r;
+  }
   return m;
 }
 
@@ -259,7 +266,8 @@ command_reply tag_invoke(json::value_to_tag<command_reply>, const json::value& j
 void tag_invoke(json::value_from_tag, json::value& jv, const desired_state& m) {
   jv = json::object{{"v", schema_version}, {"group", m.group}, {"epoch", m.epoch}, {"up", m.up},
                     {"handover", m.handover}, {"heartbeat_boot", m.heartbeat_boot},
-                    {"watchdog_ms", m.watchdog_ms}, {"announce", m.announce}};
+                    {"watchdog_ms", m.watchdog_ms}, {"announce", m.announce},
+                    {"sent_mono_ns", m.sent_mono_ns}};
 }
 desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -271,6 +279,7 @@ desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& j
   m.heartbeat_boot = get_or<std::uint64_t>(o, "heartbeat_boot", 0);
   m.watchdog_ms = get_or<std::int64_t>(o, "watchdog_ms", 0);
   m.announce = get_or<std::uint64_t>(o, "announce", 0);
+  m.sent_mono_ns = get_or<std::int64_t>(o, "sent_mono_ns", 0);
   return m;
 }
 
@@ -350,6 +359,28 @@ template boost::system::result<command_request> from_json<command_request>(std::
 template boost::system::result<command_reply> from_json<command_reply>(std::string_view);
 template boost::system::result<desired_state> from_json<desired_state>(std::string_view);
 template boost::system::result<observed_state> from_json<observed_state>(std::string_view);
+
+void duration_histogram::add(std::chrono::nanoseconds d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  if (counts.size() != histogram_bounds_us.size() + 1) counts.assign(histogram_bounds_us.size() + 1, 0);
+  std::size_t i = 0;
+  while (i < histogram_bounds_us.size() && us > histogram_bounds_us[i]) ++i;
+  ++counts[i];
+  ++count;
+  max_us = std::max(max_us, us);
+}
+
+std::int64_t duration_histogram::percentile_us(double p) const noexcept {
+  if (count == 0 || counts.empty()) return 0;
+  const auto want = static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(count)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    seen += counts[i];
+    if (seen >= std::max<std::uint64_t>(want, 1))
+      return i < histogram_bounds_us.size() ? std::min(histogram_bounds_us[i], max_us) : max_us;
+  }
+  return max_us;
+}
 
 std::int64_t unix_ms_now() noexcept {
   using namespace std::chrono;

@@ -646,3 +646,71 @@ TEST(role_machine, a_booting_node_that_releases_what_it_found_still_waits_for_it
   EXPECT_EQ(n.s.current, role::standby);
   EXPECT_FALSE(n.has_event("activating"));
 }
+
+// ---- issue 8: the self-stall guard and the executor's watchdog ----
+
+TEST(role_machine, a_stall_of_this_node_is_not_counted_as_the_peers_silence) {
+  node n("node-b", "node-a");
+  n.hear_for(peer(role::active, 3), 300ms);
+  ASSERT_EQ(n.s.current, role::standby);
+  // This daemon's loop was not scheduled for 250 ms of the 300 ms the peer has been unheard.
+  const auto from = n.now + 40ms;
+  n.now += 300ms;
+  n.feed(stalled{from, from + 250ms});
+  n.feed(tick{});
+  EXPECT_TRUE(n.s.peer_alive) << "50 ms seen silent is not 300 ms";
+  EXPECT_FALSE(n.has_event("peer_lost"));
+  EXPECT_TRUE(n.has_event("self_stall"));
+  EXPECT_EQ(n.s.stalls, 1u);
+  // A real silence is still detected: 300 ms of it that this node saw.
+  n.now += 260ms;
+  n.feed(tick{});
+  EXPECT_TRUE(n.has_event("peer_lost"));
+}
+
+TEST(role_machine, overlapping_stall_reports_count_once) {
+  node n("node-b", "node-a");
+  n.hear_for(peer(role::active, 3), 300ms);
+  const auto t = n.now;
+  n.now += 200ms;
+  n.feed(stalled{t, t + 150ms});        // the period loop saw it
+  n.feed(stalled{t + 50ms, t + 150ms});  // the expiry loop saw the same stall
+  n.now += 150ms;                        // 350 ms since the last heartbeat, 150 of them stalled
+  n.feed(tick{});
+  EXPECT_TRUE(n.s.peer_alive) << "200 ms seen silent";
+  n.now += 101ms;
+  n.feed(tick{});
+  EXPECT_FALSE(n.s.peer_alive) << "counted once: 301 ms seen silent";
+}
+
+TEST(role_machine, short_stalls_raise_no_event_and_one_per_ten_seconds_at_most) {
+  node n("node-b", "node-a");
+  n.hear_for(peer(role::active, 3), 300ms);
+  n.out.clear();
+  n.feed(stalled{n.now - 20ms, n.now});  // under a period: counted, not reported
+  EXPECT_FALSE(n.has_event("self_stall"));
+  n.hear_for(peer(role::active, 3), 100ms);
+  n.feed(stalled{n.now - 150ms, n.now});
+  EXPECT_TRUE(n.has_event("self_stall"));
+  n.out.clear();
+  n.hear_for(peer(role::active, 3), 100ms);
+  n.feed(stalled{n.now - 150ms, n.now});
+  EXPECT_FALSE(n.has_event("self_stall")) << "rate-limited";
+}
+
+TEST(role_machine, the_executor_watchdog_ends_before_the_peer_can_take_over) {  // ADR 0005
+  params p;
+  for (auto [period, count] : {std::pair{10ms, 3}, {20ms, 3}, {100ms, 3}, {1000ms, 3}, {5ms, 3}, {20ms, 5}}) {
+    p.period = period;
+    p.count = count;
+    EXPECT_LE(p.executor_watchdog() + params::release_budget, p.peer_timeout()) << period.count() << " x " << count;
+    EXPECT_GE(p.executor_watchdog(), p.period * 3 / 2) << "a desired state comes every period";
+  }
+  p.period = 10ms;
+  p.count = 3;
+  EXPECT_EQ(p.executor_watchdog(), 25ms);
+  p.period = 100ms;
+  EXPECT_EQ(p.executor_watchdog(), 295ms) << "bounded by the detection time, not a fraction of the period";
+  p.count = 1;
+  EXPECT_EQ(p.executor_watchdog(), 150ms) << "count 1: no watchdog fits before detection; the lease is all";
+}

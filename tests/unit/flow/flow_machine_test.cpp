@@ -732,3 +732,41 @@ TEST(flow_machine, the_failover_condition_ends_an_orderly_deactivation_and_its_f
   EXPECT_EQ(m.said().ph, phase::failed);
   EXPECT_NE(m.said().detail.find("failover condition"), std::string::npos);
 }
+
+// ---- issue 8: the watchdog judges the heartbeat's silence on its own send clock ----
+
+TEST(flow_machine, a_desired_state_read_late_because_this_process_stalled_is_not_silence) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  auto d = desired{1, true, false, 0, 25ms, m.now};
+  m.feed(desired_received{d});
+  m.run_all();
+  // The executor was not scheduled for 40 ms; the heartbeat sent on time meanwhile, and those
+  // messages are read (drained) before the watchdog is judged.
+  const auto sent = m.now + 10ms;
+  m.now += 40ms;
+  d.sent = sent + 20ms;
+  m.feed(desired_received{d});
+  m.feed(tick{});
+  EXPECT_FALSE(m.has_event("fenced")) << "the heartbeat spoke 10 ms ago by its own clock";
+}
+
+TEST(flow_machine, a_desired_state_sent_long_ago_does_not_renew_the_watchdog) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  auto d = desired{1, true, false, 0, 25ms, m.now};
+  m.feed(desired_received{d});
+  m.run_all();
+  // The heartbeat froze right after sending; its last message arrives 30 ms later.
+  m.now += 30ms;
+  m.feed(desired_received{d});  // still stamped with its send time
+  m.feed(tick{});
+  EXPECT_TRUE(m.has_event("fenced")) << "no word sent for 30 ms > 25 ms";
+}
+
+TEST(flow_machine, a_send_stamp_from_the_future_counts_as_now) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{desired{1, true, false, 0, 25ms, m.now + 5s}});
+  EXPECT_LE(m.s.want_at, m.now);
+}

@@ -71,3 +71,30 @@ TEST(messages, bad_input_is_refused_with_a_reason) {
             make_error_code(errc::bad_field));
   EXPECT_EQ(from_json<status_msg>(R"({"v":1,"group":"g"})").error(), make_error_code(errc::bad_field));
 }
+
+TEST(messages, a_duration_histogram_counts_by_bucket_and_keeps_the_largest) {  // issue 8
+  hasys::proto::duration_histogram h;
+  EXPECT_EQ(h.percentile_us(99), 0);
+  for (int i = 0; i < 98; ++i) h.add(std::chrono::microseconds(100));
+  h.add(std::chrono::milliseconds(3));
+  h.add(std::chrono::milliseconds(45));
+  EXPECT_EQ(h.count, 100u);
+  EXPECT_EQ(h.max_us, 45000);
+  EXPECT_EQ(h.percentile_us(50), 250);
+  EXPECT_EQ(h.percentile_us(99), 5000);
+  EXPECT_EQ(h.percentile_us(100), 45000);
+  ASSERT_EQ(h.counts.size(), hasys::proto::histogram_bounds_us.size() + 1);
+}
+
+TEST(messages, status_jitter_round_trips) {
+  hasys::proto::status_msg m;
+  m.group = "g";
+  m.node = "n";
+  m.jitter.send_late.add(std::chrono::microseconds(80));
+  m.jitter.public_gap.add(std::chrono::milliseconds(11));
+  m.jitter.stalls = 2;
+  m.jitter.longest_stall_us = 31000;
+  auto back = hasys::proto::from_json<hasys::proto::status_msg>(hasys::proto::to_json(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->jitter, m.jitter);
+}

@@ -33,6 +33,10 @@ struct state {
   time_point request_at{};          // when handover_request was raised (it expires)
   time_point gateway_lost_at{};     // when gateway_ok last went false
   time_point gateway_heard_at{};    // the gateway's latest probe answer
+  time_point stalled_until{};       // the end of the latest stall of this daemon already counted
+  std::optional<time_point> stall_reported_at;  // the last self_stall event (one per 10 s)
+  std::uint64_t stalls = 0;         // stalls of this daemon's loop that were discounted
+  duration longest_stall{};
   bool operator==(const state&) const = default;
 };
 

@@ -1,6 +1,7 @@
 // Value types of the role protocol: roles, modes, links, what a peer reports, inputs and actions.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -71,6 +72,17 @@ struct params {
   duration gateway_fresh() const noexcept { return period * 3 / 2; }
   // How long a booting node waits to hear its peer before deciding alone.
   duration boot_wait() const noexcept { return period * (count + 2); }
+  // The executor's watchdog (ADR 0005): with no desired state from this daemon for this long
+  // (judged on this daemon's send clock), the executor lets go of the resources. It must have
+  // let go before the peer can take over on this node's silence, which is no sooner than the
+  // peer's detection time after the last heartbeat sent: the detection time less the release
+  // budget — the executor's timer lateness and one netlink removal, under 1 ms measured; 5 ms
+  // allowed. Never under 1.5 periods: a desired state comes every period (at count 1 the
+  // detection time is one period and no watchdog fits before it; the kernel lease is all).
+  static constexpr duration release_budget = std::chrono::milliseconds(5);
+  duration executor_watchdog() const noexcept {
+    return std::max(peer_timeout() - release_budget, period * 3 / 2);
+  }
 };
 
 // ---- inputs ----
@@ -113,6 +125,13 @@ struct resources_releasing {
 struct resources_held {
   bool holding = false;
 };
+// This daemon's own loop was not scheduled from `from` to `to` (its timer fired that late): the
+// peer's heartbeats of that time may wait unread in the sockets, and its silence over that time
+// was not observed, so it is not counted (issue 8, the self-stall guard).
+struct stalled {
+  time_point from{};
+  time_point to{};
+};
 enum class command_kind : std::uint8_t {
   set_mode_auto,
   set_mode_manual,
@@ -130,7 +149,7 @@ struct operator_command {
 };
 using input = std::variant<tick, heartbeat_received, gateway_changed, gateway_heard, health_changed,
                            flow_finished, resources_released, resources_releasing, resources_held,
-                           operator_command>;
+                           stalled, operator_command>;
 
 // ---- actions ----
 struct raise_event {

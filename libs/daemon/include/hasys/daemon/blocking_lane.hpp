@@ -3,6 +3,8 @@
 // own executor — or nothing, when its deadline passed first.
 #pragma once
 
+#include <hasys/daemon/realtime.hpp>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -24,7 +26,13 @@ namespace hasys::daemon {
 
 class blocking_lane {
  public:
-  explicit blocking_lane(std::string name) : name_(std::move(name)), pool_(1) {}
+  // realtime_priority > 0: the lane's thread asks for SCHED_FIFO at that priority (threads do not
+  // inherit it from a process started with SCHED_RESET_ON_FORK); refused quietly without the
+  // privilege — realtime_error() says why.
+  explicit blocking_lane(std::string name, int realtime_priority = 0) : name_(std::move(name)), pool_(1) {
+    if (realtime_priority > 0)
+      boost::asio::post(pool_, [this, realtime_priority] { realtime_error_ = make_this_thread_realtime(realtime_priority); });
+  }
   ~blocking_lane() {
     pool_.stop();
     pool_.join();  // the call in progress, if any, finishes first (its own timeouts bound it)
@@ -69,6 +77,9 @@ class blocking_lane {
   }
 
   const std::string& name() const noexcept { return name_; }
+  // Why the lane's thread runs without real-time priority ("" when it has it, or was not asked).
+  // Set by the lane's first task: read it once a call has come back.
+  const std::string& realtime_error() const noexcept { return realtime_error_; }
   // Calls posted and not yet finished (a stuck call shows here).
   std::size_t backlog() const noexcept { return queued_.load(); }
 
@@ -76,6 +87,7 @@ class blocking_lane {
   std::string name_;
   boost::asio::thread_pool pool_;
   std::atomic<std::size_t> queued_{0};
+  std::string realtime_error_;
 };
 
 }  // namespace hasys::daemon

@@ -79,6 +79,9 @@ struct desired {
   bool handover = false;       // a manual failover: run the failover condition (D12)
   std::uint64_t announce = 0;  // raised when the holder should announce its addresses again
   duration watchdog{};         // release if no desired state comes for this long; 0: default
+  // When the heartbeat sent it (its clock is the executor's: one machine); nullopt: unknown, the
+  // moment it is read stands in. The watchdog counts the heartbeat's silence from here.
+  std::optional<time_point> sent;
   bool operator==(const desired&) const = default;
 };
 

@@ -5,6 +5,9 @@
 #include <hasys/cluster/types.hpp>
 
 #include <boost/describe/class.hpp>
+
+#include <array>
+#include <chrono>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
@@ -80,6 +83,35 @@ struct flow_view {
   bool operator==(const flow_view&) const = default;
 };
 
+// A distribution of durations, BFD-style jitter figures (issue 8): counts per bucket since the
+// daemon started; bucket i holds durations up to histogram_bounds_us[i], the last one the rest.
+inline constexpr std::array<std::int64_t, 11> histogram_bounds_us{250,   500,   1000,   2000,   5000,  10000,
+                                                                  20000, 30000, 50000, 100000, 200000};
+struct duration_histogram {
+  std::vector<std::uint64_t> counts;  // histogram_bounds_us.size() + 1 buckets once one is added
+  std::uint64_t count = 0;
+  std::int64_t max_us = 0;
+  void add(std::chrono::nanoseconds d);
+  // The upper bound (µs) of the bucket that holds the p-th percentile (0..100); max_us for the
+  // last bucket; 0 when empty.
+  std::int64_t percentile_us(double p) const noexcept;
+  bool operator==(const duration_histogram&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(duration_histogram, (), (counts, count, max_us))
+
+// Where silences come from (issue 8): how late this daemon's own loop sent its heartbeats, the
+// gaps between heartbeats received on each network, and the stalls of its own loop that were
+// not counted as the peer's silence.
+struct jitter_view {
+  duration_histogram send_late;
+  duration_histogram heartbeat_gap;
+  duration_histogram public_gap;
+  std::uint64_t stalls = 0;
+  std::int64_t longest_stall_us = 0;
+  bool operator==(const jitter_view&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(jitter_view, (), (send_late, heartbeat_gap, public_gap, stalls, longest_stall_us))
+
 // hasys.<group>.<node>.status — on change and every second.
 struct status_msg {
   std::string group;
@@ -105,6 +137,7 @@ struct status_msg {
   peer_view peer;
   flow_view flow;
   std::map<std::string, std::uint64_t> dropped;  // dropped datagrams by reason (B1)
+  jitter_view jitter;
   bool operator==(const status_msg&) const = default;
 };
 
@@ -147,6 +180,10 @@ struct desired_state {
   std::uint64_t heartbeat_boot = 0;
   std::int64_t watchdog_ms = 0;  // release the resources if no desired_state comes for this long
   std::uint64_t announce = 0;
+  // When the heartbeat sent it, on CLOCK_MONOTONIC (the same clock for every process of the
+  // machine): the executor judges the heartbeat's silence from this, so a message it read late
+  // because it was itself not scheduled does not look like silence (issue 8). 0: unknown.
+  std::int64_t sent_mono_ns = 0;
   bool operator==(const desired_state&) const = default;
 };
 
