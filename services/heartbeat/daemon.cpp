@@ -14,6 +14,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <unistd.h>
@@ -206,6 +207,23 @@ struct heartbeat_daemon::impl final : group_output {
     }
   }
 
+  // hasys.<group>.<node>.metrics.heartbeat every 10 s (issue 8): the figures are read on the fast
+  // thread, serialised and published here, on the slow one.
+  asio::awaitable<void> metrics_loop() {
+    asio::steady_timer every(slow.get_executor());
+    for (;;) {
+      every.expires_after(std::chrono::seconds(10));
+      co_await every.async_wait(asio::use_awaitable);
+      if (!bus) continue;
+      for (auto& g : groups) {
+        auto s = co_await on_fast(*g, [](group_runner& x) { return x.status(); });
+        proto::heartbeat_metrics_msg m{s.group, s.node, s.time_unix_ms, s.period_ms, s.count, s.jitter,
+                                       s.heartbeat_link, s.public_link, s.dropped};
+        bus->publish("hasys." + s.group + "." + s.node + ".metrics.heartbeat", proto::to_json(m));
+      }
+    }
+  }
+
   asio::awaitable<void> bus_loop() {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-heartbeat@" + cfg.name);
     bus = co_await bus::connection::open(slow.get_executor(), std::move(o));
@@ -228,6 +246,7 @@ struct heartbeat_daemon::impl final : group_output {
   void start() {
     log.info("hasys-heartbeat starting: node " + cfg.name + ", " + std::to_string(groups.size()) +
              " group(s), boot id " + std::to_string(boot_id) + (opts.standalone ? ", standalone" : ""));
+    for (const auto& w : config::advise(cfg)) log.warning("configuration: " + w.to_string());
     asio::post(fast, [this] {
       for (auto& g : groups) g->start();
       if (executor) {
@@ -240,6 +259,7 @@ struct heartbeat_daemon::impl final : group_output {
     });
     daemon::spawn_or_die(slow.get_executor(), files->run(), "command files");
     daemon::spawn_or_die(slow.get_executor(), bus_loop(), "bus");
+    daemon::spawn_or_die(slow.get_executor(), metrics_loop(), "metrics");
   }
 };
 

@@ -34,6 +34,11 @@ std::chrono::milliseconds period_of(const up_options& o) {
                                   : std::chrono::milliseconds(1000 * std::stoi(o.period));
 }
 
+// The fault matrix at the default and at a fast setting (issue 8): "f1" -> "f1h" / "f1t".
+std::string prefix_for(const std::string& base, const up_options& o) { return base + (o.period == "100ms" ? "h" : "t"); }
+
+class failover_at : public ::testing::TestWithParam<up_options> {};
+
 void expect_no_overlap(const vip_watch& w, const up_options& o) {
   EXPECT_LE(w.longest_overlap(), period_of(o)) << "both nodes held the VIP";
   EXPECT_GT(w.samples(), 10u);
@@ -41,10 +46,10 @@ void expect_no_overlap(const vip_watch& w, const up_options& o) {
 
 }  // namespace
 
-TEST(failover, active_crash_moves_the_service_to_the_standby) {  // F1, power failure
+TEST_P(failover_at, active_crash_moves_the_service_to_the_standby) {  // F1, power failure
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo1", o);
+  auto o = GetParam();
+  lab l(prefix_for("f1", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   event_stream eb(l, "b");
@@ -80,10 +85,10 @@ TEST(failover, every_process_killed_on_the_active_leaves_no_duplicate_vip) {  //
   expect_no_overlap(w, o);  // nobody was left on a to remove it: the kernel did, at lease end
 }
 
-TEST(failover, standby_crash_changes_nothing) {  // F2
+TEST_P(failover_at, standby_crash_changes_nothing) {  // F2
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo4", o);
+  auto o = GetParam();
+  lab l(prefix_for("f4", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   const auto before = status_of(l, "a");
@@ -99,10 +104,10 @@ TEST(failover, standby_crash_changes_nothing) {  // F2
   EXPECT_EQ(client_reads(l, vip), "node-a");
 }
 
-TEST(failover, active_losing_its_public_network_hands_over) {  // F5
+TEST_P(failover_at, active_losing_its_public_network_hands_over) {  // F5
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo5", o);
+  auto o = GetParam();
+  lab l(prefix_for("f5", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   event_stream ea(l, "a");
@@ -114,10 +119,10 @@ TEST(failover, active_losing_its_public_network_hands_over) {  // F5
   expect_no_overlap(w, o);
 }
 
-TEST(failover, standby_losing_its_public_network_changes_nothing) {  // F6
+TEST_P(failover_at, standby_losing_its_public_network_changes_nothing) {  // F6
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo6", o);
+  auto o = GetParam();
+  lab l(prefix_for("f6", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   event_stream eb(l, "b");
@@ -129,10 +134,10 @@ TEST(failover, standby_losing_its_public_network_changes_nothing) {  // F6
   EXPECT_EQ(client_reads(l, vip), "node-a");
 }
 
-TEST(failover, the_active_interface_down_then_up_leaves_one_holder_of_the_vip) {  // F10
+TEST_P(failover_at, the_active_interface_down_then_up_leaves_one_holder_of_the_vip) {  // F10
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo10", o);
+  auto o = GetParam();
+  lab l(prefix_for("f10", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   // "ifconfig eth0 down" on the Active: the kernel keeps IPv4 addresses on a downed interface,
@@ -159,10 +164,10 @@ TEST(failover, the_active_interface_down_then_up_leaves_one_holder_of_the_vip) {
   expect_no_overlap(w, o);
 }
 
-TEST(failover, two_actives_after_a_partition_heals_resolve_to_one_with_a_critical_event) {  // F12
+TEST_P(failover_at, two_actives_after_a_partition_heals_resolve_to_one_with_a_critical_event) {  // F12
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo7", o);
+  auto o = GetParam();
+  lab l(prefix_for("f7", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   // A partition that leaves both gateways reachable: a's heartbeats dropped both ways on both
@@ -182,11 +187,11 @@ TEST(failover, two_actives_after_a_partition_heals_resolve_to_one_with_a_critica
   EXPECT_EQ(client_reads(l, vip), "node-b");
 }
 
-TEST(failover, without_a_heartbeat_network_the_side_cut_from_the_gateway_never_activates) {  // F13
+TEST_P(failover_at, without_a_heartbeat_network_the_side_cut_from_the_gateway_never_activates) {  // F13
   SKIP_UNLESS_ROOT();
-  auto o = setting("100ms", 3);
+  auto o = GetParam();
   o.heartbeat_net = false;
-  lab l("fo8", o);
+  lab l(prefix_for("f8", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   event_stream eb(l, "b");
@@ -207,10 +212,10 @@ TEST(failover, without_a_heartbeat_network_the_side_cut_from_the_gateway_never_a
   expect_no_overlap(w, o);
 }
 
-TEST(failover, a_crashed_node_booted_again_takes_the_service_back_when_the_other_crashes) {  // F1 twice
+TEST_P(failover_at, a_crashed_node_booted_again_takes_the_service_back_when_the_other_crashes) {  // F1 twice
   SKIP_UNLESS_ROOT();
-  const auto o = setting("100ms", 3);
-  lab l("fo9", o);
+  auto o = GetParam();
+  lab l(prefix_for("f9", o), o);
   vip_watch w(l, {"a", "b"}, vip);
   expect_serving(l, w, "a");
   crash(l, "a");
@@ -221,3 +226,13 @@ TEST(failover, a_crashed_node_booted_again_takes_the_service_back_when_the_other
   expect_serving(l, w, "a");  // its journal still said the VIP was up: it must really add it
   expect_no_overlap(w, o);
 }
+
+namespace hasys::lab {
+void PrintTo(const up_options& o, std::ostream* os) { *os << o.period << " x " << o.count; }
+}  // namespace hasys::lab
+
+namespace {
+std::string setting_name(const ::testing::TestParamInfo<up_options>& i) { return "at_" + i.param.period + "_x_3"; }
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(matrix, failover_at, ::testing::Values(setting("100ms", 3), setting("20ms", 3)), setting_name);

@@ -27,6 +27,7 @@ int check(arguments args) {
     if (r.config) {
       std::size_t n = r.config->groups.size();
       std::cout << file << ": ok (" << n << (n == 1 ? " group)" : " groups)") << '\n';
+      for (const auto& w : config::advise(*r.config)) std::cerr << file << ": warning: " << w.to_string() << '\n';
       continue;
     }
     for (const auto& e : r.errors) std::cerr << file << ": " << e.to_string() << '\n';

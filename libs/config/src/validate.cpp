@@ -136,3 +136,29 @@ std::vector<config_error> validate(const node_config& n) {
 }
 
 }  // namespace hasys::config
+
+namespace hasys::config {
+
+std::vector<config_error> advise(const node_config& c) {
+  std::vector<config_error> out;
+  for (std::size_t i = 0; i < c.groups.size(); ++i) {
+    const auto& g = c.groups[i];
+    const std::string key = "group[" + std::to_string(i) + "]";
+    if (g.polling_period < steady_period_floor)
+      out.push_back({key + ".polling_period",
+                     rules::format_duration(g.polling_period) + " is below " + rules::format_duration(steady_period_floor) +
+                         ", the shortest period measured to hold without spurious failovers on a 2-core machine, "
+                         "idle and loaded (docs/benchmarks.md): expect the pair to flap under load"});
+    if (g.polling_count == 1)
+      out.push_back({key + ".polling_count",
+                     "1: the peer's detection time is a single period, and no executor watchdog fits before it; "
+                     "a hung heartbeat daemon loses its virtual IPs only to their kernel lease (ADR 0005)"});
+    for (std::size_t k = 0; k < g.flow.size(); ++k)
+      if (const auto* v = std::get_if<vip_node>(&g.flow[k]); v && v->lease.count() == 0)
+        out.push_back({key + ".flow[" + std::to_string(k) + "].lease",
+                       "0 s: a node that freezes keeps this virtual IP until it thaws (ADR 0003)"});
+  }
+  return out;
+}
+
+}  // namespace hasys::config

@@ -481,7 +481,7 @@ struct stepper {
     if (s.fence || s.at == stage::stopped) return;
     if (s.want && !s.want->up) return;  // the flow is on its way down anyway
     if (!may_hold() && wanted() != target::up) return;
-    if (now - s.want_at > watchdog())
+    if (now - s.want_at >= watchdog())
       start_fence("no word from hasys-heartbeat for " + std::to_string(ms(now - s.want_at)) + " ms");
   }
 
@@ -628,7 +628,7 @@ time_point next_deadline(const params& p, const state& s) {
     t = std::min(t, st.due(i));
   }
   const bool guarded = !s.fence && !(s.want && !s.want->up) && (st.may_hold() || st.wanted() == stepper::target::up);
-  if (guarded) t = std::min(t, s.want_at + st.watchdog() + std::chrono::milliseconds(1));
+  if (guarded) t = std::min(t, s.want_at + st.watchdog());
   if (p.announce_every > duration::zero() && s.want && s.want->up && !s.fence)
     for (std::size_t i = 0; i < p.nodes.size(); ++i)
       if (p.nodes[i].announced && s.res[i].seen == presence::present && s.res[i].owned)

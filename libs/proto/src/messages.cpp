@@ -224,6 +224,34 @@ status_msg tag_invoke(json::value_to_tag<status_msg>, const json::value& jv) {
   return m;
 }
 
+void tag_invoke(json::value_from_tag, json::value& jv, const heartbeat_metrics_msg& m) {
+  json::object dropped;
+  for (const auto& [k, v] : m.dropped) dropped[k] = v;
+  jv = json::object{{"v", schema_version}, {"group", m.group}, {"node", m.node}, {"time_unix_ms", m.time_unix_ms},
+                    {"period_ms", m.period_ms}, {"count", m.count}, {"jitter", json::value_from(m.jitter)},
+                    {"links", json::object{{"heartbeat", json::value_from(m.heartbeat_link)},
+                                           {"public", json::value_from(m.public_link)}}},
+                    {"dropped", std::move(dropped)}};
+}
+heartbeat_metrics_msg tag_invoke(json::value_to_tag<heartbeat_metrics_msg>, const json::value& jv) {
+  const auto& o = obj(jv);
+  heartbeat_metrics_msg m;
+  m.group = get<std::string>(o, "group");
+  m.node = get<std::string>(o, "node");
+  m.time_unix_ms = get<std::int64_t>(o, "time_unix_ms");
+  m.period_ms = get_or<std::int64_t>(o, "period_ms", 0);
+  m.count = get_or(o, "count", 0);
+  auto j = json::try_value_to<jitter_view>(at(o, "jitter"));
+  if (!j) throw field_error{};
+  m.jitter = *j;
+  const auto& links = obj(at(o, "links"));
+  m.heartbeat_link = json::value_to<link_view>(at(links, "heartbeat"));
+  m.public_link = json::value_to<link_view>(at(links, "public"));
+  if (auto* d = o.if_contains("dropped"))
+    for (const auto& [k, v] : obj(*d)) m.dropped[std::string(k)] = json::value_to<std::uint64_t>(v);
+  return m;
+}
+
 void tag_invoke(json::value_from_tag, json::value& jv, const event_msg& m) {
   json::object details;
   for (const auto& [k, v] : m.details) details[k] = v;
@@ -329,6 +357,7 @@ std::string serialize_message(const T& m) {
 }  // namespace
 
 std::string to_json(const status_msg& m) { return serialize_message(m); }
+std::string to_json(const heartbeat_metrics_msg& m) { return serialize_message(m); }
 std::string to_json(const event_msg& m) { return serialize_message(m); }
 std::string to_json(const command_request& m) { return serialize_message(m); }
 std::string to_json(const command_reply& m) { return serialize_message(m); }
@@ -354,6 +383,7 @@ boost::system::result<T> from_json(std::string_view text) {
 }
 
 template boost::system::result<status_msg> from_json<status_msg>(std::string_view);
+template boost::system::result<heartbeat_metrics_msg> from_json<heartbeat_metrics_msg>(std::string_view);
 template boost::system::result<event_msg> from_json<event_msg>(std::string_view);
 template boost::system::result<command_request> from_json<command_request>(std::string_view);
 template boost::system::result<command_reply> from_json<command_reply>(std::string_view);

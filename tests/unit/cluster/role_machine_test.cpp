@@ -708,9 +708,9 @@ TEST(role_machine, the_executor_watchdog_ends_before_the_peer_can_take_over) {  
   }
   p.period = 10ms;
   p.count = 3;
-  EXPECT_EQ(p.executor_watchdog(), 25ms);
+  EXPECT_EQ(p.executor_watchdog(), 28ms);
   p.period = 100ms;
-  EXPECT_EQ(p.executor_watchdog(), 295ms) << "bounded by the detection time, not a fraction of the period";
+  EXPECT_EQ(p.executor_watchdog(), 298ms) << "bounded by the detection time, not a fraction of the period";
   p.count = 1;
   EXPECT_EQ(p.executor_watchdog(), 150ms) << "count 1: no watchdog fits before detection; the lease is all";
 }

@@ -292,3 +292,19 @@ TEST_F(limits_test, node_paths_are_absolute_and_the_bus_url_is_nats) {
 }
 
 }  // namespace
+
+// Issue 8: allowed, but not what this product is measured to hold: advice, never a refusal.
+TEST_F(limits_test, fast_periods_and_a_count_of_one_get_advice_not_errors) {
+  auto c = full_config();
+  g(c).polling_period = 10ms;
+  g(c).polling_count = 3;
+  for (const auto& a : advise(c)) EXPECT_EQ(a.key.find("polling"), std::string::npos) << a.to_string();
+  g(c).polling_period = 5ms;
+  EXPECT_TRUE(validate(c).empty()) << "5 ms is allowed (D3)";
+  auto lines = lines_of(advise(c));
+  EXPECT_TRUE(has_error(lines, "group[0].polling_period", {"5ms is below 10ms", "docs/benchmarks.md"}));
+  g(c).polling_period = 100ms;
+  g(c).polling_count = 1;
+  lines = lines_of(advise(c));
+  EXPECT_TRUE(has_error(lines, "group[0].polling_count", {"no executor watchdog fits", "ADR 0005"}));
+}

@@ -98,3 +98,21 @@ TEST(messages, status_jitter_round_trips) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->jitter, m.jitter);
 }
+
+TEST(messages, heartbeat_metrics_round_trip) {  // issue 8
+  hasys::proto::heartbeat_metrics_msg m;
+  m.group = "g";
+  m.node = "n";
+  m.time_unix_ms = 1796136000000;
+  m.period_ms = 10;
+  m.count = 3;
+  m.jitter.heartbeat_gap.add(std::chrono::milliseconds(10));
+  m.public_link.configured = true;
+  m.public_link.received = 42;
+  m.dropped["bad_mac"] = 1;
+  const auto text = hasys::proto::to_json(m);
+  EXPECT_NE(text.find("\"v\":1"), std::string::npos);
+  auto back = hasys::proto::from_json<hasys::proto::heartbeat_metrics_msg>(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, m);
+}

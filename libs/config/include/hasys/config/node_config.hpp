@@ -187,6 +187,11 @@ load_result load_file(const std::filesystem::path& file);
 // Every check of a config in memory: names, limits, addresses, ports, duplicates, and the file
 // system (key files, scripts, run-as users).
 std::vector<config_error> validate(const node_config& c);
+// Advice on a valid configuration (issue 8): settings that are allowed but that this product is not
+// measured to hold, each naming the key and why. Printed as warnings by `hasysctl config check`
+// and logged by the heartbeat daemon at start; never a reason to refuse.
+inline constexpr duration steady_period_floor = std::chrono::milliseconds(10);  // docs/benchmarks.md
+std::vector<config_error> advise(const node_config& c);
 // Serialise to the TOML format `parse` reads; parse(to_toml(c)) gives c back.
 std::string to_toml(const node_config& c);
 

@@ -141,6 +141,21 @@ struct status_msg {
   bool operator==(const status_msg&) const = default;
 };
 
+// hasys.<group>.<node>.metrics.heartbeat — every 10 s: the heartbeat daemon's own figures
+// (issue 8): where silences come from, and what went over each network.
+struct heartbeat_metrics_msg {
+  std::string group;
+  std::string node;
+  std::int64_t time_unix_ms = 0;
+  std::int64_t period_ms = 0;
+  int count = 0;
+  jitter_view jitter;
+  link_view heartbeat_link;
+  link_view public_link;
+  std::map<std::string, std::uint64_t> dropped;
+  bool operator==(const heartbeat_metrics_msg&) const = default;
+};
+
 // hasys.evt.<group>.<node> — one event (E1).
 struct event_msg {
   std::int64_t time_unix_ms = 0;
@@ -209,6 +224,7 @@ struct observed_state {
 };
 
 std::string to_json(const status_msg& m);
+std::string to_json(const heartbeat_metrics_msg& m);
 std::string to_json(const event_msg& m);
 std::string to_json(const command_request& m);
 std::string to_json(const command_reply& m);
