@@ -2,6 +2,7 @@
 // (libs/sys) and the file-backed stand-in kernel of --simulate.
 #include "address_system.hpp"
 
+#include <hasys/daemon/boot_id.hpp>
 #include <hasys/sys/neighbour_discovery.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -195,15 +196,11 @@ class simulated_backend final : public backend {
   void save(const std::map<std::string, std::int64_t>& table) const {
     json::object o;
     for (const auto& [k, e] : table) o[k] = e;
-    std::error_code fec;
-    std::filesystem::create_directories(file_.parent_path(), fec);
-    auto tmp = file_;
-    tmp += ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << json::serialize(o) << "\n";
+    try {
+      daemon::write_file_atomically(file_, json::serialize(o) + "\n");
+    } catch (const std::exception&) {
+      // The stand-in kernel's file cannot be written: the next look finds the old table.
     }
-    std::filesystem::rename(tmp, file_, fec);
   }
 
   std::filesystem::path file_;

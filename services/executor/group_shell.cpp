@@ -152,7 +152,10 @@ asio::awaitable<void> group_shell::step_task(flow::run_step st, std::uint64_t jo
   auto& r = *resources_[st.node];
   step_result res;
   try {
-    co_await journal_.written(journal_ticket);  // a restart must know this node was started
+    // A restart must know a script was started (it is never run twice); a resource it can verify
+    // (a VIP, a mount) it looks at instead, so that step does not wait for the disk: the
+    // takeover's critical path holds no file write.
+    if (!r.spec().observable) co_await journal_.written(journal_ticket);
     asio::steady_timer deadline(context_.ex, r.timeout());
     // Named first: GCC 12 destroys a conditional's temporary awaitable twice inside co_await.
     asio::awaitable<step_result> op = st.up ? r.up(context_, st.epoch) : r.down(context_, st.epoch);
@@ -172,31 +175,18 @@ asio::awaitable<void> group_shell::step_task(flow::run_step st, std::uint64_t jo
 asio::awaitable<void> group_shell::io_task(flow::io_request req) {
   auto& r = *resources_[req.node];
   flow::io_done d{req.node, req.op, flow::presence::unknown, {}};
-  switch (req.op) {
-    case flow::io_op::check: {
-      auto v = co_await r.check(context_);
-      d.seen = v.seen;
-      d.error = v.error;
-      break;
-    }
-    case flow::io_op::refresh: {
-      auto v = co_await r.refresh(context_);
-      d.seen = v.seen;
-      d.error = v.error;
-      break;
-    }
-    case flow::io_op::release: {
-      auto v = co_await r.release(context_);
-      d.seen = v.seen;
-      d.error = v.error;
-      break;
-    }
-    case flow::io_op::announce: {
-      std::string reason = req.reason;
-      auto c = co_await r.announce(context_, std::move(reason));
-      if (!c.ok) d.error = c.error.empty() ? "announce failed" : c.error;
-      break;
-    }
+  if (req.op == flow::io_op::announce) {
+    std::string reason = req.reason;
+    auto c = co_await r.announce(context_, std::move(reason));
+    if (!c.ok) d.error = c.error.empty() ? "announce failed" : c.error;
+  } else {
+    // Named first: GCC 12 destroys a conditional's temporary awaitable twice inside co_await.
+    asio::awaitable<verify_result> op = req.op == flow::io_op::check     ? r.check(context_)
+                                        : req.op == flow::io_op::refresh ? r.refresh(context_)
+                                                                         : r.release(context_);
+    auto v = co_await std::move(op);
+    d.seen = v.seen;
+    d.error = v.error;
   }
   feed(d);
 }

@@ -1,6 +1,8 @@
 // Reading and writing the flow's journal (JSON, written to a temporary file then renamed).
 #include "journal_store.hpp"
 
+#include <hasys/daemon/boot_id.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -51,18 +53,7 @@ void write_journal(const std::filesystem::path& file, const flow::journal& j) {
                  {"in_progress", j.in_progress}, {"in_progress_up", j.in_progress_up},
                  {"watchdog_ms", j.watchdog_ms}, {"machine_boot", j.machine_boot},
                  {"common_start_boot", j.common_start_boot}};
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  auto tmp = file;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json::serialize(o) << "\n";
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) throw std::runtime_error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
+  daemon::write_file_atomically(file, json::serialize(o) + "\n");
 }
 
 journal_store::journal_store(asio::any_io_executor ex, executor_lanes& lanes, std::filesystem::path file,

@@ -71,20 +71,21 @@ void vip_resource::later_bursts(const resource_context& c) {
 asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::uint64_t) {
   const auto t = target(c);
   auto& addr = services_.addresses;
-  const auto there = co_await addr.query(t);
-  std::string duplicate_check = "the address was already on this node";
-  if (there.seen != flow::presence::present) {
-    // The duplicate-address check: the background guard's recent clean result, or a probe now.
-    if (guard_.fresh(std::chrono::steady_clock::now())) {
-      duplicate_check = "background probe " + std::to_string(ms_since(guard_.at)) + " ms ago";
-    } else {
-      auto p = co_await addr.probe(t, c.peer_public_address, takeover_wait);
-      if (!p.ok) co_return step_result{false, "Virtual IP not added: " + p.error};  // fail closed
-      if (!p.strangers.empty())
-        co_return step_result{false, "Virtual IP is in use by another host [" + label_ + ", MAC: " +
-                                         sys::to_string(p.strangers.front()) + "]"};
-      duplicate_check = "probe at takeover (" + std::to_string(takeover_wait.count()) + " ms)";
-    }
+  std::string duplicate_check;
+  // The duplicate-address check: the background guard's recent clean result (nothing to look at
+  // on the takeover's path: adding is idempotent), or, when there is none, a probe now unless the
+  // address is already this node's.
+  if (guard_.fresh(std::chrono::steady_clock::now())) {
+    duplicate_check = "background probe " + std::to_string(ms_since(guard_.at)) + " ms ago";
+  } else if (const auto there = co_await addr.query(t); there.seen == flow::presence::present) {
+    duplicate_check = "the address was already on this node";
+  } else {
+    auto p = co_await addr.probe(t, c.peer_public_address, takeover_wait);
+    if (!p.ok) co_return step_result{false, "Virtual IP not added: " + p.error};  // fail closed
+    if (!p.strangers.empty())
+      co_return step_result{false, "Virtual IP is in use by another host [" + label_ + ", MAC: " +
+                                       sys::to_string(p.strangers.front()) + "]"};
+    duplicate_check = "probe at takeover (" + std::to_string(takeover_wait.count()) + " ms)";
   }
   auto added = co_await addr.add(t);
   if (!added.ok) co_return step_result{false, added.error};

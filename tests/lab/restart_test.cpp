@@ -4,10 +4,9 @@
 // exactly one node holds the virtual IP (sampled throughout: never two), that node is Active
 // with its flow up and the address verified, and the client reaches the service. Plus the
 // executor's fail-closed paths with injected faults.
+#include "client_probe.hpp"
 #include "node_view.hpp"
 #include "vip_watch.hpp"
-
-#include <boost/json.hpp>
 
 #include <gtest/gtest.h>
 
@@ -15,12 +14,12 @@
 #include <thread>
 
 namespace cluster = hasys::cluster;
+using hasys::lab::client_probe;
 using hasys::lab::client_reads;
 using hasys::lab::crash;
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
 using hasys::lab::lab;
-using hasys::lab::line_reader;
 using hasys::lab::status_of;
 using hasys::lab::up_options;
 using hasys::lab::vip_watch;
@@ -62,31 +61,6 @@ std::string wait_one_serving(const lab& l, const vip_watch& w, std::chrono::mill
         return n;
   return "";
 }
-
-// The client's view while something happens: hasys-labprobe in the gateway namespace pings the
-// virtual IP every millisecond and reports the longest gap without an answer.
-class client_probe {
- public:
-  client_probe(const lab& l, std::chrono::seconds run_for)
-      : reader_(l.spawn("gw", {(lab::build_dir() / "tools/labprobe/hasys-labprobe").string(), "--target", vip,
-                               "--for", std::to_string(run_for.count()) + "s", "--tcp-every", "20ms"})),
-        run_for_(run_for) {}
-  // The longest ICMP gap in ms once the probe has finished (-1 when it printed nothing usable).
-  double longest_gap_ms() {
-    auto line = reader_.wait_for([](std::string_view s) { return s.starts_with("{"); }, run_for_ + 10s);
-    if (!line) return -1;
-    boost::system::error_code ec;
-    auto v = boost::json::parse(*line, ec);
-    if (ec) return -1;
-    const auto& g = v.at("icmp").at("largest_gap_ms");
-    return g.is_null() ? 0 : g.to_number<double>();
-  }
-  const std::string& transcript() const { return reader_.transcript(); }
-
- private:
-  line_reader reader_;
-  std::chrono::seconds run_for_;
-};
 
 struct restart_case {
   std::string daemon;  // nats, heartbeat, executor

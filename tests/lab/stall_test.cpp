@@ -2,21 +2,20 @@
 // with its executor running, and on the Standby. The Active's executor lets go before the peer
 // can take over (ADR 0005: no two holders, an outage of about the release budget); a daemon that
 // resumes reads what waited in its sockets and does not count its own stop as its peer's silence.
+#include "client_probe.hpp"
 #include "node_view.hpp"
 #include "vip_watch.hpp"
-
-#include <boost/json.hpp>
 
 #include <gtest/gtest.h>
 
 #include <thread>
 
 namespace cluster = hasys::cluster;
+using hasys::lab::client_probe;
 using hasys::lab::client_reads;
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
 using hasys::lab::lab;
-using hasys::lab::line_reader;
 using hasys::lab::up_options;
 using hasys::lab::vip_watch;
 using hasys::lab::wait_status;
@@ -56,8 +55,7 @@ TEST_P(heartbeat_stop, on_the_active_the_executor_lets_go_before_the_peer_takes_
   vip_watch w(l, {"a", "b"}, vip, "eth0", 1ms);
   expect_serving(l, w, "a");
   event_stream ea(l, "a"), eb(l, "b");
-  auto probe = l.spawn("gw", {(lab::build_dir() / "tools/labprobe/hasys-labprobe").string(), "--target", vip,
-                              "--for", "4s", "--tcp-every", "20ms"});
+  client_probe probe(l, 4s, vip);
   std::this_thread::sleep_for(500ms);  // a steady baseline for the client before the fault
   stop_for(l, "a", "heartbeat", 5 * s.period_ms);
   // b took over; a's executor had let go first, a yields when its heartbeat runs again.
@@ -67,15 +65,13 @@ TEST_P(heartbeat_stop, on_the_active_the_executor_lets_go_before_the_peer_takes_
   expect_serving(l, w, "b");
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, 10s));
   EXPECT_EQ(w.longest_overlap(), 0ms) << "both nodes held the address at once";
-  auto line = probe.wait_for([](std::string_view t) { return t.starts_with("{"); }, 15s);
-  ASSERT_TRUE(line) << probe.transcript();
-  const auto v = boost::json::parse(*line);
-  const auto gap = v.at("icmp").at("largest_gap_ms");
-  const double ms = gap.is_null() ? 0 : gap.to_number<double>();
-  // The rule (ADR 0005): the address leaves a at the watchdog, period x count - 5 ms after the
-  // heartbeat's last word, and comes up on b at its detection time, period x count: the client's
-  // gap is that difference plus the takeover, far below a period.
-  EXPECT_LE(ms, static_cast<double>(s.period_ms.count())) << "the outage is longer than the rule allows";
+  const double ms = probe.longest_gap_ms();
+  ASSERT_GE(ms, 0) << probe.transcript();
+  // The rule (ADR 0005): the address leaves a at the watchdog, period x count - 2 ms after the
+  // heartbeat's last word, and comes up on b at its detection time, period x count, plus its
+  // takeover: a few ms typically, a hung heartbeat never costs more than a crash of the node
+  // would (the detection time) — and never two holders (above).
+  EXPECT_LE(ms, static_cast<double>(3 * s.period_ms.count())) << "the outage is longer than the rule allows";
   std::cout << "[ measured ] " << s.period << " x 3, heartbeat stopped on the Active for " << 5 * s.period_ms.count()
             << " ms: client ping gap " << ms << " ms\n";
   EXPECT_EQ(client_reads(l, vip), "node-b");

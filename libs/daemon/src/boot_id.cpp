@@ -14,17 +14,23 @@ std::uint64_t read_number(const std::filesystem::path& file) {
   return 0;
 }
 
-void write_number(const std::filesystem::path& file, std::uint64_t value) {
-  std::filesystem::create_directories(file.parent_path());
+void write_file_atomically(const std::filesystem::path& file, std::string_view text) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
   auto tmp = file;
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << value << "\n";
+    out << text;
     out.flush();
     if (!out) throw std::runtime_error("cannot write " + tmp.string());
   }
-  std::filesystem::rename(tmp, file);
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) throw std::runtime_error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
+}
+
+void write_number(const std::filesystem::path& file, std::uint64_t value) {
+  write_file_atomically(file, std::to_string(value) + "\n");
 }
 
 std::uint64_t next_boot_id(const std::filesystem::path& file) {

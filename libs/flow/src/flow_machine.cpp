@@ -363,13 +363,19 @@ struct stepper {
     if (!s.fence) report(phase::running, epoch, up);
   }
 
-  void continue_up() {
+  // A run for another epoch than the last begins: the journal says so before anything runs.
+  std::uint64_t act_for_wanted_epoch() {
     const auto e = s.want->epoch;
     if (s.j.acting_epoch != e) {
       s.j.acting_epoch = e;
       s.condition_done = false;
       save();
     }
+    return e;
+  }
+
+  void continue_up() {
+    const auto e = act_for_wanted_epoch();
     for (std::size_t i = 0; i < size(); ++i) {
       const auto& n = spec(i);
       auto& r = s.res[i];
@@ -406,12 +412,7 @@ struct stepper {
   }
 
   void continue_down() {
-    const auto e = s.want->epoch;
-    if (s.j.acting_epoch != e) {
-      s.j.acting_epoch = e;
-      s.condition_done = false;
-      save();
-    }
+    const auto e = act_for_wanted_epoch();
     if (s.j.up_count > 0) {
       start_step(s.j.up_count - 1, false, e);
       return;

@@ -93,6 +93,16 @@ struct machine {
   observed said() const { return observe(s); }
 };
 
+// A node whose flow is up for epoch 1: the address checked absent at start, then every node run.
+machine serving(params p = three_nodes()) {
+  machine m(std::move(p));
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{up(1)});
+  m.run_all();
+  m.out.clear();
+  return m;
+}
+
 journal was_up(std::uint64_t epoch, std::size_t up_count = 3) {
   journal j;
   j.up_count = up_count;
@@ -138,10 +148,7 @@ TEST(flow_machine, brings_the_flow_up_top_down_and_reports_done_once_all_are_up)
 }
 
 TEST(flow_machine, takes_the_flow_down_bottom_up_and_reports_done_when_the_address_is_gone) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.feed(desired_received{down(1)});
   std::vector<std::size_t> order;
   while (m.s.step) {
@@ -315,10 +322,7 @@ TEST(flow_machine, an_address_found_on_the_node_joins_the_flow_to_bring_down) {
 // ---- upkeep: the lease, verification ----
 
 TEST(flow_machine, refreshes_the_lease_every_eighth_of_a_lease_while_held) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   ASSERT_EQ(m.p.refresh_every(m.p.nodes[0]), 125ms);
   int refreshes = 0;
   for (int i = 0; i < 8; ++i) {
@@ -351,10 +355,7 @@ TEST(flow_machine, asks_no_wake_up_for_the_resource_a_run_is_changing) {
 }
 
 TEST(flow_machine, an_address_removed_underneath_is_not_reported_done_and_is_added_again) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.advance(250ms);
   ASSERT_TRUE(m.s.res[0].io_pending);
   m.out.clear();
@@ -370,10 +371,7 @@ TEST(flow_machine, an_address_removed_underneath_is_not_reported_done_and_is_add
 }
 
 TEST(flow_machine, an_address_gone_after_half_a_lease_without_refresh_fences_the_group) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   // The executor stalled: the next refresh result comes 900 ms after the last good one.
   m.now += 900ms;
   m.feed(desired_received{up(1)});
@@ -397,10 +395,7 @@ TEST(flow_machine, a_verification_that_fails_is_unknown_and_counted) {
 // ---- the fence: fail closed ----
 
 TEST(flow_machine, losing_the_heartbeat_releases_the_address_first_then_the_rest_bottom_up) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.out.clear();
   m.feed(heartbeat_lost{"hasys-heartbeat closed its connection"});
   EXPECT_TRUE(m.has_event("fenced"));
@@ -422,10 +417,7 @@ TEST(flow_machine, losing_the_heartbeat_releases_the_address_first_then_the_rest
 }
 
 TEST(flow_machine, a_removal_that_fails_never_reports_released_raises_a_critical_event_and_retries) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.feed(heartbeat_lost{"closed"});
   m.run_all();
   m.out.clear();
@@ -488,10 +480,7 @@ TEST(flow_machine, an_address_being_added_counts_as_held) {
 // Found by the executor simulation (seed 20260302, step 66420): the fence took an address whose
 // add it had cancelled (state unknown) out of its span and said "released" with the release out.
 TEST(flow_machine, a_fence_that_cuts_an_add_short_is_released_only_once_the_address_is_gone) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.advance(250ms);
   m.answer(0, io_op::refresh, presence::absent);  // removed underneath: added again
   ASSERT_TRUE(m.s.step && m.s.step->node == 0u && m.s.step->up);
@@ -509,10 +498,7 @@ TEST(flow_machine, a_fence_that_cuts_an_add_short_is_released_only_once_the_addr
 }
 
 TEST(flow_machine, a_restart_during_a_release_that_failed_goes_on_with_the_fence) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.feed(heartbeat_lost{"closed"});
   m.run_all();
   m.answer(0, io_op::release, presence::present, "RTM_DELADDR: Operation not permitted");
@@ -549,10 +535,7 @@ TEST(flow_machine, an_address_above_a_node_the_fence_stops_stays_held_until_veri
 }
 
 TEST(flow_machine, a_fenced_epoch_is_never_brought_up_again_but_a_new_one_is) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.feed(heartbeat_lost{"closed"});
   m.run_all();
   m.answer(0, io_op::release, presence::absent);
@@ -676,10 +659,7 @@ TEST(flow_machine, an_orderly_stop_waits_for_the_step_out_and_keeps_what_is_up) 
 }
 
 TEST(flow_machine, an_orderly_stop_finishes_a_release_first) {
-  machine m;
-  m.answer(0, io_op::check, presence::absent);
-  m.feed(desired_received{up(1)});
-  m.run_all();
+  auto m = serving();
   m.feed(heartbeat_lost{"closed"});
   m.feed(stop_requested{});
   m.run_all();

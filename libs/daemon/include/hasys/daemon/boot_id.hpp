@@ -4,12 +4,17 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string_view>
 
 namespace hasys::daemon {
 
 // max(wall clock in ns, the last id in `file` + 1), written back to `file` (atomically).
 // Throws std::runtime_error naming the file when it cannot be written.
 std::uint64_t next_boot_id(const std::filesystem::path& file);
+
+// Writes text to `file` whole or not at all: to file.tmp first (its folder created), then renamed
+// over it. Throws std::runtime_error naming the file when it cannot.
+void write_file_atomically(const std::filesystem::path& file, std::string_view text);
 
 // A small persisted number (e.g. a peer's last boot id); 0 when absent or unreadable.
 std::uint64_t read_number(const std::filesystem::path& file);
