@@ -110,15 +110,21 @@ fault_boot() {
   ns=$(ns_name "$node")
   mapfile -t left < <(ns_pids "$node")
   ((${#left[@]} == 0)) || die "boot: node $node is running (pids ${left[*]}); crash it first"
+  # Leftover addresses go while the link is still down: a booting server never shows them, so
+  # for no moment may both nodes appear to hold the virtual IP. One may vanish on its own
+  # meanwhile (its kernel lease runs out): gone is what we want.
   for ifname in $(node_ifaces); do
     own="$([[ $ifname == eth0 ]] && echo "$pub_net" || echo "$hb_net").$(node_octet "$node")/24"
-    ip -n "$ns" link set "$ifname" up || die "boot: cannot set $ifname up in $ns"
     for addr in $(ip -n "$ns" -4 -o addr show dev "$ifname" | awk '{ print $4 }'); do
       [[ $addr == "$own" ]] && continue
-      ip -n "$ns" addr del "$addr" dev "$ifname" || die "boot: cannot remove $addr from $ns/$ifname"
+      if ! ip -n "$ns" addr del "$addr" dev "$ifname" 2>/dev/null \
+        && [[ -n $(ip -n "$ns" -4 -o addr show dev "$ifname" to "${addr%/*}") ]]; then
+        die "boot: cannot remove $addr from $ns/$ifname"
+      fi
       say "node $node: removed leftover address $addr from $ifname"
     done
     ensure_addr "$node" "$ifname" "$own"
+    ip -n "$ns" link set "$ifname" up || die "boot: cannot set $ifname up in $ns"
   done
   ensure_default_route "$node"
   ip -n "$ns" neigh flush all >/dev/null 2>&1 || true

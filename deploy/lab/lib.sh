@@ -150,9 +150,11 @@ start_saved() {  # node daemon
   cmdline=$(<"$dir/$daemon.cmd")
   rm -f "$dir/$daemon.pid"
   echo "=== hasys-lab $(date '+%F %T') starting $daemon in $ns: $cmdline" >>"$dir/$daemon.log"
-  # shellcheck disable=SC2016  # $1/$2 expand in the inner shell
-  (cd "$dir" && exec setsid ip netns exec "$ns" bash -c 'echo $$ >"$1"; eval "exec $2"' \
-    hasys-lab-spawn "$dir/$daemon.pid" "$cmdline" </dev/null >>"$dir/$daemon.log" 2>&1) &
+  # With $start_gate (a FIFO, see open_start_gate) the process waits there for a line before it
+  # becomes the daemon: all gated daemons then start within a millisecond of each other.
+  # shellcheck disable=SC2016  # $1/$2/$3 expand in the inner shell
+  (cd "$dir" && { [[ -z ${start_gate_fd:-} ]] || exec {start_gate_fd}>&-; } && exec setsid ip netns exec "$ns" bash -c 'echo $$ >"$1"; [[ -z $3 ]] || read -r _ <"$3"; eval "exec $2"' \
+    hasys-lab-spawn "$dir/$daemon.pid" "$cmdline" "${start_gate:-}" </dev/null >>"$dir/$daemon.log" 2>&1) &
   deadline=$((SECONDS + 3))
   until pid=$(daemon_pid "$node" "$daemon"); do
     if ((SECONDS >= deadline)); then
@@ -162,6 +164,31 @@ start_saved() {  # node daemon
     sleep 0.02
   done
   echo "$pid"
+}
+
+# A start gate: daemons started while $start_gate is set wait at it until release_start_gate.
+# The lab holds the FIFO open for reading and writing, so a daemon that opens it late still finds
+# its line, and nothing blocks on open.
+open_start_gate() {
+  start_gate="$lab_dir/start.gate"
+  rm -f "$start_gate"
+  mkfifo -m 600 "$start_gate" || die "cannot make the start gate $start_gate"
+  exec {start_gate_fd}<>"$start_gate"
+}
+
+release_start_gate() {  # pids that wait at the gate
+  local pid deadline=$((SECONDS + 10)) line=""
+  for pid in "$@"; do line+=$'go\n'; done
+  printf '%s' "$line" >&"$start_gate_fd"  # one write: every waiting process wakes at once
+  for pid in "$@"; do  # the line is read once the process has become its daemon
+    while [[ $(cat "/proc/$pid/comm" 2>/dev/null) == bash ]]; do
+      ((SECONDS < deadline)) || die "pid $pid still waits at the start gate"
+      sleep 0.01
+    done
+  done
+  exec {start_gate_fd}>&-
+  rm -f "$start_gate"
+  start_gate="" start_gate_fd=""
 }
 
 spawn() {  # node daemon command...

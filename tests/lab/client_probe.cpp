@@ -6,8 +6,9 @@
 namespace hasys::lab {
 
 client_probe::client_probe(const lab& l, std::chrono::seconds run_for, const std::string& address)
-    : reader_(l.spawn("gw", {(lab::build_dir() / "tools/labprobe/hasys-labprobe").string(), "--target", address,
-                             "--for", std::to_string(run_for.count()) + "s", "--tcp-every", "20ms"})),
+    : reader_(l.spawn(
+          "gw", {(lab::build_dir() / "tools/labprobe/hasys-labprobe").string(), "--target", address,
+                 "--for", std::to_string(run_for.count()) + "s", "--tcp-every", "20ms"})),
       run_for_(run_for) {}
 
 double client_probe::longest_gap_ms() {

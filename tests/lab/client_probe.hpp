@@ -12,7 +12,8 @@ namespace hasys::lab {
 
 class client_probe {
  public:
-  client_probe(const lab& l, std::chrono::seconds run_for, const std::string& address = "198.51.100.100");
+  client_probe(const lab& l, std::chrono::seconds run_for,
+               const std::string& address = "198.51.100.100");
   // The longest ICMP gap in ms once the probe has finished; -1 when it printed nothing usable.
   double longest_gap_ms();
   const std::string& transcript() const { return reader_.transcript(); }

@@ -35,7 +35,9 @@ std::chrono::milliseconds period_of(const up_options& o) {
 }
 
 // The fault matrix at the default and at a fast setting (issue 8): "f1" -> "f1h" / "f1t".
-std::string prefix_for(const std::string& base, const up_options& o) { return base + (o.period == "100ms" ? "h" : "t"); }
+std::string prefix_for(const std::string& base, const up_options& o) {
+  return base + (o.period == "100ms" ? "h" : "t");
+}
 
 class failover_at : public ::testing::TestWithParam<up_options> {};
 
@@ -51,11 +53,11 @@ TEST_P(failover_at, active_crash_moves_the_service_to_the_standby) {  // F1, pow
   auto o = GetParam();
   lab l(prefix_for("f1", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   event_stream eb(l, "b");
-  crash(l, "a");
+  ASSERT_NO_FATAL_FAILURE(crash(l, "a"));
   EXPECT_TRUE(eb.wait_for("peer_lost", 5s)) << eb.transcript();
-  expect_serving(l, w, "b");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   expect_no_overlap(w, o);
 }
 
@@ -64,10 +66,10 @@ TEST(failover, frozen_active_loses_the_vip_to_its_lease_and_yields_when_thawed) 
   const auto o = setting("1s", 3);
   lab l("fo2", o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
-  ASSERT_TRUE(l.run("freeze", "a").ok());
-  expect_serving(l, w, "b");
-  ASSERT_TRUE(l.run("thaw", "a").ok());
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_OK(l.run("freeze", "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
+  ASSERT_OK(l.run("thaw", "a"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
   EXPECT_TRUE(w.wait_sole_holder("b", settle));
   EXPECT_EQ(client_reads(l, vip), "node-b");
@@ -79,9 +81,9 @@ TEST(failover, every_process_killed_on_the_active_leaves_no_duplicate_vip) {  //
   const auto o = setting("1s", 3);
   lab l("fo3", o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
-  ASSERT_TRUE(l.run("kill", "a", "all", "--signal", "KILL").ok());
-  expect_serving(l, w, "b");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_OK(l.run("kill", "a", "all", "--signal", "KILL"));
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   expect_no_overlap(w, o);  // nobody was left on a to remove it: the kernel did, at lease end
 }
 
@@ -90,10 +92,10 @@ TEST_P(failover_at, standby_crash_changes_nothing) {  // F2
   auto o = GetParam();
   lab l(prefix_for("f4", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   const auto before = status_of(l, "a");
   event_stream ea(l, "a");
-  crash(l, "b");
+  ASSERT_NO_FATAL_FAILURE(crash(l, "b"));
   EXPECT_TRUE(ea.wait_for("peer_lost", 5s)) << ea.transcript();
   for (auto& e : ea.collect_for(500ms)) EXPECT_NE(e.code, "deactivating") << e.text;
   auto after = status_of(l, "a");
@@ -109,12 +111,12 @@ TEST_P(failover_at, active_losing_its_public_network_hands_over) {  // F5
   auto o = GetParam();
   lab l(prefix_for("f5", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   event_stream ea(l, "a");
-  ASSERT_TRUE(l.run("link", "a", "pub", "down").ok());
+  ASSERT_OK(l.run("link", "a", "pub", "down"));
   EXPECT_TRUE(ea.wait_for("gateway_down", 5s)) << ea.transcript();
   EXPECT_TRUE(ea.wait_for("deactivating", 5s)) << ea.transcript();
-  expect_serving(l, w, "b");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
   expect_no_overlap(w, o);
 }
@@ -124,9 +126,9 @@ TEST_P(failover_at, standby_losing_its_public_network_changes_nothing) {  // F6
   auto o = GetParam();
   lab l(prefix_for("f6", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   event_stream eb(l, "b");
-  ASSERT_TRUE(l.run("link", "b", "pub", "down").ok());
+  ASSERT_OK(l.run("link", "b", "pub", "down"));
   EXPECT_TRUE(eb.wait_for("gateway_down", 5s)) << eb.transcript();
   for (auto& e : eb.collect_for(1s)) EXPECT_FALSE(hasys::lab::is_role_change(e)) << e.text;
   EXPECT_TRUE(wait_status(l, "a", {"--role", "active", "--peer-alive", "yes"}, 1s));
@@ -139,20 +141,21 @@ TEST_P(failover_at, the_active_interface_down_then_up_leaves_one_holder_of_the_v
   auto o = GetParam();
   lab l(prefix_for("f10", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   // "ifconfig eth0 down" on the Active: the kernel keeps IPv4 addresses on a downed interface,
   // so the virtual IP would be back on the wire with the link unless the node gave it up.
-  ASSERT_TRUE(l.run("link", "a", "pub", "down").ok());
-  expect_serving(l, w, "b");
+  ASSERT_OK(l.run("link", "a", "pub", "down"));
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
-  ASSERT_TRUE(l.run("link", "a", "pub", "up").ok());
+  ASSERT_OK(l.run("link", "a", "pub", "up"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
-  for (auto& e : event_stream(l, "a").collect_for(1s)) EXPECT_FALSE(hasys::lab::is_role_change(e)) << e.text;
+  for (auto& e : event_stream(l, "a").collect_for(1s))
+    EXPECT_FALSE(hasys::lab::is_role_change(e)) << e.text;
   EXPECT_EQ(w.holders(), std::vector<std::string>{"b"});
   EXPECT_EQ(client_reads(l, vip), "node-b");
   // A flap shorter than detection on the new Active: whoever serves afterwards serves alone.
-  ASSERT_TRUE(l.run("link", "b", "pub", "down").ok());
-  ASSERT_TRUE(l.run("link", "b", "pub", "up").ok());
+  ASSERT_OK(l.run("link", "b", "pub", "down"));
+  ASSERT_OK(l.run("link", "b", "pub", "up"));
   std::string active;
   for (auto until = std::chrono::steady_clock::now() + settle;
        active.empty() && std::chrono::steady_clock::now() < until;) {
@@ -160,24 +163,29 @@ TEST_P(failover_at, the_active_interface_down_then_up_leaves_one_holder_of_the_v
       if (wait_status(l, n, {"--role", "active", "--peer-alive", "yes"}, 200ms)) active = n;
   }
   ASSERT_FALSE(active.empty()) << "no node became Active with its peer alive after the flap";
-  expect_serving(l, w, active);
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, active));
   expect_no_overlap(w, o);
 }
 
-TEST_P(failover_at, two_actives_after_a_partition_heals_resolve_to_one_with_a_critical_event) {  // F12
+TEST_P(failover_at,
+       two_actives_after_a_partition_heals_resolve_to_one_with_a_critical_event) {  // F12
   SKIP_UNLESS_ROOT();
   auto o = GetParam();
   lab l(prefix_for("f7", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   // A partition that leaves both gateways reachable: a's heartbeats dropped both ways on both
   // networks, everything else (the gateway probes) flows.
-  ASSERT_TRUE(l.exec("a", "iptables -I INPUT -p udp --dport 29954:29955 -j DROP && "
-                          "iptables -I OUTPUT -p udp --dport 29954:29955 -j DROP").ok());
+  ASSERT_TRUE(l.exec("a",
+                     "iptables -I INPUT -p udp --dport 29954:29955 -j DROP && "
+                     "iptables -I OUTPUT -p udp --dport 29954:29955 -j DROP")
+                  .ok());
   ASSERT_TRUE(wait_status(l, "b", {"--role", "active"}, settle)) << "b takes over the silent peer";
   event_stream ea(l, "a"), eb(l, "b");
-  ASSERT_TRUE(l.exec("a", "iptables -D INPUT -p udp --dport 29954:29955 -j DROP && "
-                          "iptables -D OUTPUT -p udp --dport 29954:29955 -j DROP").ok());
+  ASSERT_TRUE(l.exec("a",
+                     "iptables -D INPUT -p udp --dport 29954:29955 -j DROP && "
+                     "iptables -D OUTPUT -p udp --dport 29954:29955 -j DROP")
+                  .ok());
   // b activated last (higher epoch): it keeps the role, a yields with a critical event.
   auto both = ea.wait_for("both_active", 5s);
   ASSERT_TRUE(both) << ea.transcript();
@@ -187,15 +195,16 @@ TEST_P(failover_at, two_actives_after_a_partition_heals_resolve_to_one_with_a_cr
   EXPECT_EQ(client_reads(l, vip), "node-b");
 }
 
-TEST_P(failover_at, without_a_heartbeat_network_the_side_cut_from_the_gateway_never_activates) {  // F13
+TEST_P(failover_at,
+       without_a_heartbeat_network_the_side_cut_from_the_gateway_never_activates) {  // F13
   SKIP_UNLESS_ROOT();
   auto o = GetParam();
   o.heartbeat_net = false;
   lab l(prefix_for("f8", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   event_stream eb(l, "b");
-  ASSERT_TRUE(l.run("link", "b", "pub", "down").ok());  // b: no peer, no gateway
+  ASSERT_OK(l.run("link", "b", "pub", "down"));  // b: no peer, no gateway
   EXPECT_TRUE(eb.wait_for("peer_lost", 5s)) << eb.transcript();
   for (auto& e : eb.collect_for(1500ms)) EXPECT_NE(e.code, "activating") << e.text;
   auto b = status_of(l, "b");
@@ -204,26 +213,28 @@ TEST_P(failover_at, without_a_heartbeat_network_the_side_cut_from_the_gateway_ne
   EXPECT_EQ(b->epoch, 0u);
   EXPECT_EQ(w.holders(), std::vector<std::string>{"a"});
   // And the other way round: the Active cut off steps down, the side with the gateway serves.
-  ASSERT_TRUE(l.run("link", "b", "pub", "up").ok());
+  ASSERT_OK(l.run("link", "b", "pub", "up"));
   ASSERT_TRUE(wait_status(l, "b", {"--peer-alive", "yes"}, settle));
-  ASSERT_TRUE(l.run("link", "a", "pub", "down").ok());
-  expect_serving(l, w, "b");
+  ASSERT_OK(l.run("link", "a", "pub", "down"));
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby"}, settle));
   expect_no_overlap(w, o);
 }
 
-TEST_P(failover_at, a_crashed_node_booted_again_takes_the_service_back_when_the_other_crashes) {  // F1 twice
+TEST_P(failover_at,
+       a_crashed_node_booted_again_takes_the_service_back_when_the_other_crashes) {  // F1 twice
   SKIP_UNLESS_ROOT();
   auto o = GetParam();
   lab l(prefix_for("f9", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
-  crash(l, "a");
-  expect_serving(l, w, "b");
-  ASSERT_TRUE(l.run("boot", "a").ok());
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(crash(l, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
+  ASSERT_OK(l.run("boot", "a"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, settle));
-  crash(l, "b");
-  expect_serving(l, w, "a");  // its journal still said the VIP was up: it must really add it
+  ASSERT_NO_FATAL_FAILURE(crash(l, "b"));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_serving(l, w, "a"));  // its journal still said the VIP was up: it must really add it
   expect_no_overlap(w, o);
 }
 
@@ -232,7 +243,10 @@ void PrintTo(const up_options& o, std::ostream* os) { *os << o.period << " x " <
 }  // namespace hasys::lab
 
 namespace {
-std::string setting_name(const ::testing::TestParamInfo<up_options>& i) { return "at_" + i.param.period + "_x_3"; }
+std::string setting_name(const ::testing::TestParamInfo<up_options>& i) {
+  return "at_" + i.param.period + "_x_3";
+}
 }  // namespace
 
-INSTANTIATE_TEST_SUITE_P(matrix, failover_at, ::testing::Values(setting("100ms", 3), setting("20ms", 3)), setting_name);
+INSTANTIATE_TEST_SUITE_P(matrix, failover_at,
+                         ::testing::Values(setting("100ms", 3), setting("20ms", 3)), setting_name);

@@ -23,7 +23,8 @@ constexpr auto settle = 10s;  // bound for a pair to find each other and elect
 
 void expect_connected_pair(const lab& l, std::string_view active, std::string_view standby) {
   for (auto node : {active, standby})
-    ASSERT_TRUE(wait_status(l, node, {"--peer-alive", "yes", "--heartbeat-link", "up", "--public-link", "up"}, settle))
+    ASSERT_TRUE(wait_status(
+        l, node, {"--peer-alive", "yes", "--heartbeat-link", "up", "--public-link", "up"}, settle))
         << node << " does not see its peer on both networks";
   ASSERT_TRUE(wait_status(l, active, {"--role", "active", "--peer-role", "standby"}, settle));
   ASSERT_TRUE(wait_status(l, standby, {"--role", "standby", "--peer-role", "active"}, settle));
@@ -39,7 +40,7 @@ std::uint64_t dropped(const proto::status_msg& s, const std::string& reason) {
 TEST(membership, both_nodes_see_each_other_on_both_networks) {
   SKIP_UNLESS_ROOT();
   lab l("mb1");
-  expect_connected_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_connected_pair(l, "a", "b"));
   auto a = status_of(l, "a"), b = status_of(l, "b");
   ASSERT_TRUE(a && b);
   EXPECT_GT(a->heartbeat_link.received, 0u);
@@ -51,10 +52,10 @@ TEST(membership, both_nodes_see_each_other_on_both_networks) {
 TEST(membership, cutting_the_heartbeat_network_changes_no_role_and_raises_an_event) {  // F3
   SKIP_UNLESS_ROOT();
   lab l("mb2");
-  expect_connected_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_connected_pair(l, "a", "b"));
   const auto before = status_of(l, "a");
   event_stream ea(l, "a"), eb(l, "b");
-  ASSERT_TRUE(l.run("link", "a", "hb", "down").ok());
+  ASSERT_OK(l.run("link", "a", "hb", "down"));
   EXPECT_TRUE(ea.wait_for("link_down", 5s)) << ea.transcript();
   EXPECT_TRUE(eb.wait_for("link_down", 5s)) << eb.transcript();
   // Observe three detection windows: no role may move, the peers go on over the public network.
@@ -68,14 +69,15 @@ TEST(membership, cutting_the_heartbeat_network_changes_no_role_and_raises_an_eve
   EXPECT_TRUE(a->peer.alive && b->peer.alive);
   EXPECT_FALSE(a->heartbeat_link.up);
   EXPECT_TRUE(a->public_link.up);
-  ASSERT_TRUE(l.run("link", "a", "hb", "up").ok());
+  ASSERT_OK(l.run("link", "a", "hb", "up"));
   EXPECT_TRUE(ea.wait_for("link_up", 5s)) << ea.transcript();
 }
 
-TEST(membership, public_network_down_everywhere_with_the_heartbeat_network_up_is_no_partition) {  // F4
+TEST(membership,
+     public_network_down_everywhere_with_the_heartbeat_network_up_is_no_partition) {  // F4
   SKIP_UNLESS_ROOT();
   lab l("mb3");
-  expect_connected_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_connected_pair(l, "a", "b"));
   event_stream ea(l, "a"), eb(l, "b");
   // The whole public network fails at once: its bridge goes down in the switch.
   ASSERT_TRUE(l.exec("sw", "ip link set pub down").ok());
@@ -87,7 +89,8 @@ TEST(membership, public_network_down_everywhere_with_the_heartbeat_network_up_is
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->role, cluster::role::active);
   EXPECT_EQ(b->role, cluster::role::standby);
-  EXPECT_TRUE(a->peer.alive && b->peer.alive) << "they still see each other over the heartbeat network";
+  EXPECT_TRUE(a->peer.alive && b->peer.alive)
+      << "they still see each other over the heartbeat network";
   EXPECT_TRUE(a->heartbeat_link.up);
   EXPECT_FALSE(a->public_link.up);
 }
@@ -99,7 +102,7 @@ TEST(membership, simultaneous_start_gives_the_priority_node_the_active_role) {  
     o.priority = priority;
     lab l("mb4", o);  // `up` itself starts the two heartbeats together
     const std::string other = priority == "a" ? "b" : "a";
-    expect_connected_pair(l, priority, other);
+    ASSERT_NO_FATAL_FAILURE(expect_connected_pair(l, priority, other));
     // Both daemons stop, then start together: the same boot race as two servers powered on.
     // Each pair of commands runs from two threads: one after the other, a loaded machine can put
     // more than the peer timeout between the kills (the survivor rightly takes over) or more than
@@ -113,7 +116,7 @@ TEST(membership, simultaneous_start_gives_the_priority_node_the_active_role) {  
     both("kill");
     event_stream boot_of_priority(l, priority), boot_of_other(l, other);  // the buses keep running
     both("start");
-    expect_connected_pair(l, priority, other);
+    ASSERT_NO_FATAL_FAILURE(expect_connected_pair(l, priority, other));
     auto elected = boot_of_priority.wait_for("activating", settle);
     ASSERT_TRUE(elected) << boot_of_priority.transcript();
     EXPECT_NE(elected->text.find("elected"), std::string::npos) << elected->text;
@@ -122,10 +125,11 @@ TEST(membership, simultaneous_start_gives_the_priority_node_the_active_role) {  
   }
 }
 
-TEST(membership, forged_foreign_garbage_stale_and_replayed_packets_are_counted_and_change_nothing) {  // B1
+TEST(membership,
+     forged_foreign_garbage_stale_and_replayed_packets_are_counted_and_change_nothing) {  // B1
   SKIP_UNLESS_ROOT();
   lab l("mb5");
-  expect_connected_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_connected_pair(l, "a", "b"));
   const auto before = status_of(l, "a");
   ASSERT_TRUE(before);
   const std::string tool = (lab::build_dir() / "tools/hbtool/hasys-hbtool").string();
@@ -134,14 +138,15 @@ TEST(membership, forged_foreign_garbage_stale_and_replayed_packets_are_counted_a
     auto r = l.exec("b", tool + " " + args, 15s);
     EXPECT_TRUE(r.ok()) << args << ": " << r.out;
   };
-  send("forge --to 198.51.100.11:29955 --count 20");            // claims Active, epoch 1e6, wrong key
+  send("forge --to 198.51.100.11:29955 --count 20");  // claims Active, epoch 1e6, wrong key
   send("garbage --to 198.51.100.11:29955 --count 20");
   send("foreign --to 192.0.2.11:29954 --key " + key + " --count 5");
   send("stale --to 192.0.2.11:29954 --key " + key + " --count 5");  // authentic, from an old boot
-  send("replay --capture eth1 --to 192.0.2.11:29954 --count 5");   // b's own packet, sent again
+  send("replay --capture eth1 --to 192.0.2.11:29954 --count 5");    // b's own packet, sent again
   std::optional<proto::status_msg> after;
   // The counters are read once the last datagram was handled: wait until the replays show.
-  for (int i = 0; i < 50 && !(after && dropped(*after, "replayed") >= 10); ++i) after = status_of(l, "a");
+  for (int i = 0; i < 50 && !(after && dropped(*after, "replayed") >= 10); ++i)
+    after = status_of(l, "a");
   ASSERT_TRUE(after);
   EXPECT_EQ(dropped(*after, "bad_mac"), 20u);
   EXPECT_GE(dropped(*after, "malformed"), 19u);  // a random datagram could, rarely, be empty

@@ -51,17 +51,17 @@ TEST(menu,
      manual_failover_on_the_active_node_hands_the_active_role_to_the_peer) {  // R4
   SKIP_UNLESS_ROOT();
   lab l("mn1");
-  expect_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "a", "b"));
   auto r = menu(l, "a", "3\\ny\\n9\\n");
   ASSERT_TRUE(r.ok()) << r.out;
   EXPECT_NE(r.out.find("lab: accepted: "), std::string::npos) << r.out;
-  expect_pair(l, "b", "a");
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "b", "a"));
 }
 
 TEST(menu, information_display_shows_both_nodes_of_the_group) {
   SKIP_UNLESS_ROOT();
   lab l("mn2");
-  expect_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "a", "b"));
   auto r = menu(l, "a", "8\\n9\\n");
   ASSERT_TRUE(r.ok()) << r.out;
   EXPECT_NE(r.out.find("Node: node-a   Group: lab"), std::string::npos) << r.out;
@@ -80,7 +80,7 @@ TEST(menu,
      forced_failover_to_standby_on_the_active_node_makes_it_standby) {  // R6
   SKIP_UNLESS_ROOT();
   lab l("mn3");
-  expect_pair(l, "a", "b");
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "a", "b"));
   auto r = menu(l, "a", "4\\n2\\ny\\n9\\n");
   ASSERT_TRUE(r.ok()) << r.out;
   EXPECT_NE(r.out.find("lab: accepted: "), std::string::npos) << r.out;
@@ -95,8 +95,8 @@ TEST(menu, on_a_node_of_two_groups_the_chosen_group_alone_fails_over) {  // R9
   up_options o;
   o.topology = "n1";
   lab l("mn4", o);
-  expect_pair(l, "a", "c", "g1");
-  expect_pair(l, "b", "c", "g2");
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "a", "c", "g1"));
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "b", "c", "g2"));
   const auto g2_before = status_of(l, "b", "g2");
   ASSERT_TRUE(g2_before);
   // The seed's own command name: hasys opens the same menu. Group 1 of node-c is g1.
@@ -105,7 +105,7 @@ TEST(menu, on_a_node_of_two_groups_the_chosen_group_alone_fails_over) {  // R9
   EXPECT_NE(r.out.find("Node: node-c   Groups: g1, g2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("g1: accepted: "), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("g2: "), std::string::npos) << "only g1 was asked:\n" << r.out;
-  expect_pair(l, "c", "a", "g1");
+  ASSERT_NO_FATAL_FAILURE(expect_pair(l, "c", "a", "g1"));
   auto g2_after = status_of(l, "b", "g2");
   ASSERT_TRUE(g2_after);
   EXPECT_EQ(g2_after->role, cluster::role::active);

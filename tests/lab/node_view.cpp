@@ -18,7 +18,8 @@ std::string node_config(const lab& l, std::string_view node) {
   return (l.dir() / std::string(node) / "node.toml").string();
 }
 
-std::optional<proto::status_msg> status_of(const lab& l, std::string_view node, std::string_view group) {
+std::optional<proto::status_msg> status_of(const lab& l, std::string_view node,
+                                           std::string_view group) {
   auto r = l.ctl(node, "status", "--json", "--group", std::string(group));
   if (!r.ok()) return std::nullopt;
   auto s = proto::from_json<proto::status_msg>(r.out.substr(0, r.out.find('\n')));
@@ -28,19 +29,26 @@ std::optional<proto::status_msg> status_of(const lab& l, std::string_view node, 
 
 bool wait_status(const lab& l, std::string_view node, std::vector<std::string> conditions,
                  std::chrono::milliseconds timeout, std::string_view group) {
-  std::vector<std::string> args{"ctl", std::string(node), "wait", "--group", std::string(group),
-                                "--timeout", std::to_string(timeout.count()) + "ms"};
+  std::vector<std::string> args{"ctl",
+                                std::string(node),
+                                "wait",
+                                "--group",
+                                std::string(group),
+                                "--timeout",
+                                std::to_string(timeout.count()) + "ms"};
   args.insert(args.end(), conditions.begin(), conditions.end());
   return l.run_args(args, timeout + 10s).ok();
 }
 
 event_stream::event_stream(const lab& l, std::string_view node)
-    : reader_(l.spawn(node, {hasysctl_path(), "--config", node_config(l, node), "events", "--follow", "--json"})) {
+    : reader_(l.spawn(node, {hasysctl_path(), "--config", node_config(l, node), "events",
+                             "--follow", "--json"})) {
   // Subscribed only once it says so: an event published before would be missed.
   EXPECT_TRUE(reader_.wait_for("following events", 10s)) << reader_.transcript();
 }
 
-std::optional<proto::event_msg> event_stream::wait_for(std::string_view code, std::chrono::milliseconds timeout) {
+std::optional<proto::event_msg> event_stream::wait_for(std::string_view code,
+                                                       std::chrono::milliseconds timeout) {
   auto line = reader_.wait_for(
       [&](std::string_view l) {
         auto e = proto::from_json<proto::event_msg>(l);
@@ -55,7 +63,8 @@ std::vector<proto::event_msg> event_stream::collect_for(std::chrono::millisecond
   std::vector<proto::event_msg> out;
   const auto end = std::chrono::steady_clock::now() + window;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
     if (left <= 0ms) break;
     auto line = reader_.next_line(left);
     if (!line) break;
@@ -73,7 +82,7 @@ std::string client_reads(const lab& l, const std::string& address) {
 
 void crash(const lab& l, std::string_view node) {
   auto r = l.run("crash", std::string(node));
-  EXPECT_TRUE(r.ok()) << r.out;
+  ASSERT_TRUE(r.ok()) << r.out;
 }
 
 void reconfigure(const lab& l, const std::vector<std::string>& nodes, const std::string& toml) {
@@ -93,15 +102,18 @@ void reconfigure(const lab& l, const std::vector<std::string>& nodes, const std:
 std::string write_script(const lab& l, const std::string& name, const std::string& body) {
   const auto path = l.dir() / name;
   std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-  std::filesystem::permissions(path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                         std::filesystem::perms::others_exec);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                std::filesystem::perms::others_exec);
   return path.string();
 }
 
-void expect_serving(const lab& l, const vip_watch& w, const std::string& node, const std::string& address,
-                    const std::string& group, std::chrono::milliseconds within) {
-  ASSERT_TRUE(wait_status(l, node, {"--role", "active"}, within, group)) << node << " never became Active";
+void expect_serving(const lab& l, const vip_watch& w, const std::string& node,
+                    const std::string& address, const std::string& group,
+                    std::chrono::milliseconds within) {
+  ASSERT_TRUE(wait_status(l, node, {"--role", "active"}, within, group))
+      << node << " never became Active";
   ASSERT_TRUE(w.wait_sole_holder(node, within)) << node << " does not hold " << address << " alone";
   EXPECT_EQ(client_reads(l, address), "node-" + node);
 }

@@ -30,7 +30,8 @@ class event_stream {
  public:
   event_stream(const lab& l, std::string_view node);
   // The first event with this code (skipping others), or nothing by the deadline.
-  std::optional<proto::event_msg> wait_for(std::string_view code, std::chrono::milliseconds timeout);
+  std::optional<proto::event_msg> wait_for(std::string_view code,
+                                           std::chrono::milliseconds timeout);
   // Every event that arrives within the window (the window is the observation, not a wait for
   // something that could be awaited).
   std::vector<proto::event_msg> collect_for(std::chrono::milliseconds window);
@@ -39,6 +40,13 @@ class event_stream {
  private:
   line_reader reader_;
 };
+
+// A lab command or hasysctl call must succeed; on failure the message shows what it printed.
+#define ASSERT_OK(command)                                                                       \
+  do {                                                                                           \
+    const auto result_ = (command);                                                              \
+    ASSERT_TRUE(result_.ok()) << #command << " exited " << result_.exit << ":\n" << result_.out; \
+  } while (false)
 
 // Codes of events that mean a role moved.
 bool is_role_change(const proto::event_msg& e);

@@ -38,7 +38,7 @@ std::string other(const std::string& n) { return n == "a" ? "b" : "a"; }
 void expect_verified_serving(const lab& l, const vip_watch& w, const std::string& node) {
   ASSERT_TRUE(wait_status(l, node, {"--role", "active", "--flow", "done"}, settle))
       << node << " is not Active with its flow done";
-  expect_serving(l, w, node);
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, node));
   auto st = status_of(l, node);
   ASSERT_TRUE(st);
   ASSERT_FALSE(st->flow.resources.empty());
@@ -51,7 +51,8 @@ void expect_verified_serving(const lab& l, const vip_watch& w, const std::string
 }
 
 // Waits until one node serves and the other stands by it; returns the serving node, or "".
-std::string wait_one_serving(const lab& l, const vip_watch& w, std::chrono::milliseconds within = settle) {
+std::string wait_one_serving(const lab& l, const vip_watch& w,
+                             std::chrono::milliseconds within = settle) {
   const auto end = std::chrono::steady_clock::now() + within;
   while (std::chrono::steady_clock::now() < end)
     for (std::string n : {"a", "b"})
@@ -67,7 +68,9 @@ struct restart_case {
   bool on_active;
 };
 
-void PrintTo(const restart_case& c, std::ostream* os) { *os << c.daemon << (c.on_active ? " on the Active" : " on the Standby"); }
+void PrintTo(const restart_case& c, std::ostream* os) {
+  *os << c.daemon << (c.on_active ? " on the Active" : " on the Standby");
+}
 
 std::string case_name(const ::testing::TestParamInfo<restart_case>& i) {
   return i.param.daemon + (i.param.on_active ? "_on_the_active" : "_on_the_standby");
@@ -86,14 +89,14 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
   // Prefixes are unique per case: the cases run in parallel.
   lab l(std::string("r") + c.daemon.substr(0, 2) + (c.on_active ? "a" : "s"), o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_verified_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
   const std::string node = c.on_active ? "a" : "b";
 
   // 1. kill -9, started again 0.5 s later (systemd: Restart=always, RestartSec=500ms).
   {
     std::optional<client_probe> probe;
     if (c.daemon == "executor" && c.on_active) probe.emplace(l, 4s);
-    ASSERT_TRUE(l.run("kill", node, c.daemon, "--signal", "KILL").ok());
+    ASSERT_OK(l.run("kill", node, c.daemon, "--signal", "KILL"));
     std::this_thread::sleep_for(500ms);  // the restart delay under test, not a wait for an event
     auto started = l.run("start", node, c.daemon);
     ASSERT_TRUE(started.ok()) << started.out;
@@ -102,13 +105,13 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
     const std::string holder = wait_one_serving(l, w);
     ASSERT_FALSE(holder.empty()) << "no node serves with the other standing by";
     if (c.daemon != "heartbeat" || !c.on_active) EXPECT_EQ(holder, "a") << "the service moved";
-    expect_verified_serving(l, w, holder);
+    ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, holder));
     if (probe) {
       const double gap = probe->longest_gap_ms();
       ASSERT_GE(gap, 0) << probe->transcript();
       EXPECT_LE(gap, 1000) << "the client lost the service for more than one lease";
-      std::cout << "[ measured ] ping gap while the Active's executor was killed and restarted: " << gap
-                << " ms\n";
+      std::cout << "[ measured ] ping gap while the Active's executor was killed and restarted: "
+                << gap << " ms\n";
     }
   }
   EXPECT_EQ(w.longest_overlap(), 0ms) << "two nodes held the address at once";
@@ -119,18 +122,20 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
     ASSERT_EQ(before.size(), 1u);
     std::optional<client_probe> probe;
     if (c.daemon == "executor" && node == before.front()) probe.emplace(l, 3s);
-    ASSERT_TRUE(l.run("kill", node, c.daemon).ok());
+    ASSERT_OK(l.run("kill", node, c.daemon));
     auto started = l.run("start", node, c.daemon);
     ASSERT_TRUE(started.ok()) << started.out;
     const std::string holder = wait_one_serving(l, w);
     ASSERT_FALSE(holder.empty()) << "no node serves with the other standing by";
-    if (c.daemon != "heartbeat" || node != before.front()) EXPECT_EQ(holder, before.front()) << "the service moved";
-    expect_verified_serving(l, w, holder);
+    if (c.daemon != "heartbeat" || node != before.front())
+      EXPECT_EQ(holder, before.front()) << "the service moved";
+    ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, holder));
     if (probe) {
       const double gap = probe->longest_gap_ms();
       ASSERT_GE(gap, 0) << probe->transcript();
       EXPECT_LE(gap, 1000);
-      std::cout << "[ measured ] ping gap while the Active's executor was stopped and started: " << gap << " ms\n";
+      std::cout << "[ measured ] ping gap while the Active's executor was stopped and started: "
+                << gap << " ms\n";
     }
   }
   EXPECT_EQ(w.longest_overlap(), 0ms) << "two nodes held the address at once";
@@ -139,8 +144,10 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
 
 INSTANTIATE_TEST_SUITE_P(issue7, daemon_restart,
                          ::testing::Values(restart_case{"nats", true}, restart_case{"nats", false},
-                                           restart_case{"heartbeat", true}, restart_case{"heartbeat", false},
-                                           restart_case{"executor", true}, restart_case{"executor", false}),
+                                           restart_case{"heartbeat", true},
+                                           restart_case{"heartbeat", false},
+                                           restart_case{"executor", true},
+                                           restart_case{"executor", false}),
                          case_name);
 
 namespace {
@@ -158,27 +165,30 @@ TEST(executor_faults, a_release_whose_removal_fails_keeps_the_peer_standby_until
   o.count = 3;
   lab l("xf1", o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_verified_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
   event_stream ea(l, "a"), eb(l, "b");
   write_faults(l, "a", "remove fail Operation not permitted");
-  // The heartbeat dies on the Active: its executor lets go on its own, but cannot remove the address.
-  ASSERT_TRUE(l.run("kill", "a", "heartbeat", "--signal", "KILL").ok());
+  // The heartbeat dies on the Active: its executor lets go on its own, but cannot remove the
+  // address.
+  ASSERT_OK(l.run("kill", "a", "heartbeat", "--signal", "KILL"));
   auto failed = ea.wait_for("release_failed", 5s);
   ASSERT_TRUE(failed) << ea.transcript();
   EXPECT_EQ(failed->level, cluster::severity::critical);
-  ASSERT_TRUE(l.run("start", "a", "heartbeat").ok());
+  ASSERT_OK(l.run("start", "a", "heartbeat"));
   // The restarted heartbeat hears its executor still holding: it keeps Deactivating, and the peer
   // never activates on top of it. The lease (1 s) is the only thing that can end it.
   auto found = ea.wait_for("resources_found", 5s);
   EXPECT_TRUE(found) << ea.transcript();
-  ASSERT_TRUE(wait_status(l, "a", {"--role", "active", "--flow", "done"}, settle)) << "a serves again, new epoch";
-  for (auto& e : eb.collect_for(500ms)) EXPECT_NE(e.code, "activating") << "the peer activated: " << e.text;
+  ASSERT_TRUE(wait_status(l, "a", {"--role", "active", "--flow", "done"}, settle))
+      << "a serves again, new epoch";
+  for (auto& e : eb.collect_for(500ms))
+    EXPECT_NE(e.code, "activating") << "the peer activated: " << e.text;
   auto b = status_of(l, "b");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->role, cluster::role::standby);
   EXPECT_EQ(w.longest_overlap(), 0ms);
   write_faults(l, "a", "");
-  expect_verified_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
 }
 
 TEST(executor_faults, a_failed_background_probe_makes_the_takeover_probe_afresh) {  // W2
@@ -186,18 +196,18 @@ TEST(executor_faults, a_failed_background_probe_makes_the_takeover_probe_afresh)
   up_options o;
   lab l("xf2", o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_verified_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
   event_stream eb(l, "b");
   write_faults(l, "b", "probe fail no packet socket");
   // A restarted executor probes at once: its guard fails and records nothing as clean.
-  ASSERT_TRUE(l.run("kill", "b", "executor").ok());
-  ASSERT_TRUE(l.run("start", "b", "executor").ok());
+  ASSERT_OK(l.run("kill", "b", "executor"));
+  ASSERT_OK(l.run("start", "b", "executor"));
   ASSERT_TRUE(eb.wait_for("vip_guard_failed", 10s)) << eb.transcript();
   write_faults(l, "b", "");
-  crash(l, "a");
+  ASSERT_NO_FATAL_FAILURE(crash(l, "a"));
   auto up = eb.wait_for("vip_up", settle);
   ASSERT_TRUE(up) << eb.transcript();
   EXPECT_EQ(up->details["duplicate_check"].rfind("probe at takeover", 0), 0u)
       << "a failed probe was taken for a clean one: " << up->details["duplicate_check"];
-  expect_verified_serving(l, w, "b");
+  ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "b"));
 }

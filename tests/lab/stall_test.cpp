@@ -32,13 +32,16 @@ struct setting {
 
 void PrintTo(const setting& s, std::ostream* os) { *os << s.period << " x 3"; }
 
-std::string name_of(const ::testing::TestParamInfo<setting>& i) { return "at_" + i.param.period + "_x_3"; }
+std::string name_of(const ::testing::TestParamInfo<setting>& i) {
+  return "at_" + i.param.period + "_x_3";
+}
 
 // Stops a daemon of a node for `how_long` (SIGSTOP, then SIGCONT): the fault under test.
-void stop_for(const lab& l, const std::string& node, const std::string& daemon, std::chrono::milliseconds how_long) {
-  ASSERT_TRUE(l.run("kill", node, daemon, "--signal", "STOP").ok());
+void stop_for(const lab& l, const std::string& node, const std::string& daemon,
+              std::chrono::milliseconds how_long) {
+  ASSERT_OK(l.run("kill", node, daemon, "--signal", "STOP"));
   std::this_thread::sleep_for(how_long);  // the length of the stop is the fault itself
-  ASSERT_TRUE(l.run("kill", node, daemon, "--signal", "CONT").ok());
+  ASSERT_OK(l.run("kill", node, daemon, "--signal", "CONT"));
 }
 
 class heartbeat_stop : public ::testing::TestWithParam<setting> {};
@@ -53,7 +56,7 @@ TEST_P(heartbeat_stop, on_the_active_the_executor_lets_go_before_the_peer_takes_
   o.count = 3;
   lab l(s.period == "100ms" ? "hs1" : "hs2", o);
   vip_watch w(l, {"a", "b"}, vip, "eth0", 1ms);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   event_stream ea(l, "a"), eb(l, "b");
   client_probe probe(l, 4s, vip);
   std::this_thread::sleep_for(500ms);  // a steady baseline for the client before the fault
@@ -62,7 +65,7 @@ TEST_P(heartbeat_stop, on_the_active_the_executor_lets_go_before_the_peer_takes_
   auto fenced = ea.wait_for("fenced", 5s);
   ASSERT_TRUE(fenced) << ea.transcript();
   EXPECT_NE(fenced->text.find("no word from hasys-heartbeat"), std::string::npos) << fenced->text;
-  expect_serving(l, w, "b");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, 10s));
   EXPECT_EQ(w.longest_overlap(), 0ms) << "both nodes held the address at once";
   const double ms = probe.longest_gap_ms();
@@ -71,9 +74,10 @@ TEST_P(heartbeat_stop, on_the_active_the_executor_lets_go_before_the_peer_takes_
   // heartbeat's last word, and comes up on b at its detection time, period x count, plus its
   // takeover: a few ms typically, a hung heartbeat never costs more than a crash of the node
   // would (the detection time) — and never two holders (above).
-  EXPECT_LE(ms, static_cast<double>(3 * s.period_ms.count())) << "the outage is longer than the rule allows";
-  std::cout << "[ measured ] " << s.period << " x 3, heartbeat stopped on the Active for " << 5 * s.period_ms.count()
-            << " ms: client ping gap " << ms << " ms\n";
+  EXPECT_LE(ms, static_cast<double>(3 * s.period_ms.count()))
+      << "the outage is longer than the rule allows";
+  std::cout << "[ measured ] " << s.period << " x 3, heartbeat stopped on the Active for "
+            << 5 * s.period_ms.count() << " ms: client ping gap " << ms << " ms\n";
   EXPECT_EQ(client_reads(l, vip), "node-b");
 }
 
@@ -85,7 +89,7 @@ TEST_P(heartbeat_stop, on_the_standby_its_own_stop_is_not_its_peers_silence) {
   o.count = 3;
   lab l(s.period == "100ms" ? "hs3" : "hs4", o);
   vip_watch w(l, {"a", "b"}, vip);
-  expect_serving(l, w, "a");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
   event_stream eb(l, "b");
   stop_for(l, "b", "heartbeat", 5 * s.period_ms);
   // On resume its timers fire late: it reads what a sent meanwhile before judging a's silence.
@@ -101,4 +105,5 @@ TEST_P(heartbeat_stop, on_the_standby_its_own_stop_is_not_its_peers_silence) {
 }
 
 INSTANTIATE_TEST_SUITE_P(issue8, heartbeat_stop,
-                         ::testing::Values(setting{"100ms", 100ms}, setting{"20ms", 20ms}), name_of);
+                         ::testing::Values(setting{"100ms", 100ms}, setting{"20ms", 20ms}),
+                         name_of);

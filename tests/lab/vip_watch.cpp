@@ -10,9 +10,12 @@
 
 namespace hasys::lab {
 
-vip_watch::vip_watch(const lab& l, std::vector<std::string> nodes, std::string vip, std::string interface,
-                     std::chrono::milliseconds every)
-    : nodes_(std::move(nodes)), vip_(std::move(vip)), interface_(std::move(interface)), every_(every) {
+vip_watch::vip_watch(const lab& l, std::vector<std::string> nodes, std::string vip,
+                     std::string interface, std::chrono::milliseconds every)
+    : nodes_(std::move(nodes)),
+      vip_(std::move(vip)),
+      interface_(std::move(interface)),
+      every_(every) {
   for (const auto& n : nodes_) namespaces_.push_back(l.ns(n));
   thread_ = std::thread([this] { run(); });
   while (samples_.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -25,7 +28,8 @@ vip_watch::~vip_watch() {
 
 void vip_watch::run() {
   std::vector<int> fds;
-  for (const auto& ns : namespaces_) fds.push_back(::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
+  for (const auto& ns : namespaces_)
+    fds.push_back(::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC));
   const auto ip = boost::asio::ip::make_address(vip_);
   std::optional<std::chrono::steady_clock::time_point> overlap_since;
   while (!stop_) {
@@ -36,7 +40,8 @@ void vip_watch::run() {
       if (!idx) continue;
       auto has = sys::has_address(*idx, ip);
       auto state = sys::link(*idx);
-      if (has && *has && state && state->admin_up && state->carrier) now_holding.push_back(nodes_[i]);
+      if (has && *has && state && state->admin_up && state->carrier)
+        now_holding.push_back(nodes_[i]);
     }
     const auto t = std::chrono::steady_clock::now();
     {

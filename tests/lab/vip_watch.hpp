@@ -17,7 +17,8 @@ namespace hasys::lab {
 
 class vip_watch {
  public:
-  vip_watch(const lab& l, std::vector<std::string> nodes, std::string vip, std::string interface = "eth0",
+  vip_watch(const lab& l, std::vector<std::string> nodes, std::string vip,
+            std::string interface = "eth0",
             std::chrono::milliseconds every = std::chrono::milliseconds(2));
   ~vip_watch();
   vip_watch(const vip_watch&) = delete;
