@@ -10,6 +10,8 @@
 #include <hasys/bus/outbox.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
+#include <hasys/proto/monitor_messages.hpp>
+#include <hasys/sys/process.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -117,6 +119,55 @@ struct executor_daemon::impl final : event_sink {
     }
   }
 
+  // hasys.local.<group>.<node>.restart (D6, issue 9): hasys-monitor asks for a process monitor's
+  // start command to run. The command comes from this daemon's own configuration: the request
+  // only names the monitor. Each runs in its own coroutine, bounded by the monitor's start time.
+  asio::awaitable<void> serve_restarts(const config::group_config& g, bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto rq = proto::from_json<proto::restart_request>(m->data);
+      if (!rq || rq->group != g.name) {
+        if (!m->reply.empty())
+          bus->respond(*m, proto::to_json(proto::restart_reply{1, false, "a restart request that cannot be read"}));
+        continue;
+      }
+      daemon::spawn_or_die(ioc.get_executor(), restart(g, *rq, *m), "restart");
+    }
+  }
+
+  asio::awaitable<void> restart(const config::group_config& g, proto::restart_request rq, bus::message m) {
+    const config::process_monitor* pm = nullptr;
+    for (const auto& p : g.monitor.processes)
+      if (p.name == rq.monitor) pm = &p;
+    proto::restart_reply reply{1, false, ""};
+    if (!pm || !pm->recovery || pm->start.empty()) {
+      reply.detail = "no process monitor \"" + rq.monitor + "\" with recovery in this node's configuration";
+    } else {
+      sys::run_options o;
+      o.argv = {"/bin/sh", "-c", pm->start};
+      if (!pm->user.empty()) o.user = pm->user;
+      o.env = {{"HASYS_GROUP", g.name}, {"HASYS_NODE", cfg.name}, {"HASYS_MONITOR", pm->name},
+               {"HASYS_ATTEMPT", std::to_string(rq.attempt)}};
+      o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(pm->start_time);
+      auto r = co_await sys::run_process(ioc.get_executor(), o);
+      reply.ok = r.ok();
+      if (!r.started) reply.detail = "not started: " + r.error;
+      else if (r.timed_out) reply.detail = "still running after " + std::to_string(o.timeout.count() / 1000) + " s: stopped";
+      else if (r.signal) reply.detail = "ended by signal " + std::to_string(r.signal);
+      else reply.detail = "exit " + std::to_string(r.exit_code) + " in " + std::to_string(r.elapsed.count()) + " ms";
+      auto out = r.output;
+      while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+      if (!reply.ok && !out.empty()) reply.detail += ": " + out.substr(0, 200);
+      std::map<std::string, std::string> details{{"attempt", std::to_string(rq.attempt)}, {"command", pm->start}};
+      if (!r.output.empty()) details["output"] = r.output;
+      event(g.name, reply.ok ? cluster::severity::information : cluster::severity::warning,
+            reply.ok ? "process_start_ran" : "process_start_failed",
+            std::string(reply.ok ? "Process start command ran" : "Process start command failed") + " [" +
+                pm->name + ": " + reply.detail + "]",
+            std::move(details));
+    }
+    if (!m.reply.empty() && bus) bus->respond(m, proto::to_json(reply));
+  }
+
   asio::awaitable<void> bus_loop() {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-executor@" + cfg.name);
     bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
@@ -125,6 +176,9 @@ struct executor_daemon::impl final : event_sink {
       daemon::spawn_or_die(ioc.get_executor(),
                            serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),
                            "exec requests");
+    for (const auto& g : cfg.groups)
+      daemon::spawn_or_die(ioc.get_executor(), serve_restarts(g, bus->subscribe(proto::restart_subject(g.name, cfg.name))),
+                           "restart requests");
     for (;;) {
       auto e = co_await bus->next_event();
       log.info(std::string("bus ") + std::string(bus::to_string(e)));

@@ -207,6 +207,24 @@ struct heartbeat_daemon::impl final : group_output {
     }
   }
 
+  // hasys-monitor's verdicts (issue 9): parsed here, fed on the fast thread. A message that does
+  // not parse is counted and logged (once per 100), never guessed at.
+  asio::awaitable<void> follow_health(group_runner& g, bus::subscription sub) {
+    std::uint64_t bad = 0;
+    while (auto m = co_await sub.next()) {
+      auto h = proto::from_json<proto::health_msg>(m->data);
+      if (!h || h->group != g.name() || h->node != cfg.name) {
+        if (bad++ % 100 == 0) log.warning("a health message that cannot be used on " + m->subject + " (" +
+                                          std::to_string(bad) + " so far)");
+        continue;
+      }
+      co_await on_fast(g, [h = std::move(*h)](group_runner& x) {
+        x.health(h);
+        return 0;
+      });
+    }
+  }
+
   // hasys.<group>.<node>.metrics.heartbeat every 10 s (issue 8): the figures are read on the fast
   // thread, serialised and published here, on the slow one.
   asio::awaitable<void> metrics_loop() {
@@ -228,10 +246,14 @@ struct heartbeat_daemon::impl final : group_output {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-heartbeat@" + cfg.name);
     bus = co_await bus::connection::open(slow.get_executor(), std::move(o));
     events.attach(*bus);
-    for (auto& g : groups)
+    for (auto& g : groups) {
       daemon::spawn_or_die(slow.get_executor(),
                            serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),
                            "command service");
+      daemon::spawn_or_die(slow.get_executor(),
+                           follow_health(*g, bus->subscribe(proto::health_subject(g->name(), cfg.name))),
+                           "health");
+    }
     for (;;) {
       auto e = co_await bus->next_event();
       switch (e) {

@@ -234,6 +234,16 @@ cluster::command_reply group_runner::command(cluster::command_kind kind) {
   return last_reply_;
 }
 
+void group_runner::health(const proto::health_msg& h) {
+  // Only the newest verdict of a monitor counts; a restarted monitor starts a new sequence.
+  if (health_ && h.monitor_boot == health_->monitor_boot && h.seq <= health_->seq) return;
+  health_ = h;
+  health_at_ = std::chrono::steady_clock::now();
+  const int failing = h.healthy ? 0 : std::max(1, h.failing_managed);
+  if (h.healthy != state_.healthy || failing != state_.health_failing || h.reason != state_.health_reason)
+    feed(cluster::health_changed{h.healthy, failing, h.reason});
+}
+
 void group_runner::observed(const proto::observed_state& o) {
   observed_ = o;
   executor_connected_ = true;
@@ -287,6 +297,15 @@ proto::status_msg group_runner::status() const {
   m.epoch = state_.epoch;
   m.role_for_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - state_.since).count();
   m.healthy = state_.healthy;
+  m.health.failing = state_.health_failing;
+  m.health.reason = state_.health_reason;
+  if (health_) {
+    m.health.monitor = true;
+    m.health.monitor_seen_ms_ago =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - health_at_).count();
+    m.health.findings = health_->findings;
+    m.health.processes = health_->processes;
+  }
   m.held = state_.held;
   m.handover = state_.handover;
   m.handover_request = state_.handover_request;
@@ -319,6 +338,7 @@ proto::status_msg group_runner::status() const {
     m.peer.boot_id = r.boot_id;
     m.peer.gateway_ok = r.gateway_ok;
     m.peer.healthy = r.healthy;
+    m.peer.health_failing = r.health_failing;
     m.peer.active_priority = r.active_priority;
     m.peer.held = r.held;
     m.peer.clock_unix_ms = peer_clock_unix_ms_;
@@ -356,7 +376,7 @@ group_runner::status_key_t group_runner::status_key() const {
           state_.links[0].up, state_.links[1].up, state_.peer_alive, state_.flow_pending,
           p ? static_cast<int>(p->current) : -1, p ? p->epoch : 0, p && p->gateway_ok,
           p ? static_cast<int>(p->mode) : -1, static_cast<int>(observed_.phase), observed_.epoch,
-          observed_.holding, executor_connected_};
+          observed_.holding, executor_connected_, state_.health_failing, state_.health_reason};
 }
 
 void group_runner::publish_status_if_changed(bool force) {

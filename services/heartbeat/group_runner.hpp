@@ -68,6 +68,8 @@ class group_runner {
   cluster::command_reply command(cluster::command_kind kind);
   // The executor reported on this group's flow.
   void observed(const proto::observed_state& o);
+  // hasys-monitor's verdict for this group (issue 9): fed to the role machine when it changes.
+  void health(const proto::health_msg& h);
   // The executor's connection closed (it stopped or restarts): status says so.
   void executor_gone() { executor_connected_ = false; }
   std::function<std::uint64_t()> executor_bad_messages;  // the link's count, for status
@@ -86,7 +88,8 @@ class group_runner {
   void send_heartbeats();
   void publish_status_if_changed(bool force);
   using status_key_t = std::tuple<int, int, std::uint64_t, bool, bool, bool, bool, bool, bool, bool,
-                                  bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t, bool, bool>;
+                                  bool, bool, int, std::uint64_t, bool, int, int, std::uint64_t, bool, bool,
+                                  int, std::string>;
   status_key_t status_key() const;
 
   boost::asio::any_io_executor fast_;
@@ -104,6 +107,8 @@ class group_runner {
   std::int64_t peer_clock_unix_ms_ = 0;
   std::uint64_t received_[cluster::link_count] = {};
   proto::observed_state observed_;
+  std::optional<proto::health_msg> health_;
+  std::chrono::steady_clock::time_point health_at_{};
   bool executor_connected_ = false;
   proto::duration_histogram send_late_, gaps_[cluster::link_count];
   std::chrono::steady_clock::time_point next_period_at_ = std::chrono::steady_clock::time_point::max();

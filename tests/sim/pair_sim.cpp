@@ -145,7 +145,7 @@ class world {
     n.last_heard = {};
     n.paused_since_heard = {};
     n.gw_seen = true;
-    feed(i, cluster::health_changed{n.healthy});
+    feed(i, cluster::health_changed{n.healthy, n.healthy ? 0 : 1, "sim"});
     if (!gateway_reachable(i)) schedule(now_ + o_.period * o_.count, kind::gateway_notice, i, n.gen);
     arm_timers(i);
   }
@@ -321,7 +321,7 @@ class world {
           for (const auto& hb : inbox) hear(e.node, hb);
         }
         feed(e.node, cluster::stalled{n.paused_from, now_});  // its timers fire that late
-        feed(e.node, cluster::health_changed{n.healthy});  // the monitor tells it again
+        feed(e.node, cluster::health_changed{n.healthy, n.healthy ? 0 : 1, "sim"});  // the monitor tells it again
         arm_timers(e.node);
         schedule(now_, kind::gateway_notice, e.node, n.gen);
         return;
@@ -339,7 +339,7 @@ class world {
         n.inbox.clear();
         for (const auto& hb : inbox) hear(e.node, hb);
         feed(e.node, cluster::stalled{n.paused_from, now_});
-        feed(e.node, cluster::health_changed{n.healthy});  // what the monitor said meanwhile
+        feed(e.node, cluster::health_changed{n.healthy, n.healthy ? 0 : 1, "sim"});  // what the monitor said meanwhile
         arm_timers(e.node);
         return;
       }
@@ -419,14 +419,15 @@ class world {
         if (!awake(i)) return;
         n.healthy = !n.healthy;
         trace(n.p.self_name + (n.healthy ? " healthy" : " unhealthy"));
-        feed(i, cluster::health_changed{n.healthy});
+        feed(i, cluster::health_changed{n.healthy, n.healthy ? 0 : 1, "sim"});
+        last_command_ = now_;  // the pair may move the service: it settles again after it
         return;
       case 7:
       case 8:  // heal everything (keeps the world mostly healthy so invariant 2 is exercised)
         for (auto& m : nodes_) {
           m.attached = {o_.heartbeat_net, true};
           m.healthy = true;
-          if (awake(int(&m - nodes_.data()))) feed(int(&m - nodes_.data()), cluster::health_changed{true});
+          if (awake(int(&m - nodes_.data()))) feed(int(&m - nodes_.data()), cluster::health_changed{true, 0, ""});
         }
         loss_ = {0, 0};
         gateway_up_ = true;
@@ -532,14 +533,17 @@ class world {
                        " while its executor still holds resources");
     }
 
-    // 2. A healthy connected pair has exactly one Active within the bound. Connected here means
-    // a link without loss: on lossy links alone, period x count is the configured risk.
+    // 2. A connected pair has exactly one Active within the bound — also when one or both
+    // nodes' applications fail (F11: the service is not abandoned) — and the Active is not less
+    // healthy than the Standby (issue 9: an unhealthy Active hands over to a healthy Standby).
+    // Connected here means a link without loss: on lossy links alone, period x count is the
+    // configured risk.
     const bool clean = (link_works(0) && loss_[0] == 0) || (link_works(1) && loss_[1] == 0);
     bool healthy_pair = both_running && clean && !nodes_[0].stalled && !nodes_[1].stalled;
     for (int i = 0; i < 2 && healthy_pair; ++i) {
       const auto& s = nodes_[i].s;
-      healthy_pair = nodes_[i].healthy && gateway_reachable(i) &&
-                     s.mode == cluster::failover_mode::automatic && s.current != role::failed;
+      healthy_pair = gateway_reachable(i) && s.mode == cluster::failover_mode::automatic &&
+                     s.current != role::failed;
     }
     healthy_pair = healthy_pair && !(nodes_[0].s.held && nodes_[1].s.held);
     if (healthy_pair && now_ - last_command_ > bound_settle_) {
@@ -550,8 +554,13 @@ class world {
     if (settled_since_ && now_ - *settled_since_ > bound_settle_) {
       int actives = (nodes_[0].s.current == role::active) + (nodes_[1].s.current == role::active);
       if (actives != 1)
-        return violate("a healthy connected pair has " + std::to_string(actives) +
-                       " Active nodes after " + std::to_string(bound_settle_ / 1ms) + " ms");
+        return violate("a connected pair has " + std::to_string(actives) + " Active nodes after " +
+                       std::to_string(bound_settle_ / 1ms) + " ms");
+      const int a = nodes_[0].s.current == role::active ? 0 : 1;
+      if (!nodes_[a].healthy && nodes_[1 - a].healthy && !nodes_[1 - a].s.held)
+        return violate(nodes_[a].p.self_name + " stays Active unhealthy while " +
+                       nodes_[1 - a].p.self_name + " is healthy, after " +
+                       std::to_string(bound_settle_ / 1ms) + " ms");
     }
   }
 

@@ -70,6 +70,26 @@ std::string status_text(const proto::status_msg& s) {
                                      : ", executor: " + s.flow.observed)
     << (s.flow.holding && !s.flow.want_up ? ", resources may still be held" : "")
     << (s.flow.detail.empty() ? "" : " (" + s.flow.detail + ")") << '\n';
+  // What hasys-monitor says (issue 9): the verdict with its reason, and each process monitor.
+  o << "  health    "
+    << (!s.health.monitor ? std::string(s.healthy ? "normal" : "ABNORMAL") + " (no word from hasys-monitor)"
+        : s.healthy       ? std::string("normal")
+                          : "ABNORMAL, " + std::to_string(s.health.failing) + " managed failing: " + s.health.reason)
+    << (s.health.monitor ? ", monitor heard " + std::to_string(s.health.monitor_seen_ms_ago) + " ms ago" : "")
+    << '\n';
+  for (const auto& p : s.health.processes) {
+    std::string state = p.phase + ", " + std::to_string(p.running) + " running";
+    if (p.attempt) state += ", restart attempt " + std::to_string(p.attempt);
+    std::snprintf(line, sizeof line, "    %-12s %-12s %s\n", p.name.c_str(), p.managed ? "managed" : "watched",
+                  state.c_str());
+    o << line;
+  }
+  for (const auto& f : s.health.findings) {
+    if (f.monitor.rfind("process ", 0) == 0) continue;  // shown above
+    std::snprintf(line, sizeof line, "    %-12s %-12s %s\n", f.monitor.c_str(), f.managed ? "managed" : "watched",
+                  f.evidence.c_str());
+    o << line;
+  }
   // Each resource as the executor last verified it, with the age of that check (issue 7).
   for (const auto& r : s.flow.resources) {
     std::string state = r.state == "unverifiable" ? "not verifiable (" + r.kind + ")" : r.state;

@@ -35,13 +35,15 @@ struct stepper {
     return !p.gateway_configured || (s.gateway_ok && now - s.gateway_heard_at <= p.gateway_fresh());
   }
 
-  // Can this node take the Active role on its own at all?
-  bool self_eligible() const {
-    return s.healthy && gateway_confirmed() && !s.held && s.current != role::failed;
-  }
+  // Can this node take the Active role on its own at all? Health is not part of it: a node whose
+  // application failed still takes the service when the peer is gone or worse off (F11: the
+  // service is not abandoned); health decides between two candidates (wins_election).
+  bool self_eligible() const { return gateway_confirmed() && !s.held && s.current != role::failed; }
   static bool peer_eligible(const peer_report& r) {
-    return r.healthy && r.gateway_ok && !r.held && r.current != role::failed;
+    return r.gateway_ok && !r.held && r.current != role::failed;
   }
+  int self_failing() const { return s.healthy ? 0 : std::max(1, s.health_failing); }
+  static int failing_of(const peer_report& r) { return r.healthy ? 0 : std::max<int>(1, r.health_failing); }
 
   // Both nodes are out of the Active role and can see each other: does this node take it?
   bool wins_election() const {
@@ -51,7 +53,8 @@ struct stepper {
     if (peer.handover) return true;           // the peer stepped down for me
     if (s.handover) return false;             // I stepped down for the peer
     if (s.handover_request != peer.handover_request) return s.handover_request;
-    // gateway and health are equal here (both eligible): priority, then name
+    // The healthier node (fewer failing managed monitors, F11), then priority, then name.
+    if (self_failing() != failing_of(peer)) return self_failing() < failing_of(peer);
     if (p.active_priority != peer.active_priority) return p.active_priority;
     return p.self_name < p.peer_name;
   }
@@ -204,12 +207,18 @@ struct stepper {
   void on(const gateway_heard&) { s.gateway_heard_at = now; }
 
   void on(const health_changed& h) {
-    if (h.healthy == s.healthy) return;
+    const bool changed = h.healthy != s.healthy;
     s.healthy = h.healthy;
-    if (h.healthy)
+    s.health_failing = h.healthy ? 0 : std::clamp(h.failing, 1, 255);
+    s.health_reason = h.healthy ? std::string() : h.reason;
+    if (!changed) return;
+    if (h.healthy) {
+      s.unhealthy_kept = false;
       emit(severity::information, "healthy", "Node health is normal" + self_tag());
-    else
-      emit(severity::critical, "unhealthy", "Node health is abnormal" + self_tag());
+    } else {
+      emit(severity::critical, "unhealthy",
+           "Node health is abnormal [" + p.self_name + (h.reason.empty() ? "" : ": " + h.reason) + "]");
+    }
   }
 
   void on(const flow_finished& f) {
@@ -307,6 +316,7 @@ struct stepper {
     if (s.current == role::active) {
       if (peer.current != role::standby) return reply(false, "the peer is not Standby");
       if (!peer_eligible(peer)) return reply(false, "the peer cannot take the Active role");
+      if (!peer.healthy) return reply(false, "the peer's health is abnormal: use forced failover");
       deactivate("manual failover to " + p.peer_name, true);
       return reply(true, "handing over to " + p.peer_name);
     }
@@ -314,6 +324,7 @@ struct stepper {
       if (peer.current != role::active) return reply(false, "the peer is not Active");
       s.held = false;
       if (!self_eligible()) return reply(false, "this node cannot take the Active role");
+      if (!s.healthy) return reply(false, "this node's health is abnormal: use forced failover");
       s.handover_request = true;
       s.request_at = now;
       return reply(true, "asked " + p.peer_name + " to hand over");
@@ -379,14 +390,23 @@ struct stepper {
         }
         if (s.current != role::active) return;
         if (peer_seen && s.peer->handover_request && s.peer->current == role::standby &&
-            peer_eligible(*s.peer))
+            peer_eligible(*s.peer) && s.peer->healthy)
           return deactivate("manual failover asked by " + p.peer_name, true);
         if (!automatic) return;
         if (!gateway_usable() && !peer_seen) return deactivate("gateway not reachable", false);
         if (!gateway_usable() && s.peer->gateway_ok && now - s.gateway_lost_at >= p.gateway_grace())
           return deactivate("gateway not reachable", false);
-        if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby)
-          return deactivate("node health is abnormal", false);
+        if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby &&
+            failing_of(*s.peer) < self_failing())
+          return deactivate("node health is abnormal: " + s.health_reason, false);
+        if (!s.healthy && !s.unhealthy_kept) {
+          // F11: nobody better can take it (the peer is gone, held, or fails as much): keep it.
+          s.unhealthy_kept = true;
+          emit(severity::critical, "unhealthy_kept",
+               "The service stays on an unhealthy node: " +
+                   std::string(peer_seen ? p.peer_name + " is no better" : "no peer can take it") +
+                   " [" + s.health_reason + "]");
+        }
         return;
       case role::deactivating:
       case role::failed:
@@ -444,6 +464,7 @@ peer_report advertise(const params& p, const state& s) {
   r.boot_id = p.boot_id;
   r.gateway_ok = !p.gateway_configured || s.gateway_ok;
   r.healthy = s.healthy;
+  r.health_failing = static_cast<std::uint8_t>(s.healthy ? 0 : std::clamp(s.health_failing, 1, 255));
   r.active_priority = p.active_priority;
   r.handover = s.handover;
   r.handover_request = s.handover_request;

@@ -1,6 +1,7 @@
 // TOML text -> node_config: the schema of the file, read key by key, then validated whole.
 #include "toml_reader.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -151,6 +152,91 @@ void read_seed_tunables(toml_reader& r, group_config& g) {
   r.span("common_start_wait", g.common_start_wait, in_s);
 }
 
+// A key holding one of the words (rules::policy_words, say); the enum value of the same index.
+template <class Enum, std::size_t N>
+void read_word(toml_reader& r, std::string_view k, Enum& out,
+               const std::array<std::string_view, N>& words, bool required = false) {
+  std::string text;
+  r.string(k, text, required);
+  const toml::node* n = r.take(k);
+  if (!n || !n->is_string()) return;  // missing, or its type error is said
+  for (std::size_t i = 0; i < N; ++i)
+    if (words[i] == text) {
+      out = static_cast<Enum>(i);
+      return;
+    }
+  std::string choices;
+  for (std::size_t i = 0; i < N; ++i)
+    choices += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + rules::quoted(words[i]);
+  r.error(k, rules::quoted(text) + " is not " + choices);
+}
+
+void read_process(toml_reader& r, process_monitor& p, read_errors& errors) {
+  r.string("name", p.name, true);
+  read_word(r, "match", p.match, rules::match_words);
+  r.string("pattern", p.pattern, true);
+  r.boolean("multi", p.multi);
+  r.integer("min", p.min, rules::process_min);
+  r.integer("max", p.max, rules::process_max);
+  if (errors.covers(r.key("multi"))) {
+    // Without a readable multi, min and max cannot be judged.
+    errors.silence_under(r.key("min"));
+    errors.silence_under(r.key("max"));
+  } else if (!p.multi) {
+    for (auto [k, v] : {std::pair{"min", p.min}, std::pair{"max", p.max}})
+      if (r.has(k) && !errors.covers(r.key(k)))
+        r.error(k, std::to_string(v) + " " + std::string(rules::single_process_rule));
+  }
+  r.boolean("managed", p.managed);
+  read_word(r, "on", p.on, rules::expected_on_words);
+  r.boolean("recovery", p.recovery);
+  r.string("start", p.start);
+  r.string("user", p.user);
+  r.span("start_time", p.start_time, in_s);
+  r.integer("retries", p.retries, rules::monitor_retries);
+  r.boolean("reboot_after_failover", p.reboot_after_failover);
+}
+
+void read_load(toml_reader& r, load_monitor& l) {
+  read_word(r, "resource", l.kind, rules::load_kind_words, true);
+  r.integer("limit", l.limit_percent, rules::load_limit, true);
+  r.integer("repeat", l.repeat, rules::load_repeat);
+  r.span("start_delay", l.start_delay, in_s);
+  r.boolean("managed", l.managed);
+}
+
+void read_network(toml_reader& r, network_monitor& n) {
+  r.string("name", n.name, true);
+  r.string("interface", n.interface, true);
+  r.string("ip", n.ip);
+  r.boolean("managed", n.managed);
+}
+
+// Each table of the array k, read by read(reader, element) into a new element of out.
+template <class Monitor, class Read>
+void read_monitors(toml_reader& r, std::string_view k, std::vector<Monitor>& out,
+                   read_errors& errors, Read read) {
+  const toml::array* a = r.array_of_tables(k);
+  if (!a) return;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    toml_reader mr(*a->get(i)->as_table(), r.key(std::string(k) + "[" + std::to_string(i) + "]"),
+                   errors);
+    read(mr, out.emplace_back());
+    mr.finish();
+  }
+}
+
+void read_monitor(toml_reader& r, monitor_config& m, read_errors& errors) {
+  r.span("period", m.period, in_s);
+  read_word(r, "process_policy", m.process_policy, rules::policy_words);
+  read_word(r, "network_policy", m.network_policy, rules::policy_words);
+  read_monitors(r, "process", m.processes, errors,
+                [&errors](toml_reader& pr, process_monitor& p) { read_process(pr, p, errors); });
+  read_monitors(r, "load", m.loads, errors, read_load);
+  read_monitors(r, "network", m.networks, errors, read_network);
+  r.finish();
+}
+
 group_config read_group(toml_reader& r, const std::filesystem::path& base_dir,
                         read_errors& errors) {
   group_config g;
@@ -186,6 +272,7 @@ group_config read_group(toml_reader& r, const std::filesystem::path& base_dir,
       if (!errors.covers(fr.key(""))) fr.finish();
     }
   }
+  if (auto m = r.table("monitor")) read_monitor(*m, g.monitor, errors);
   g.flow_timeout = flow_timeout.value_or(default_flow_timeout(g.flow));
   r.finish();
   return g;

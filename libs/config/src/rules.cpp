@@ -186,4 +186,20 @@ std::string_view to_string(failover_mode m) noexcept {
   return m == failover_mode::automatic ? "auto" : "manual";
 }
 
+std::string_view to_string(monitor_policy p) noexcept {
+  return policy_words[static_cast<std::size_t>(p)];
+}
+
+std::string_view to_string(process_match m) noexcept {
+  return match_words[static_cast<std::size_t>(m)];
+}
+
+std::string_view to_string(expected_on e) noexcept {
+  return expected_on_words[static_cast<std::size_t>(e)];
+}
+
+std::string_view to_string(load_kind k) noexcept {
+  return load_kind_words[static_cast<std::size_t>(k)];
+}
+
 }  // namespace hasys::config::rules

@@ -3,6 +3,7 @@
 
 #include <hasys/config/node_config.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,11 +51,27 @@ inline constexpr duration_range node_timeout{1s, 3600s};
 inline constexpr duration_range vip_lease{0s, 3600s};
 inline constexpr duration_range flow_timeout{1s, 24h};
 
+// Monitors (D4-D9).
+inline constexpr duration_range monitor_period{100ms, 60s};
+inline constexpr duration_range start_time{1s, 3600s};   // recovery: wait for the process
+inline constexpr duration_range start_delay{1s, 3600s};  // load: samples count from then on
+inline constexpr int_range monitor_retries{1, 99};
+inline constexpr int_range process_min{0, 9999};  // multi-process monitor (D5)
+inline constexpr int_range process_max{1, 9999};
+inline constexpr int_range load_limit{1, 100};  // percent
+inline constexpr int_range load_repeat{1, 99};
+
 inline constexpr std::size_t flow_name_bytes = 10;
 inline constexpr std::size_t path_bytes = 128;  // scripts, devices, mount points
 inline constexpr std::size_t override_bytes = 211;
 inline constexpr std::size_t interface_bytes = 15;  // IFNAMSIZ - 1
 inline constexpr std::size_t fs_type_bytes = 15;
+inline constexpr std::size_t monitor_name_bytes = 10;
+inline constexpr std::size_t pattern_bytes = 80;
+inline constexpr std::size_t start_command_bytes = 256;
+// Why min or max is refused on a single-process monitor, after the value (parse and validate).
+inline constexpr std::string_view single_process_rule =
+    "is only for multi = true (multi = false expects exactly one process)";
 
 // "text" with quotes, backslashes and control characters escaped, as in messages and TOML.
 std::string quoted(std::string_view s);
@@ -79,5 +96,16 @@ std::string format_overrides(const std::vector<interface_override>& overrides);
 bool valid_interface(std::string_view name) noexcept;
 
 std::string_view to_string(failover_mode m) noexcept;
+
+// The file's words for the monitor enums, in the enums' order: read by parse(), written by
+// to_toml(), each spelt here only.
+inline constexpr std::array<std::string_view, 2> policy_words{"all", "one"};
+inline constexpr std::array<std::string_view, 2> match_words{"name", "cmdline"};
+inline constexpr std::array<std::string_view, 2> expected_on_words{"active", "both"};
+inline constexpr std::array<std::string_view, 2> load_kind_words{"cpu", "memory"};
+std::string_view to_string(monitor_policy p) noexcept;
+std::string_view to_string(process_match m) noexcept;
+std::string_view to_string(expected_on e) noexcept;
+std::string_view to_string(load_kind k) noexcept;
 
 }  // namespace hasys::config::rules

@@ -79,6 +79,53 @@ void write_link(toml_writer& w, std::string_view header, const link_config& l) {
   w.number("port", l.port);
 }
 
+void write_process(toml_writer& w, const process_monitor& p) {
+  static const process_monitor defaults;
+  w.table("[[group.monitor.process]]");
+  w.text("name", p.name);
+  w.text("match", rules::to_string(p.match));
+  w.text("pattern", p.pattern);
+  w.flag("multi", p.multi);
+  if (p.multi) {  // parse() refuses min and max on a single-process monitor
+    w.number("min", p.min);
+    w.number("max", p.max);
+  }
+  w.flag("managed", p.managed);
+  w.text("on", rules::to_string(p.on));
+  w.flag("recovery", p.recovery);
+  if (!p.start.empty()) w.text("start", p.start);
+  if (!p.user.empty()) w.text("user", p.user);
+  if (p.recovery || p.start_time != defaults.start_time || p.retries != defaults.retries) {
+    w.span("start_time", p.start_time);
+    w.number("retries", p.retries);
+  }
+  w.flag("reboot_after_failover", p.reboot_after_failover);
+}
+
+void write_monitor(toml_writer& w, const monitor_config& m) {
+  if (m == monitor_config{}) return;  // no table: parse() gives the defaults back
+  w.table("[group.monitor]");
+  w.span("period", m.period);
+  w.text("process_policy", rules::to_string(m.process_policy));
+  w.text("network_policy", rules::to_string(m.network_policy));
+  for (const auto& p : m.processes) write_process(w, p);
+  for (const auto& l : m.loads) {
+    w.table("[[group.monitor.load]]");
+    w.text("resource", rules::to_string(l.kind));
+    w.number("limit", l.limit_percent);
+    w.number("repeat", l.repeat);
+    w.span("start_delay", l.start_delay);
+    w.flag("managed", l.managed);
+  }
+  for (const auto& n : m.networks) {
+    w.table("[[group.monitor.network]]");
+    w.text("name", n.name);
+    w.text("interface", n.interface);
+    if (!n.ip.empty()) w.text("ip", n.ip);
+    w.flag("managed", n.managed);
+  }
+}
+
 void write_group(toml_writer& w, const group_config& g) {
   w.table("[[group]]");
   w.text("name", g.name);
@@ -105,6 +152,7 @@ void write_group(toml_writer& w, const group_config& g) {
   if (g.heartbeat) write_link(w, "[group.heartbeat]", *g.heartbeat);
   write_link(w, "[group.public]", g.public_net);
   for (const auto& n : g.flow) std::visit(flow_writer{w}, n);
+  write_monitor(w, g.monitor);
 }
 
 }  // namespace

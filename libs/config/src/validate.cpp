@@ -79,6 +79,7 @@ void check_group(checker& c, const node_config& node, const group_config& g, con
   if (g.heartbeat) check_link(c, *g.heartbeat, key + ".heartbeat", bindings);
   check_link(c, g.public_net, key + ".public", bindings);
   check_flow(c, node, g, key + ".flow");
+  check_monitor(c, g.monitor, key + ".monitor");
 }
 
 void check_node(checker& c, const node_config& n) {

@@ -1,6 +1,8 @@
 // Encoding, authentication and replay checks of heartbeat packets (B1).
 #include <hasys/proto/heartbeat_packet.hpp>
 
+#include <algorithm>
+
 // The low-level SHA-256 API is deprecated in OpenSSL 3 but kept: the EVP/HMAC path initialises
 // the provider machinery, which touches about 2 MB of libcrypto in every daemon (footprint target
 // of issue 2); the plain digest does not. hmac_sha256 is checked against RFC 4231 and EVP in tests.
@@ -113,6 +115,7 @@ std::vector<std::uint8_t> encode(const heartbeat_packet& p, std::span<const std:
   out.insert(out.end(), p.group.begin(), p.group.end());
   out.push_back(static_cast<std::uint8_t>(p.node.size()));
   out.insert(out.end(), p.node.begin(), p.node.end());
+  out.push_back(p.report.healthy ? 0 : std::max<std::uint8_t>(1, p.report.health_failing));
   auto mac = mac_of(out, key);
   out.insert(out.end(), mac.begin(), mac.end());
   return out;
@@ -128,8 +131,9 @@ decode_result decode(std::span<const std::uint8_t> d, std::string_view group,
   };
   if (d.size() < header_size + 2 + 2 + mac_size || d.size() > max_packet_size)
     return fail(drop_reason::malformed);
-  if (!std::equal(magic.begin(), magic.end(), d.begin()) || d[4] != packet_version)
+  if (!std::equal(magic.begin(), magic.end(), d.begin()) || d[4] < 1 || d[4] > packet_version)
     return fail(drop_reason::malformed);
+  const std::size_t health_bytes = d[4] >= 2 ? 1 : 0;
   const std::uint8_t role_byte = d[5], mode_byte = d[6], flags = d[7];
   if (role_byte > static_cast<std::uint8_t>(cluster::role::failed) || mode_byte > 1 ||
       (flags & ~known_flags))
@@ -140,10 +144,12 @@ decode_result decode(std::span<const std::uint8_t> d, std::string_view group,
   auto gbytes = d.subspan(at, glen);
   at += glen;
   const std::size_t nlen = d[at++];
-  if (nlen == 0 || nlen > max_node || at + nlen + mac_size != d.size())
+  if (nlen == 0 || nlen > max_node || at + nlen + health_bytes + mac_size != d.size())
     return fail(drop_reason::malformed);
   auto nbytes = d.subspan(at, nlen);
   at += nlen;
+  const std::uint8_t failing = health_bytes ? d[at] : 0;
+  at += health_bytes;
   if (!valid_name_bytes(gbytes) || !valid_name_bytes(nbytes)) return fail(drop_reason::malformed);
   if (std::string_view(reinterpret_cast<const char*>(gbytes.data()), glen) != group)
     return fail(drop_reason::foreign_group);
@@ -156,6 +162,7 @@ decode_result decode(std::span<const std::uint8_t> d, std::string_view group,
   p.report.current = static_cast<cluster::role>(role_byte);
   p.report.mode = static_cast<cluster::failover_mode>(mode_byte);
   apply_flags(flags, p.report);
+  p.report.health_failing = p.report.healthy ? 0 : std::max<std::uint8_t>(1, failing);
   p.report.boot_id = get_u64(d.data() + 8);
   p.seq = get_u64(d.data() + 16);
   p.report.epoch = get_u64(d.data() + 24);

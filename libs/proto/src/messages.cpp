@@ -1,5 +1,6 @@
 // Boost.JSON conversions of the bus messages: the one place where their field names live.
 #include <hasys/proto/messages.hpp>
+#include <hasys/proto/monitor_messages.hpp>
 
 #include <boost/json.hpp>
 
@@ -110,7 +111,7 @@ void tag_invoke(json::value_from_tag, json::value& jv, const peer_view& m) {
   jv = json::object{{"name", m.name}, {"alive", m.alive}, {"role", str(cluster::to_string(m.role))},
                     {"mode", str(cluster::to_string(m.mode))}, {"epoch", m.epoch},
                     {"boot_id", m.boot_id}, {"gateway_ok", m.gateway_ok}, {"healthy", m.healthy},
-                    {"active_priority", m.active_priority}, {"held", m.held},
+                    {"health_failing", m.health_failing}, {"active_priority", m.active_priority}, {"held", m.held},
                     {"clock_unix_ms", m.clock_unix_ms}};
 }
 peer_view tag_invoke(json::value_to_tag<peer_view>, const json::value& jv) {
@@ -124,6 +125,7 @@ peer_view tag_invoke(json::value_to_tag<peer_view>, const json::value& jv) {
   m.boot_id = get_or<std::uint64_t>(o, "boot_id", 0);
   m.gateway_ok = get_or(o, "gateway_ok", false);
   m.healthy = get_or(o, "healthy", false);
+  m.health_failing = get_or(o, "health_failing", 0);
   m.active_priority = get_or(o, "active_priority", false);
   m.held = get_or(o, "held", false);
   m.clock_unix_ms = get_or<std::int64_t>(o, "clock_unix_ms", 0);
@@ -185,7 +187,8 @@ void tag_invoke(json::value_from_tag, json::value& jv, const status_msg& m) {
       {"links", json::object{{"heartbeat", json::value_from(m.heartbeat_link)},
                              {"public", json::value_from(m.public_link)}}},
       {"peer", json::value_from(m.peer)}, {"flow", json::value_from(m.flow)},
-      {"dropped", std::move(dropped)}, {"jitter", json::value_from(m.jitter)}};
+      {"dropped", std::move(dropped)}, {"jitter", json::value_from(m.jitter)},
+      {"health", json::value_from(m.health)}};
 }
 status_msg tag_invoke(json::value_to_tag<status_msg>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -220,6 +223,11 @@ status_msg tag_invoke(json::value_to_tag<status_msg>, const json::value& jv) {
     auto r = json::try_value_to<jitter_view>(*j);
     if (!r) throw field_error{};
     m.jitter = *r;
+  }
+  if (auto* h = o.if_contains("health"); h && !h->is_null()) {
+    auto r = json::try_value_to<health_view>(*h);
+    if (!r) throw field_error{};
+    m.health = *r;
   }
   return m;
 }
@@ -389,6 +397,10 @@ template boost::system::result<command_request> from_json<command_request>(std::
 template boost::system::result<command_reply> from_json<command_reply>(std::string_view);
 template boost::system::result<desired_state> from_json<desired_state>(std::string_view);
 template boost::system::result<observed_state> from_json<observed_state>(std::string_view);
+template boost::system::result<health_msg> from_json<health_msg>(std::string_view);
+template boost::system::result<restart_request> from_json<restart_request>(std::string_view);
+template boost::system::result<restart_reply> from_json<restart_reply>(std::string_view);
+template boost::system::result<metrics_msg> from_json<metrics_msg>(std::string_view);
 
 void duration_histogram::add(std::chrono::nanoseconds d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();

@@ -391,8 +391,84 @@ TEST(role_machine, unhealthy_active_hands_the_role_to_a_healthy_standby) {  // F
 TEST(role_machine, unhealthy_active_alone_keeps_serving) {  // F11
   node n;
   n.make_active();
-  n.feed(health_changed{false});
+  n.feed(health_changed{false, 1, "process web: 0 running"});
   n.advance(1s);
+  EXPECT_EQ(n.s.current, role::active);
+  EXPECT_TRUE(n.has_event("unhealthy_kept"));
+}
+
+TEST(role_machine, the_unhealthy_event_and_the_hand_over_say_why) {  // issue 9: every failover says why
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby, 1), 300ms);
+  n.out.clear();
+  n.feed(health_changed{false, 1, "process web: restarted 3 times"});
+  bool said = false, why = false;
+  for (auto& a : n.out)
+    if (auto* e = std::get_if<raise_event>(&a)) {
+      if (e->code == "unhealthy") said = e->text.find("restarted 3 times") != std::string::npos;
+      if (e->code == "deactivating") why = e->text.find("restarted 3 times") != std::string::npos;
+    }
+  EXPECT_TRUE(said);
+  EXPECT_TRUE(why);
+  EXPECT_EQ(advertise(n.p, n.s).health_failing, 1);
+}
+
+TEST(role_machine, an_unhealthy_active_keeps_the_role_when_the_standby_fails_as_much) {  // F11
+  node n;
+  n.make_active();
+  auto sick = peer(role::standby, 1);
+  sick.healthy = false;
+  sick.health_failing = 1;
+  n.hear_for(sick, 300ms);
+  n.feed(health_changed{false, 1, "process web down"});
+  n.hear_for(sick, 1s);
+  EXPECT_EQ(n.s.current, role::active) << "moving the service to a node no better is an outage for nothing";
+  EXPECT_TRUE(n.has_event("unhealthy_kept"));
+  n.out.clear();
+  n.feed(health_changed{false, 2, "process web down; process db down"});
+  n.hear(sick);
+  EXPECT_EQ(n.s.current, role::deactivating) << "the standby is now better off (1 failing against 2)";
+}
+
+TEST(role_machine, an_unhealthy_standby_still_takes_over_a_lost_peer) {  // F11: not abandoned
+  node n;
+  n.hear_for(peer(role::active, 1), 300ms);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.feed(health_changed{false, 1, "process web down"});
+  n.advance(500ms);
+  EXPECT_EQ(n.s.current, role::activating) << "the peer is gone: a node with a failing application "
+                                              "still serves better than none";
+  n.finish_flow();
+  n.advance(100ms);
+  EXPECT_TRUE(n.has_event("unhealthy_kept"));
+}
+
+TEST(role_machine, at_boot_the_healthier_node_wins_over_priority) {  // F8 + issue 9
+  node a("node-a", "node-b", true);
+  a.feed(health_changed{false, 1, "process web down"});
+  auto b = peer(role::init);
+  a.hear_for(b, 300ms);
+  EXPECT_EQ(a.s.current, role::standby) << "the priority node is unhealthy: the healthy peer is elected";
+  node c("node-a", "node-b", true);
+  c.feed(health_changed{false, 1, "x"});
+  auto worse = peer(role::init);
+  worse.healthy = false;
+  worse.health_failing = 2;
+  c.hear_for(worse, 300ms);
+  EXPECT_EQ(c.s.current, role::activating) << "both unhealthy: the one with fewer failures";
+}
+
+TEST(role_machine, manual_failover_to_an_unhealthy_standby_is_refused) {
+  node n;
+  n.make_active();
+  auto sick = peer(role::standby, 1);
+  sick.healthy = false;
+  n.hear_for(sick, 300ms);
+  n.feed(operator_command{command_kind::manual_failover});
+  ASSERT_TRUE(n.reply());
+  EXPECT_FALSE(n.reply()->accepted);
+  EXPECT_NE(n.reply()->text.find("health"), std::string::npos) << n.reply()->text;
   EXPECT_EQ(n.s.current, role::active);
 }
 

@@ -47,6 +47,7 @@ void config_test::SetUp() {
   write_script("scripts/web-stop.sh");
   write_script("scripts/db-start.sh");
   write_script("scripts/db-stop.sh");
+  write_script("scripts/app-start.sh");
 }
 
 void config_test::TearDown() {
@@ -165,6 +166,58 @@ name = "r0"
 resource = "r0"
 minor = 0
 mount_point = "/srv/drbd0"
+)";
+}
+
+std::string config_test::monitor_file() const {
+  return full_file() + R"(
+[group.monitor]
+period = "500ms"
+process_policy = "all"
+network_policy = "one"
+
+[[group.monitor.process]]
+name = "app"
+match = "cmdline"
+pattern = "java -jar /opt/app/app.jar"
+managed = true
+recovery = true
+start = ")" +
+         (dir_ / "scripts/app-start.sh").string() +
+         R"( --port 8080"
+user = "root"
+start_time = "30s"
+retries = 5
+reboot_after_failover = true
+
+[[group.monitor.process]]
+name = "workers"
+pattern = "nginx"
+multi = true
+min = 2
+max = 8
+on = "both"
+
+[[group.monitor.load]]
+resource = "cpu"
+limit = 95
+repeat = 5
+start_delay = "2m"
+managed = true
+
+[[group.monitor.load]]
+resource = "memory"
+limit = 80
+
+[[group.monitor.network]]
+name = "pub"
+interface = "eth0"
+ip = "198.51.100.11"
+managed = true
+
+[[group.monitor.network]]
+name = "backup"
+interface = "eth1"
 )";
 }
 

@@ -31,6 +31,9 @@ class config_test : public ::testing::Test {
   std::filesystem::path write_script(const std::string& relative, bool executable = true);
   // A file using every part of the format; its key and scripts exist under dir_.
   std::string full_file() const;
+  // full_file() with a [group.monitor] table holding monitors of every kind (issue 9); the
+  // recovery command's program is dir_/scripts/app-start.sh.
+  std::string monitor_file() const;
   load_result parse_text(std::string_view text) const { return parse(text, dir_); }
   // Parses text expecting failure; returns "key: message" lines.
   std::vector<std::string> errors_of(std::string_view text) const;

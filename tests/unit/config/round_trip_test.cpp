@@ -47,6 +47,46 @@ TEST_F(round_trip_test, odd_values_survive_too) {
   expect_round_trip(c);
 }
 
+TEST_F(round_trip_test, monitors_of_every_kind_survive_too) {
+  auto r = parse_text(monitor_file());
+  ASSERT_TRUE(r.config) << PrintToString(lines_of(r.errors));
+  expect_round_trip(*r.config);
+  node_config c = *r.config;
+  monitor_config& m = c.groups.at(0).monitor;
+  m.period = 250ms;
+  m.process_policy = monitor_policy::one;
+  m.network_policy = monitor_policy::all;
+  m.processes[0].pattern = "java -Dname=\"a b\" C:\\app";
+  m.processes[0].start_time = 1500ms;
+  m.processes[1].min = 0;
+  m.processes[1].start_time = 2min;  // kept without recovery: written because not the default
+  m.processes[1].user = "root";
+  m.processes.push_back({.name = "sshd", .pattern = "sshd"});
+  m.loads.erase(m.loads.begin());
+  m.networks[0].ip = "2001:db8::11";
+  ASSERT_EQ(lines_of(validate(c)), std::vector<std::string>{});
+  expect_round_trip(c);
+}
+
+TEST_F(round_trip_test, monitor_table_is_written_only_when_it_says_something) {
+  node_config c = full_config();
+  EXPECT_EQ(to_toml(c).find("monitor"), std::string::npos) << to_toml(c);
+  c.groups[0].monitor.period = 2s;
+  std::string text = to_toml(c);
+  EXPECT_NE(text.find("[group.monitor]\nperiod = \"2s\"\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("[[group.monitor."), std::string::npos) << text;
+  expect_round_trip(c);
+  c.groups[0].monitor = {};
+  c.groups[0].monitor.networks.push_back({.name = "pub", .interface = "eth0"});
+  expect_round_trip(c);
+  // A process monitor without recovery leaves out the recovery settings it does not use.
+  c.groups[0].monitor.processes.push_back({.name = "sshd", .pattern = "sshd"});
+  text = to_toml(c);
+  EXPECT_EQ(text.find("start_time"), std::string::npos) << text;
+  EXPECT_EQ(text.find("min ="), std::string::npos) << text;
+  expect_round_trip(c);
+}
+
 TEST_F(round_trip_test, durations_are_written_in_their_shortest_exact_unit) {
   node_config c = full_config();
   c.groups[0].polling_period = 1500ms;

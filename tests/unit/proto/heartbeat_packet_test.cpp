@@ -27,6 +27,7 @@ heartbeat_packet sample(std::uint64_t seq = 1, std::uint64_t boot = 100) {
   p.report.boot_id = boot;
   p.report.gateway_ok = true;
   p.report.healthy = false;
+  p.report.health_failing = 7;
   p.report.active_priority = true;
   p.report.handover = false;
   p.report.handover_request = true;
@@ -82,6 +83,36 @@ TEST(heartbeat_packet, round_trips_every_field) {
   EXPECT_EQ(r.packet.seq, p.seq);
   EXPECT_EQ(r.packet.sent_unix_ns, p.sent_unix_ns);
   EXPECT_EQ(r.packet.report, p.report);
+}
+
+TEST(heartbeat_packet, health_failing_is_carried_and_never_says_0_for_an_unhealthy_sender) {
+  auto p = sample();
+  p.report.health_failing = 0;  // unhealthy but no count: it counts as 1
+  auto r = decode(encode(p, key), "GROUP-Linux", key);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.packet.report.health_failing, 1);
+  p.report.healthy = true;
+  p.report.health_failing = 3;  // healthy: nothing fails
+  r = decode(encode(p, key), "GROUP-Linux", key);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.packet.report.health_failing, 0);
+}
+
+TEST(heartbeat_packet, version_1_without_the_health_byte_is_still_read) {
+  // A version 1 packet, as the previous release sends it: no health byte before the MAC.
+  auto p = sample();
+  auto v2 = encode(p, key);
+  std::vector<std::uint8_t> v1(v2.begin(), v2.end() - 33);  // less the health byte and the MAC
+  v1[4] = 1;
+  auto mac = hmac_sha256(key, v1);
+  v1.insert(v1.end(), mac.begin(), mac.end());
+  auto r = decode(v1, "GROUP-Linux", key);
+  ASSERT_TRUE(r.ok);
+  EXPECT_FALSE(r.packet.report.healthy);
+  EXPECT_EQ(r.packet.report.health_failing, 1);
+  EXPECT_EQ(r.packet.report.epoch, 42u);
+  v1[4] = 3;  // a future version is not guessed at
+  EXPECT_FALSE(decode(v1, "GROUP-Linux", key).ok);
 }
 
 TEST(heartbeat_packet, wrong_key_is_bad_mac) {

@@ -21,6 +21,9 @@ struct state {
   bool peer_alive = false;          // heard on at least one link within period × count
   bool gateway_ok = true;
   bool healthy = true;
+  int health_failing = 0;           // the monitor's count of failing managed monitors
+  std::string health_reason;        // ... and why, for events and deactivation reasons
+  bool unhealthy_kept = false;      // F11 said: the service stays on this unhealthy node
   bool handover = false;            // I stepped down for the peer (advertised)
   bool handover_request = false;    // I asked the peer to step down for me (advertised)
   bool held = false;                // operator put me in Standby: not eligible for election

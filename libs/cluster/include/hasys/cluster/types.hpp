@@ -42,6 +42,7 @@ struct peer_report {
   std::uint64_t boot_id = 0;
   bool gateway_ok = true;
   bool healthy = true;
+  std::uint8_t health_failing = 0;  // managed monitors failing (0 when healthy): fewer is better (F11)
   bool active_priority = false;
   bool handover = false;          // "I stepped down for you: take over" (R4 hand-over, D12 signal)
   bool handover_request = false;  // "please hand over to me" (manual failover asked on the Standby)
@@ -101,8 +102,12 @@ struct gateway_changed {
 };
 // A probe of the gateway was answered just now.
 struct gateway_heard {};
+// The monitor's verdict for this group on this node changed (issue 9): healthy, how many managed
+// monitors fail (a smaller number is a better node to keep the service, F11), and why.
 struct health_changed {
   bool healthy = true;
+  int failing = 0;
+  std::string reason;
 };
 // The executor finished bringing the flow up (up=true) or down for this epoch.
 struct flow_finished {

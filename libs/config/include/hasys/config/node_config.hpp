@@ -103,6 +103,73 @@ duration timeout_of(const flow_node& n);
 // The interface a vip_node uses on the given server.
 const std::string& interface_for(const vip_node& n, std::string_view server) noexcept;
 
+// ---- monitors (D4-D9, issue 9): what hasys-monitor watches for a group on this node ----
+
+enum class monitor_policy : std::uint8_t { all, one };  // D7: failover when all / any one is down
+enum class process_match : std::uint8_t { name, cmdline };  // D4: "프로세스명" / "명령줄 패턴"
+// Where a monitored process is expected to run: only while this node is Active (the flow starts
+// it), or on both roles (an agent, a listener that runs everywhere).
+enum class expected_on : std::uint8_t { active, both };
+
+// D4 single-process monitor (multi = false: exactly one process is expected; more than one match
+// is warned about and counts as running, as the seed does) and D5 multi-process monitor
+// (multi = true: healthy while the count of matches is within min..max).
+struct process_monitor {
+  std::string name;  // label, <= 10 bytes, unique among the group's monitors
+  process_match match = process_match::name;
+  // name: the process name (/proc/<pid>/comm, or the executable's or a script's file name);
+  // cmdline: a substring of the command line (arguments joined by spaces). 1..80 bytes.
+  std::string pattern;
+  bool multi = false;
+  int min = 1;  // multi only: 0..9999
+  int max = 1;  // multi only: 1..9999, >= min
+  bool managed = false;  // D7: its being down counts toward failover (process_policy)
+  expected_on on = expected_on::active;
+  // D6 auto-recovery: when down, the executor runs `start` (a command line for /bin/sh -c, its
+  // first word an absolute path to an executable; <= 256 bytes) as `user`, the monitor waits
+  // start_time (1..3600 s) for the process to appear, up to `retries` times (1..99); then it is
+  // declared down.
+  bool recovery = false;
+  std::string start;
+  std::string user;  // empty: the executor's own user
+  duration start_time = std::chrono::seconds(60);
+  int retries = 3;
+  bool reboot_after_failover = false;  // D13: reboot this server once it handed the group over
+  bool operator==(const process_monitor&) const = default;
+};
+
+enum class load_kind : std::uint8_t { cpu, memory };
+
+// D9: CPU or memory use at or over limit_percent for `repeat` samples in a row, counted from
+// start_delay after the monitor started.
+struct load_monitor {
+  load_kind kind = load_kind::cpu;
+  int limit_percent = 90;                               // 1..100
+  int repeat = 3;                                       // 1..99
+  duration start_delay = std::chrono::seconds(60);      // 1..3600 s
+  bool managed = false;
+  bool operator==(const load_monitor&) const = default;
+};
+
+// D8: an interface (operationally up, with carrier) and, when given, an address on it.
+struct network_monitor {
+  std::string name;       // label, <= 10 bytes, unique among the group's monitors
+  std::string interface;  // valid interface name
+  std::string ip;         // optional IPv4/IPv6 literal that must be configured on the interface
+  bool managed = false;   // D7: its being down counts toward failover (network_policy)
+  bool operator==(const network_monitor&) const = default;
+};
+
+struct monitor_config {
+  duration period = std::chrono::seconds(1);  // /proc rescans and load samples: 100 ms..60 s
+  monitor_policy process_policy = monitor_policy::one;
+  monitor_policy network_policy = monitor_policy::one;
+  std::vector<process_monitor> processes;
+  std::vector<load_monitor> loads;  // at most one per kind
+  std::vector<network_monitor> networks;
+  bool operator==(const monitor_config&) const = default;
+};
+
 // ---- groups and the node ----
 
 struct group_config {
@@ -134,6 +201,7 @@ struct group_config {
   std::filesystem::path common_stop;  // W8 HA_APP_COMSHT: never run by itself, only on request
   duration common_start_wait = std::chrono::seconds(60);        // HA_APP_COMSRT_WT
   std::vector<flow_node> flow;  // W1: top-down on activation, bottom-up on deactivation
+  monitor_config monitor;       // D4-D9: the [group.monitor] table and its arrays
   bool operator==(const group_config&) const = default;
 };
 

@@ -25,9 +25,12 @@ namespace hasys::proto {
 //  32  sent_unix_ns           8   sender's wall clock (display only, never trusted for order)
 //  40  group length g, group  1+g (1..20)
 //      node length n, node    1+n (1..15)
+//      health_failing         1   version 2 only: managed monitors failing, 0 when healthy (F11)
 //      hmac-sha256            32  over every byte before it, keyed with the group key
-inline constexpr std::size_t max_packet_size = 40 + 1 + 20 + 1 + 15 + 32;
-inline constexpr std::uint8_t packet_version = 1;
+// Version 1 (no health_failing; an unhealthy sender counts as failing 1) is still read, so a pair
+// can be upgraded one node at a time.
+inline constexpr std::size_t max_packet_size = 40 + 1 + 20 + 1 + 15 + 1 + 32;
+inline constexpr std::uint8_t packet_version = 2;
 
 struct heartbeat_packet {
   std::string group;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <hasys/cluster/types.hpp>
+#include <hasys/proto/monitor_messages.hpp>
 
 #include <boost/describe/class.hpp>
 
@@ -49,6 +50,7 @@ struct peer_view {
   std::uint64_t boot_id = 0;
   bool gateway_ok = false;
   bool healthy = false;
+  int health_failing = 0;
   bool active_priority = false;
   bool held = false;
   std::int64_t clock_unix_ms = 0;  // the peer's wall clock when it sent that heartbeat
@@ -112,6 +114,18 @@ struct jitter_view {
 };
 BOOST_DESCRIBE_STRUCT(jitter_view, (), (send_late, heartbeat_gap, public_gap, stalls, longest_stall_us))
 
+// The monitor's verdict as the heartbeat holds it (issue 9).
+struct health_view {
+  bool monitor = false;                   // a verdict has come from hasys-monitor
+  std::int64_t monitor_seen_ms_ago = -1;  // the latest one; -1: never
+  int failing = 0;                        // managed monitors failing
+  std::string reason;
+  std::vector<health_finding> findings;
+  std::vector<process_view_msg> processes;
+  bool operator==(const health_view&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(health_view, (), (monitor, monitor_seen_ms_ago, failing, reason, findings, processes))
+
 // hasys.<group>.<node>.status — on change and every second.
 struct status_msg {
   std::string group;
@@ -138,6 +152,7 @@ struct status_msg {
   flow_view flow;
   std::map<std::string, std::uint64_t> dropped;  // dropped datagrams by reason (B1)
   jitter_view jitter;
+  health_view health;
   bool operator==(const status_msg&) const = default;
 };
 

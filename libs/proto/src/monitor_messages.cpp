@@ -1,0 +1,31 @@
+// The monitor's messages: Boost.JSON's conversions of described structs do all the work.
+#include <hasys/proto/messages.hpp>
+#include <hasys/proto/monitor_messages.hpp>
+
+#include <boost/json.hpp>
+
+namespace hasys::proto {
+
+namespace {
+template <class T>
+std::string serialize(const T& m) {
+  return boost::json::serialize(boost::json::value_from(m));
+}
+}  // namespace
+
+std::string health_subject(std::string_view group, std::string_view node) {
+  return "hasys.local." + std::string(group) + "." + std::string(node) + ".health";
+}
+std::string restart_subject(std::string_view group, std::string_view node) {
+  return "hasys.local." + std::string(group) + "." + std::string(node) + ".restart";
+}
+std::string metrics_subject(std::string_view group, std::string_view node) {
+  return "hasys." + std::string(group) + "." + std::string(node) + ".metrics";
+}
+
+std::string to_json(const health_msg& m) { return serialize(m); }
+std::string to_json(const restart_request& m) { return serialize(m); }
+std::string to_json(const restart_reply& m) { return serialize(m); }
+std::string to_json(const metrics_msg& m) { return serialize(m); }
+
+}  // namespace hasys::proto

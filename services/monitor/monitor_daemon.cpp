@@ -1,0 +1,415 @@
+// Wiring of hasys-monitor: scan loop -> verdict machines -> bus (health, restarts, events,
+// metrics).
+#include "monitor_daemon.hpp"
+
+#include "system_probe.hpp"
+
+#include <hasys/bus/bus.hpp>
+#include <hasys/bus/outbox.hpp>
+#include <hasys/daemon/blocking_lane.hpp>
+#include <hasys/daemon/boot_id.hpp>
+#include <hasys/daemon/log.hpp>
+#include <hasys/daemon/spawn.hpp>
+#include <hasys/health/health_machine.hpp>
+#include <hasys/proto/messages.hpp>
+#include <hasys/proto/monitor_messages.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <map>
+#include <set>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace hasys::monitor {
+
+namespace {
+
+health::time_point mono_now() { return std::chrono::steady_clock::now(); }
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+health::params params_of(const config::node_config& node, const config::group_config& g) {
+  health::params p;
+  p.node = node.name;
+  const auto& m = g.monitor;
+  p.process_policy =
+      m.process_policy == config::monitor_policy::all ? health::policy::all : health::policy::one;
+  p.network_policy =
+      m.network_policy == config::monitor_policy::all ? health::policy::all : health::policy::one;
+  for (const auto& pm : m.processes) {
+    health::process_rule r;
+    r.name = pm.name;
+    r.what = std::string(pm.match == config::process_match::cmdline ? "cmdline " : "name ") +
+             quoted(pm.pattern);
+    r.multi = pm.multi;
+    r.min = pm.multi ? pm.min : 1;
+    r.max = pm.multi ? pm.max : 1;
+    r.managed = pm.managed;
+    r.only_when_active = pm.on == config::expected_on::active;
+    r.recovery = pm.recovery;
+    r.start_time = pm.start_time;
+    r.retries = pm.retries;
+    p.processes.push_back(std::move(r));
+  }
+  for (const auto& lm : m.loads) {
+    health::load_rule r;
+    r.kind = lm.kind == config::load_kind::cpu ? health::load_kind::cpu : health::load_kind::memory;
+    r.limit_percent = lm.limit_percent;
+    r.repeat = lm.repeat;
+    r.start_delay = lm.start_delay;
+    r.managed = lm.managed;
+    p.loads.push_back(r);
+  }
+  for (const auto& nm : m.networks)
+    p.networks.push_back(
+        {nm.name, nm.interface + (nm.ip.empty() ? "" : " with " + nm.ip), nm.managed});
+  return p;
+}
+
+// What one pass over the machine found (made on the lane, read on the I/O thread).
+struct snapshot {
+  std::vector<std::vector<std::vector<int>>> pids;  // [group][process rule] -> matching pids
+  std::vector<std::vector<std::string>> networks;   // [group][network rule] -> "" or why down
+  std::optional<int> cpu, memory;
+  std::size_t processes_total = 0;
+  std::size_t files_read = 0;
+  std::vector<proto::interface_metrics> interfaces;
+  std::vector<proto::filesystem_metrics> filesystems;
+  std::chrono::steady_clock::duration took{};
+};
+
+}  // namespace
+
+struct monitor_daemon::impl {
+  struct group {
+    const config::group_config& cfg;
+    health::params params;
+    health::state st;
+    std::uint64_t seq = 0;
+    std::optional<health::verdict> latest;
+    std::optional<bool> active;  // as the heartbeat's status last said
+    asio::steady_timer deadline;
+    group(const config::group_config& c, health::params p, asio::any_io_executor ex)
+        : cfg(c),
+          params(std::move(p)),
+          st(health::initial_state(params, mono_now())),
+          deadline(ex) {}
+  };
+
+  asio::io_context& ioc;
+  config::node_config cfg;
+  daemon::logger log;
+  daemon::blocking_lane lane{"monitor-scan"};
+  process_table table;  // used on the lane only
+  cpu_meter cpu;        // used on the lane only
+  std::vector<std::unique_ptr<group>> groups;
+  std::map<int, std::shared_ptr<asio::posix::stream_descriptor>> watches;
+  std::optional<bus::connection> bus;
+  bus::outbox out{8192};  // events and verdicts before the bus opens are kept, in order
+  asio::signal_set signals;
+  asio::steady_timer wake;  // the scan loop's period; cancelled for a scan now
+  bool scan_requested = false;
+  std::uint64_t boot = 0;
+  std::chrono::milliseconds period{1000};
+  proto::node_facts node_facts;
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> last_bytes;
+  std::chrono::steady_clock::time_point last_bytes_at{};
+  std::uint64_t slow_scans = 0;
+
+  impl(asio::io_context& i, const config::node_config& c)
+      : ioc(i), cfg(c), log(i.get_executor()), signals(i, SIGINT, SIGTERM), wake(i) {
+    boot = daemon::next_boot_id(cfg.state_dir / "monitor" / "boot_id");
+    for (const auto& g : cfg.groups) {
+      groups.push_back(std::make_unique<group>(g, params_of(cfg, g), ioc.get_executor()));
+      period =
+          std::min(period, std::chrono::duration_cast<std::chrono::milliseconds>(g.monitor.period));
+    }
+  }
+
+  // ---- the verdict machines ----
+
+  void feed(group& g, const health::input& in) {
+    auto t = health::step(g.params, g.st, in, mono_now());
+    g.st = std::move(t.next);
+    for (auto& a : t.actions) {
+      if (auto* e = std::get_if<health::raise_event>(&a)) {
+        event(g, e->level, e->code, e->text);
+      } else if (auto* r = std::get_if<health::restart_process>(&a)) {
+        daemon::spawn_or_die(ioc.get_executor(), restart(g, r->index, r->attempt),
+                             "restart request");
+      } else if (std::holds_alternative<health::scan_now>(a)) {
+        scan_requested = true;
+        wake.cancel();
+      } else if (auto* p = std::get_if<health::publish>(&a)) {
+        g.latest = p->v;
+        publish_health(g);
+      }
+    }
+    g.deadline.expires_at(
+        std::chrono::steady_clock::time_point(health::next_deadline(g.params, g.st)));
+  }
+
+  asio::awaitable<void> deadline_loop(group& g) {
+    for (;;) {
+      auto [ec] = co_await g.deadline.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!ec) feed(g, health::tick{});  // else: moved by a feed; wait for the new expiry
+    }
+  }
+
+  void event(group& g, cluster::severity level, const std::string& code, const std::string& text) {
+    proto::event_msg e{
+        proto::unix_ms_now(), g.cfg.name, cfg.name, "monitor", level, code, text, {}};
+    if (g.latest && !g.latest->healthy) e.details["health"] = g.latest->reason;
+    log.info("event " + g.cfg.name + " " + std::string(cluster::to_string(level)) + " " + code +
+             ": " + text);
+    out.publish("hasys.evt." + g.cfg.name + "." + cfg.name, proto::to_json(e));
+  }
+
+  proto::health_msg health_of(group& g) {
+    proto::health_msg m;
+    m.group = g.cfg.name;
+    m.node = cfg.name;
+    m.monitor_boot = boot;
+    m.seq = ++g.seq;
+    m.time_unix_ms = proto::unix_ms_now();
+    m.period_ms = period.count();
+    const auto& v = *g.latest;
+    m.healthy = v.healthy;
+    m.failing_managed = v.failing_managed;
+    m.reason = v.reason;
+    for (const auto& f : v.findings) m.findings.push_back({f.monitor, f.managed, f.evidence});
+    m.processes = process_views(g);
+    return m;
+  }
+
+  std::vector<proto::process_view_msg> process_views(const group& g) const {
+    std::vector<proto::process_view_msg> out;
+    for (std::size_t i = 0; i < g.params.processes.size(); ++i) {
+      const auto& r = g.params.processes[i];
+      const auto& v = g.st.processes[i];
+      out.push_back({r.name, std::string(health::to_string(v.phase)),
+                     static_cast<int>(v.pids.size()), v.attempt, r.managed});
+    }
+    return out;
+  }
+
+  void publish_health(group& g) {
+    if (!g.latest) return;
+    out.publish(proto::health_subject(g.cfg.name, cfg.name), proto::to_json(health_of(g)));
+  }
+
+  // D6: the executor, the only writer, runs the start command of its own configuration.
+  asio::awaitable<void> restart(group& g, std::size_t index, int attempt) {
+    const auto& m = g.cfg.monitor.processes[index];
+    health::restart_done done{index, attempt, false, {}};
+    const proto::restart_request rq{1, g.cfg.name, m.name, attempt};
+    if (!bus || !bus->connected()) {
+      done.detail = "the bus is not connected: no restart";
+    } else {
+      auto r = co_await bus->request(
+          proto::restart_subject(g.cfg.name, cfg.name), proto::to_json(rq),
+          std::chrono::duration_cast<std::chrono::milliseconds>(m.start_time) + 5s);
+      if (!r) {
+        done.detail = "hasys-executor did not answer: " + r.error().message();
+      } else if (auto rep = proto::from_json<proto::restart_reply>(r->data)) {
+        done.ok = rep->ok;
+        done.detail = rep->detail;
+      } else {
+        done.detail = "hasys-executor's answer cannot be read: " + rep.error().message();
+      }
+    }
+    feed(g, done);
+  }
+
+  // ---- watching pids: an exit is seen at once ----
+
+  void watch(int pid) {
+    if (watches.contains(pid)) return;
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) return;  // gone already: the next scan says so
+    auto sd = std::make_shared<asio::posix::stream_descriptor>(ioc, fd);
+    watches.emplace(pid, sd);
+    sd->async_wait(asio::posix::stream_descriptor::wait_read,
+                   [this, pid, sd](boost::system::error_code ec) {
+                     if (ec) return;  // unwatched
+                     watches.erase(pid);
+                     for (auto& g : groups) feed(*g, health::exited{pid});
+                   });
+  }
+
+  void watch_only(const std::set<int>& keep) {
+    for (auto it = watches.begin(); it != watches.end();) {
+      if (keep.contains(it->first)) {
+        ++it;
+        continue;
+      }
+      boost::system::error_code ec;
+      it->second->close(ec);
+      it = watches.erase(it);
+    }
+    for (int pid : keep) watch(pid);
+  }
+
+  // ---- the scan loop ----
+
+  snapshot look() {  // on the lane
+    const auto t0 = std::chrono::steady_clock::now();
+    snapshot s;
+    table.refresh(t0);
+    s.files_read = table.files_read_last();
+    const auto entries = table.entries();
+    s.processes_total = entries.size();
+    for (const auto& g : cfg.groups) {
+      auto& per_group = s.pids.emplace_back();
+      for (const auto& pm : g.monitor.processes) {
+        auto& pids = per_group.emplace_back();
+        for (const auto& e : entries)
+          if (e.pid != ::getpid() && matches(pm, e)) pids.push_back(e.pid);
+      }
+      auto& nets = s.networks.emplace_back();
+      for (const auto& nm : g.monitor.networks) nets.push_back(check_network(nm));
+    }
+    s.cpu = cpu.sample();
+    s.memory = memory_percent();
+    s.interfaces = interfaces();
+    s.filesystems = filesystems();
+    s.took = std::chrono::steady_clock::now() - t0;
+    return s;
+  }
+
+  void apply(snapshot& s) {
+    std::set<int> keep;
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+      auto& g = *groups[gi];
+      for (const auto& pids : s.pids[gi]) keep.insert(pids.begin(), pids.end());
+      feed(g, health::scanned{s.pids[gi]});
+      for (std::size_t ni = 0; ni < s.networks[gi].size(); ++ni)
+        feed(g, health::network_seen{ni, s.networks[gi][ni].empty(), s.networks[gi][ni]});
+      feed(g, health::load_sampled{s.cpu, s.memory});
+      publish_health(g);  // level-triggered: every period, not only on change
+    }
+    watch_only(keep);
+    publish_metrics(s);
+  }
+
+  void publish_metrics(snapshot& s) {
+    const auto now = std::chrono::steady_clock::now();
+    const double dt = std::chrono::duration<double>(now - last_bytes_at).count();
+    for (auto& i : s.interfaces) {
+      auto it = last_bytes.find(i.name);
+      if (it != last_bytes.end() && dt > 0 && i.rx_bytes >= it->second.first &&
+          i.tx_bytes >= it->second.second) {
+        i.rx_bytes_per_s = static_cast<double>(i.rx_bytes - it->second.first) / dt;
+        i.tx_bytes_per_s = static_cast<double>(i.tx_bytes - it->second.second) / dt;
+      }
+      last_bytes[i.name] = {i.rx_bytes, i.tx_bytes};
+    }
+    last_bytes_at = now;
+    for (auto& g : groups) {
+      proto::metrics_msg m;
+      m.group = g->cfg.name;
+      m.node = cfg.name;
+      m.time_unix_ms = proto::unix_ms_now();
+      m.cpu_percent = s.cpu;
+      m.memory_percent = s.memory;
+      m.processes_total = s.processes_total;
+      m.processes = process_views(*g);
+      m.interfaces = s.interfaces;
+      m.filesystems = s.filesystems;
+      m.facts = node_facts;
+      if (bus) bus->publish(proto::metrics_subject(g->cfg.name, cfg.name), proto::to_json(m));
+    }
+  }
+
+  asio::awaitable<void> scan_loop() {
+    auto f = co_await lane.run([] { return facts(); }, 10s);
+    node_facts = f.value_or(proto::node_facts{});
+    for (;;) {
+      const auto started = std::chrono::steady_clock::now();
+      scan_requested = false;
+      auto s = co_await lane.run([this] { return look(); }, period * 5);
+      if (s) {
+        apply(*s);
+        if (s->took > period / 2 && ++slow_scans % 10 == 1)
+          log.warning("a scan of the machine took " +
+                      std::to_string(
+                          std::chrono::duration_cast<std::chrono::milliseconds>(s->took).count()) +
+                      " ms (period " + std::to_string(period.count()) + " ms)");
+      } else {
+        log.warning("the scan of the machine did not finish within 5 periods");
+      }
+      if (scan_requested) continue;
+      wake.expires_at(started + period);
+      co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
+  // ---- the heartbeat's view of the role ----
+
+  asio::awaitable<void> follow_role(group& g, bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto s = proto::from_json<proto::status_msg>(m->data);
+      if (!s) continue;
+      const bool active = s->role == cluster::role::active;
+      if (g.active == active) continue;
+      g.active = active;
+      feed(g, health::role_seen{active});
+    }
+  }
+
+  asio::awaitable<void> bus_loop() {
+    auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-monitor@" + cfg.name);
+    bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
+    out.attach(*bus);
+    for (auto& g : groups)
+      daemon::spawn_or_die(
+          ioc.get_executor(),
+          follow_role(*g, bus->subscribe("hasys." + g->cfg.name + "." + cfg.name + ".status")),
+          "role");
+    for (;;) {
+      auto e = co_await bus->next_event();
+      log.info(std::string("bus ") + std::string(bus::to_string(e)));
+      if (e == bus::conn_event::closed) co_return;
+    }
+  }
+
+  asio::awaitable<void> signal_loop() {
+    auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    log.info(std::string("signal ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+    if (bus) bus->close();
+    log.info("hasys-monitor stopped");
+    asio::post(ioc, [this] { ioc.stop(); });
+  }
+
+  void start() {
+    std::size_t n = 0;
+    for (const auto& g : cfg.groups)
+      n += g.monitor.processes.size() + g.monitor.loads.size() + g.monitor.networks.size();
+    log.info("hasys-monitor starting: node " + cfg.name + ", " + std::to_string(groups.size()) +
+             " group(s), " + std::to_string(n) + " monitor(s), period " +
+             std::to_string(period.count()) + " ms");
+    daemon::spawn_or_die(ioc.get_executor(), signal_loop(), "signals");
+    for (auto& g : groups) daemon::spawn_or_die(ioc.get_executor(), deadline_loop(*g), "deadlines");
+    daemon::spawn_or_die(ioc.get_executor(), scan_loop(), "scan");
+    daemon::spawn_or_die(ioc.get_executor(), bus_loop(), "bus");
+  }
+};
+
+monitor_daemon::monitor_daemon(asio::io_context& ioc, const config::node_config& cfg)
+    : impl_(std::make_unique<impl>(ioc, cfg)) {}
+monitor_daemon::~monitor_daemon() = default;
+void monitor_daemon::start() { impl_->start(); }
+
+}  // namespace hasys::monitor
