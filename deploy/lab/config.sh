@@ -90,7 +90,38 @@ name = "svc-vip"
 ip = "$vip"
 prefix = 24
 interface = "eth0"
+
+# The lab's application: the name service, on both nodes, under a managed monitor (issue 9). Its
+# recovery runs web-start (the lab's fault file web.nostart makes that fail).
+[group.monitor]
+period = "200ms"
+
+[[group.monitor.process]]
+name = "web"
+match = "cmdline"
+pattern = "namesvc.py node-$node 8080 lab=$prefix"
+on = "both"
+managed = true
+recovery = true
+start = "$(node_dir "$node")/web-start"
+start_time = "5s"
+retries = 2
 EOF
+}
+
+# The name service's start command for hasys-monitor's recovery (D6), run by hasys-executor inside
+# the node: the saved command line, in the background, with its pid where the lab looks for it.
+write_web_start() {  # node
+  local dir
+  dir=$(node_dir "$1")
+  cat >"$dir/web-start" <<SCRIPT
+#!/bin/bash
+# hasys-lab node $1: starts the name service again (touch $dir/web.nostart to make this fail).
+if [[ -e $dir/web.nostart ]]; then echo "web.nostart is set: not starting (lab fault)" >&2; exit 1; fi
+cd $dir || exit 1
+setsid bash -c 'echo \$\$ >web.pid; eval "exec \$(cat web.cmd)"' </dev/null >>web.log 2>&1 &
+SCRIPT
+  chmod 0755 "$dir/web-start"
 }
 
 write_node_toml() {  # node
@@ -126,6 +157,7 @@ write_node_files() {
   write_secrets
   for node in $(topology_nodes); do
     write_nats_conf "$node"
+    write_web_start "$node"
     write_node_toml "$node"
     if [[ $impl == keepalived ]]; then write_keepalived_conf "$node"; fi
   done

@@ -19,8 +19,9 @@ class name_server(socketserver.ThreadingTCPServer):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: namesvc.py NODE_NAME PORT")
+    # A third argument (lab=<prefix>) only tells hasys-monitor's pattern which lab it belongs to.
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: namesvc.py NODE_NAME PORT [lab=PREFIX]")
     server = name_server(("0.0.0.0", int(sys.argv[2])), name_handler)
     server.node_name = sys.argv[1]
     print(f"namesvc: {server.node_name} listening on 0.0.0.0:{sys.argv[2]}", flush=True)

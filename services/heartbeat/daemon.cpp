@@ -153,9 +153,12 @@ struct heartbeat_daemon::impl final : group_output {
     });
   }
 
-  // Runs f(group_runner&) on the fast thread and resumes the caller with its result.
+  // Runs f(group_runner&) on the fast thread and resumes the caller with its result. f's captures
+  // must be trivially destructible: a closure owning a message (strings) was freed twice when the
+  // spawned coroutine frame ended (GCC 12, seen as "free(): invalid pointer"); post those instead.
   template <class F>
   asio::awaitable<std::invoke_result_t<F, group_runner&>> on_fast(group_runner& g, F f) {
+    static_assert(std::is_trivially_destructible_v<F>, "post work that owns data to the fast executor");
     co_return co_await asio::co_spawn(
         fast.get_executor(),
         [&g, f = std::move(f)]() -> asio::awaitable<std::invoke_result_t<F, group_runner&>> { co_return f(g); },
@@ -218,10 +221,8 @@ struct heartbeat_daemon::impl final : group_output {
                                           std::to_string(bad) + " so far)");
         continue;
       }
-      co_await on_fast(g, [h = std::move(*h)](group_runner& x) {
-        x.health(h);
-        return 0;
-      });
+      // A plain post (in order, no result wanted): not a coroutine lambda owning the message.
+      asio::post(fast.get_executor(), [&g, msg = std::move(*h)] { g.health(msg); });
     }
   }
 

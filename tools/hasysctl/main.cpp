@@ -17,7 +17,8 @@ constexpr std::array<ctl::command, 14> groups{{
     {"watch", "[--group G] [--for T]", "print every status the heartbeat daemon publishes (JSON lines)",
      ctl::watch_command},
     {"wait", "[--role R] [--peer-role R] [--peer-alive yes|no] [--mode M] [--heartbeat-link up|down]"
-             " [--public-link up|down] [--flow P] [--holding yes|no] --group G [--timeout T]",
+             " [--public-link up|down] [--flow P] [--holding yes|no] [--healthy yes|no]"
+             " [--peer-healthy yes|no] --group G [--timeout T]",
      "wait until the group's status meets every condition (exit 1 on timeout)", ctl::wait_command},
     {"events", "--follow [--json] [--group G] [--for T]", "print the node's events as they happen",
      ctl::events_command},

@@ -99,7 +99,7 @@ int events(arguments args) { return follow("hasysctl events", args, true); }
 // True when the status satisfies every condition given.
 struct wait_condition {
   std::optional<std::string_view> role, peer_role, mode, heartbeat_link, public_link, flow;
-  std::optional<bool> peer_alive, holding;
+  std::optional<bool> peer_alive, holding, healthy, peer_healthy;
   bool met(const proto::status_msg& s) const {
     const auto link_ok = [](std::optional<std::string_view> want, const proto::link_view& l) {
       return !want || (*want == "up") == l.up;
@@ -110,23 +110,27 @@ struct wait_condition {
            (!peer_alive || *peer_alive == s.peer.alive) && link_ok(heartbeat_link, s.heartbeat_link) &&
            link_ok(public_link, s.public_link) &&
            (!flow || (s.flow.executor_connected && *flow == s.flow.observed)) &&
-           (!holding || *holding == s.flow.holding);
+           (!holding || *holding == s.flow.holding) && (!healthy || *healthy == s.healthy) &&
+           (!peer_healthy || (s.peer.alive && *peer_healthy == s.peer.healthy));
   }
 };
 
 int wait(arguments args) {
-  static constexpr std::array<option_spec, 10> specs{{
+  static constexpr std::array<option_spec, 12> specs{{
       {"--role", "", true}, {"--peer-role", "", true}, {"--mode", "", true}, {"--peer-alive", "", true},
       {"--heartbeat-link", "", true}, {"--public-link", "", true}, {"--group", "-g", true},
-      {"--timeout", "", true}, {"--flow", "", true}, {"--holding", "", true}}};
+      {"--timeout", "", true}, {"--flow", "", true}, {"--holding", "", true}, {"--healthy", "", true},
+      {"--peer-healthy", "", true}}};
   std::string error;
   auto opts = parse_options(args, specs, error);
   if (!error.empty()) return usage_error("hasysctl wait", error);
   wait_condition c{opts.value("--role"), opts.value("--peer-role"), opts.value("--mode"),
                    opts.value("--heartbeat-link"), opts.value("--public-link"), opts.value("--flow"),
-                   std::nullopt, std::nullopt};
+                   std::nullopt, std::nullopt, std::nullopt, std::nullopt};
   if (auto v = opts.value("--peer-alive")) c.peer_alive = *v == "yes" || *v == "true";
   if (auto v = opts.value("--holding")) c.holding = *v == "yes" || *v == "true";
+  if (auto v = opts.value("--healthy")) c.healthy = *v == "yes" || *v == "true";
+  if (auto v = opts.value("--peer-healthy")) c.peer_healthy = *v == "yes" || *v == "true";
   const auto timeout = parse_duration(opts.value("--timeout").value_or("30s"));
   if (!timeout) return usage_error("hasysctl wait", "--timeout needs a duration like 10s");
   const auto only = opts.value("--group");

@@ -109,8 +109,10 @@ struct stepper {
           return warn_many(i);
         }
         if (now >= v.deadline)
-          return next_attempt_or_down(
-              i, v.start_out ? "hasys-executor did not answer the restart in time" : "");
+          return next_attempt_or_down(i, v.start_out
+                                             ? "hasys-executor did not answer the restart in time"
+                                             : "the start command ran; not running " +
+                                                   seconds_text(r.start_time) + " later");
         return;
       case process_phase::down:
         if (ok) {
@@ -171,9 +173,8 @@ struct stepper {
     auto& v = s.processes[i];
     if (!why.empty()) v.last_start = why;
     if (v.attempt < r.retries) return attempt_restart(i, v.attempt + 1);
-    std::string evidence = count_text(r, v.pids.size()) + "; restarted " +
-                           std::to_string(v.attempt) + " time" + (v.attempt == 1 ? "" : "s") +
-                           " without it running within " + seconds_text(r.start_time);
+    std::string evidence = count_text(r, v.pids.size()) + "; " + std::to_string(v.attempt) +
+                           " restart" + (v.attempt == 1 ? "" : "s") + " did not bring it back";
     if (!v.last_start.empty()) evidence += " (last: " + v.last_start + ")";
     declare_down(i, evidence);
   }
@@ -189,8 +190,16 @@ struct stepper {
   }
 
   void on(const scanned& in) {
+    // Exits seen before this scan began are in it already (a pid gone, or a zombie left out);
+    // those seen since it began are news it cannot know: the scan's pid is stale.
+    const auto taken = in.taken_at == time_point{} ? now : in.taken_at;  // not said: just now
+    std::erase_if(s.exits, [&](const auto& e) { return e.second <= taken; });
     for (std::size_t i = 0; i < p.processes.size() && i < in.pids.size(); ++i) {
       auto pids = in.pids[i];
+      std::erase_if(pids, [&](int pid) {
+        return std::any_of(s.exits.begin(), s.exits.end(),
+                           [&](const auto& e) { return e.first == pid; });
+      });
       std::sort(pids.begin(), pids.end());
       pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
       s.processes[i].pids = std::move(pids);
@@ -199,6 +208,7 @@ struct stepper {
   }
 
   void on(const exited& in) {
+    s.exits.emplace_back(in.pid, now);
     for (std::size_t i = 0; i < p.processes.size(); ++i) {
       auto& pids = s.processes[i].pids;
       auto it = std::find(pids.begin(), pids.end(), in.pid);

@@ -402,12 +402,12 @@ TEST(role_machine, the_unhealthy_event_and_the_hand_over_say_why) {  // issue 9:
   n.make_active();
   n.hear_for(peer(role::standby, 1), 300ms);
   n.out.clear();
-  n.feed(health_changed{false, 1, "process web: restarted 3 times"});
+  n.feed(health_changed{false, 1, "process web: 3 restarts did not bring it back"});
   bool said = false, why = false;
   for (auto& a : n.out)
     if (auto* e = std::get_if<raise_event>(&a)) {
-      if (e->code == "unhealthy") said = e->text.find("restarted 3 times") != std::string::npos;
-      if (e->code == "deactivating") why = e->text.find("restarted 3 times") != std::string::npos;
+      if (e->code == "unhealthy") said = e->text.find("3 restarts did not bring it back") != std::string::npos;
+      if (e->code == "deactivating") why = e->text.find("3 restarts did not bring it back") != std::string::npos;
     }
   EXPECT_TRUE(said);
   EXPECT_TRUE(why);

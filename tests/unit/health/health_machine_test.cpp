@@ -93,6 +93,25 @@ TEST(health_machine, the_exit_of_a_watched_pid_is_a_failure_at_once_without_wait
   EXPECT_EQ(m.of<raise_event>(acts).back().level, severity::critical);
 }
 
+TEST(health_machine, a_scan_begun_before_an_exit_does_not_bring_the_dead_pid_back) {
+  auto r = app();
+  r.recovery = true;
+  rig m(one_app(r));
+  m.feed(scanned{{{42}}, m.now});
+  const auto scan_began = m.now;
+  m.now += 5ms;
+  m.feed(exited{42});  // seen while a scan runs on the worker
+  ASSERT_EQ(m.phase(), process_phase::recovering);
+  m.now += 5ms;
+  auto& acts = m.feed(scanned{{{42}}, scan_began});  // that scan still lists it
+  EXPECT_EQ(m.phase(), process_phase::recovering) << "a stale scan is no recovery";
+  EXPECT_TRUE(m.codes(acts).empty());
+  m.now += 100ms;
+  m.feed(scanned{{{43}}, m.now - 1ms});  // the restarted process, in a scan begun after the exit
+  EXPECT_EQ(m.phase(), process_phase::up);
+  EXPECT_TRUE(m.s.exits.empty()) << "exits older than the latest scan's start are forgotten";
+}
+
 TEST(health_machine, an_unrelated_pid_exit_changes_nothing) {
   rig m(one_app());
   m.feed(scanned{{{42}}});
@@ -139,7 +158,7 @@ TEST(health_machine,
   auto v = m.published(acts);
   ASSERT_TRUE(v);
   EXPECT_FALSE(v->healthy);
-  EXPECT_NE(v->reason.find("restarted 3 times"), std::string::npos) << v->reason;
+  EXPECT_NE(v->reason.find("3 restarts did not bring it back"), std::string::npos) << v->reason;
   EXPECT_NE(v->reason.find("disk full"), std::string::npos) << v->reason;
 }
 

@@ -124,15 +124,20 @@ struct state {
   std::vector<process_view> processes;
   std::vector<load_view> loads;
   std::vector<network_view> networks;
+  // Exits seen (pid, when) that a scan begun before them must not undo; pruned by later scans.
+  std::vector<std::pair<int, time_point>> exits;
   verdict reported;        // the verdict last published
   bool published = false;  // one has been published since the start
   bool operator==(const state&) const = default;
 };
 
 // ---- inputs ----
-// A full scan of /proc: the pids matching each process rule, in params order.
+// A full scan of /proc: the pids matching each process rule, in params order. `taken_at`: when
+// the scan began. A scan runs on a worker while pid exits arrive; a pid whose exit was seen after
+// the scan began is stale in it and is not counted again. Not set: taken just now.
 struct scanned {
   std::vector<std::vector<int>> pids;
+  time_point taken_at{};
 };
 // A watched pid exited (pidfd readable): seen at once, not at the next scan.
 struct exited {
