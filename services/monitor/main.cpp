@@ -1,6 +1,8 @@
 // hasys-monitor: wires the configuration, the io_context and the signals.
 #include "monitor_daemon.hpp"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <string>
 
@@ -18,6 +20,9 @@ void usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One malloc arena for the I/O thread, the scan lane and nats.c's threads: each extra arena
+  // keeps its own freed pages (the footprint target is 10 MB RSS with 2,000 processes).
+  mallopt(M_ARENA_MAX, 1);
   std::string config_file = "/etc/hasys/node.toml";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -268,14 +268,15 @@ struct monitor_daemon::impl {
     snapshot s;
     table.refresh(t0);
     s.files_read = table.files_read_last();
-    const auto entries = table.entries();
-    s.processes_total = entries.size();
+    s.processes_total = table.user_processes();
+    const int self = ::getpid();
     for (const auto& g : cfg.groups) {
       auto& per_group = s.pids.emplace_back();
       for (const auto& pm : g.monitor.processes) {
         auto& pids = per_group.emplace_back();
-        for (const auto& e : entries)
-          if (e.pid != ::getpid() && matches(pm, e)) pids.push_back(e.pid);
+        table.for_each([&](const process_entry& e) {
+          if (e.pid != self && matches(pm, e)) pids.push_back(e.pid);
+        });
       }
       auto& nets = s.networks.emplace_back();
       for (const auto& nm : g.monitor.networks) nets.push_back(check_network(nm));

@@ -146,12 +146,10 @@ void process_table::refresh(std::chrono::steady_clock::time_point now) {
   std::erase_if(known_, [&](const auto& kv) { return !seen.contains(kv.first); });
 }
 
-std::vector<process_entry> process_table::entries() const {
-  std::vector<process_entry> out;
-  out.reserve(known_.size());
-  for (const auto& [pid, k] : known_)
-    if (k.user) out.push_back(k.e);
-  return out;
+std::size_t process_table::user_processes() const {
+  std::size_t n = 0;
+  for (const auto& [pid, k] : known_) n += k.user ? 1 : 0;
+  return n;
 }
 
 std::optional<int> cpu_meter::sample() {

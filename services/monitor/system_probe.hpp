@@ -39,7 +39,13 @@ class process_table {
                          std::chrono::seconds young = std::chrono::seconds(5),
                          std::chrono::seconds full_every = std::chrono::seconds(60));
   void refresh(std::chrono::steady_clock::time_point now);
-  std::vector<process_entry> entries() const;
+  // Calls f(const process_entry&) for every user process (no copy of the table).
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [pid, k] : known_)
+      if (k.user) f(k.e);
+  }
+  std::size_t user_processes() const;
   std::size_t size() const noexcept { return known_.size(); }
   std::size_t files_read_last() const noexcept { return files_read_; }
 

@@ -161,6 +161,7 @@ struct stepper {
     v.phase = process_phase::recovering;
     v.attempt = attempt;
     v.start_out = true;
+    v.rescan_step = {};
     v.deadline = now + r.start_time;
     actions.push_back(restart_process{i, attempt});
     emit(severity::information, "process_restarting",
@@ -244,6 +245,8 @@ struct stepper {
     v.last_start = in.ok ? "the start command ran" : in.detail;
     if (!in.ok) return next_attempt_or_down(in.index, in.detail);
     actions.push_back(scan_now{});
+    v.rescan_step = std::chrono::milliseconds(25);
+    v.rescan_at = now + v.rescan_step;
   }
 
   // ---- load and networks ----
@@ -297,6 +300,16 @@ struct stepper {
   }
 
   void on(const tick&) {
+    bool rescan = false;
+    for (auto& v : s.processes) {
+      if (v.phase != process_phase::recovering || v.start_out || v.rescan_step == duration{} ||
+          now < v.rescan_at)
+        continue;
+      rescan = true;
+      v.rescan_step *= 2;
+      v.rescan_at = now + v.rescan_step;
+    }
+    if (rescan) actions.push_back(scan_now{});
     for (std::size_t i = 0; i < p.processes.size(); ++i) {
       const auto ph = s.processes[i].phase;
       if ((ph == process_phase::starting || ph == process_phase::recovering) &&
@@ -345,6 +358,8 @@ time_point next_deadline(const params& p, const state& s) {
     const auto& v = s.processes[i];
     if (v.phase == process_phase::starting || v.phase == process_phase::recovering)
       t = std::min(t, v.deadline);
+    if (v.phase == process_phase::recovering && !v.start_out && v.rescan_step != duration{})
+      t = std::min(t, v.rescan_at);
   }
   return t;
 }

@@ -139,6 +139,27 @@ TEST(health_machine,
   EXPECT_FALSE(m.published(back)) << "it never stopped being healthy";
 }
 
+TEST(health_machine, after_a_start_command_ran_it_looks_again_soon_then_less_often) {
+  auto r = app();
+  r.recovery = true;
+  r.start_time = 5s;
+  rig m(one_app(r));
+  m.feed(scanned{{{42}}});
+  m.feed(exited{42});
+  EXPECT_EQ(m.of<scan_now>(m.feed(restart_done{0, 1, true, "ran"})).size(), 1u);
+  std::vector<duration> asked;
+  const auto ran = m.now;
+  for (int i = 0; i < 5; ++i) {
+    m.now = next_deadline(m.p, m.s);
+    m.feed(tick{});
+    if (!m.of<scan_now>(m.last).empty()) asked.push_back(m.now - ran);
+  }
+  EXPECT_EQ(asked, (std::vector<duration>{25ms, 75ms, 175ms, 375ms, 775ms}));
+  m.feed(scanned{{{43}}});
+  EXPECT_EQ(m.phase(), process_phase::up);
+  EXPECT_EQ(next_deadline(m.p, m.s), time_point::max()) << "no more looks once it runs";
+}
+
 TEST(health_machine,
      a_start_command_that_fails_is_retried_up_to_the_retry_count_then_declared_down) {
   auto r = app();
@@ -172,7 +193,7 @@ TEST(health_machine, a_restart_that_runs_but_never_brings_the_process_counts_at_
   m.feed(restart_done{0, 1, true, "ran"});
   m.advance(4s);
   EXPECT_EQ(m.phase(), process_phase::recovering);
-  EXPECT_EQ(next_deadline(m.p, m.s), m.now + 1s);
+  EXPECT_LE(next_deadline(m.p, m.s), m.now + 1s) << "a look again, or the start time";
   m.advance(1s);
   EXPECT_EQ(m.phase(), process_phase::down);
   EXPECT_EQ(next_deadline(m.p, m.s), time_point::max());

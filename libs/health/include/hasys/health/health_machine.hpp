@@ -76,11 +76,15 @@ std::string_view to_string(process_phase p) noexcept;
 
 struct process_view {
   process_phase phase = process_phase::unseen;
-  std::vector<int> pids;     // the matches as last known (scan, less the exits seen since)
-  int attempt = 0;           // recovery attempts made in this outage
-  time_point deadline{};     // starting / recovering: when the process must have appeared
-  bool start_out = false;    // a restart was asked for and its answer has not come
-  std::string last_start;    // what the latest restart said ("exit 1: ..." or "ran")
+  std::vector<int> pids;   // the matches as last known (scan, less the exits seen since)
+  int attempt = 0;         // recovery attempts made in this outage
+  time_point deadline{};   // starting / recovering: when the process must have appeared
+  bool start_out = false;  // a restart was asked for and its answer has not come
+  std::string last_start;  // what the latest restart said ("exit 1: ..." or "ran")
+  // After a start command ran: look again soon, then less often (25 ms, 50, 100...), rather than
+  // wait a period for the process it started to be seen.
+  time_point rescan_at{};
+  duration rescan_step{};
   time_point down_since{};   // first seen out of bounds in this outage
   bool warned_many = false;  // single: "several processes match" was said for this set
   bool operator==(const process_view&) const = default;
