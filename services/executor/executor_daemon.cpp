@@ -114,6 +114,12 @@ struct executor_daemon::impl final : event_sink {
         reply = {r.ok, r.detail};
       } else if (verb == "status") {
         reply = {true, proto::to_json(with_counters(g.observed()))};
+      } else if (verb == "ready") {  // issue 9: hasysctl ready
+        auto r = co_await g.readiness(true);
+        std::string text = r.summary;
+        for (const auto& c : r.checks) text += "\n  " + std::string(c.ok ? "ok    " : "FAILED") + "  " + c.what + ": " + c.detail;
+        reply = {r.ready, text};
+        send(g.observed());  // the heartbeat's status shows it at once
       }
       if (!m->reply.empty()) bus->respond(*m, proto::to_json(reply));
     }

@@ -2,6 +2,7 @@
 #include "group_shell.hpp"
 
 #include <hasys/daemon/spawn.hpp>
+#include <hasys/sys/process.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -19,24 +20,33 @@ namespace {
 
 flow::time_point now() { return std::chrono::steady_clock::now(); }
 
-std::int64_t ms(flow::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+std::int64_t ms(flow::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 proto::flow_phase to_proto(flow::phase p) {
   switch (p) {
-    case flow::phase::idle: return proto::flow_phase::idle;
-    case flow::phase::running: return proto::flow_phase::running;
-    case flow::phase::done: return proto::flow_phase::done;
-    case flow::phase::failed: return proto::flow_phase::failed;
-    case flow::phase::releasing: return proto::flow_phase::releasing;
-    case flow::phase::released: return proto::flow_phase::released;
+    case flow::phase::idle:
+      return proto::flow_phase::idle;
+    case flow::phase::running:
+      return proto::flow_phase::running;
+    case flow::phase::done:
+      return proto::flow_phase::done;
+    case flow::phase::failed:
+      return proto::flow_phase::failed;
+    case flow::phase::releasing:
+      return proto::flow_phase::releasing;
+    case flow::phase::released:
+      return proto::flow_phase::released;
   }
   return proto::flow_phase::idle;
 }
 
 }  // namespace
 
-group_shell::group_shell(asio::any_io_executor ex, const config::node_config& node, const config::group_config& group,
-                         event_sink& events, resource_services& services, bool simulate, std::string machine_boot,
+group_shell::group_shell(asio::any_io_executor ex, const config::node_config& node,
+                         const config::group_config& group, event_sink& events,
+                         resource_services& services, bool simulate, std::string machine_boot,
                          reporter report)
     : group_(group),
       journal_(ex, services.lanes, node.state_dir / "executor" / (group.name + ".json"),
@@ -61,7 +71,8 @@ group_shell::group_shell(asio::any_io_executor ex, const config::node_config& no
   params_.announce_every = group.announce_interval;
   params_.common_start = !group.common_start.empty();
   params_.failover_condition = group.failover_condition && !group.failover_condition_script.empty();
-  auto t = flow::initial_state(params_, read_journal(node.state_dir / "executor" / (group.name + ".json")),
+  auto t = flow::initial_state(params_,
+                               read_journal(node.state_dir / "executor" / (group.name + ".json")),
                                machine_boot, now());
   state_ = std::move(t.next);
   initial_ = std::move(t.actions);
@@ -73,7 +84,10 @@ void group_shell::start() {
   const std::string tag = "group " + name();
   daemon::spawn_or_die(context_.ex, journal_.run(), tag + " journal");
   daemon::spawn_or_die(context_.ex, clock_loop(), tag + " clock");
-  for (auto& r : resources_) daemon::spawn_or_die(context_.ex, r->run(context_), tag + " " + r->spec().name);
+  for (auto& r : resources_)
+    daemon::spawn_or_die(context_.ex, r->run(context_), tag + " " + r->spec().name);
+  if (group_.readiness_interval.count() > 0)
+    daemon::spawn_or_die(context_.ex, readiness_loop(), tag + " readiness");
   started_ = true;
   feeding_ = true;  // the start's own actions first, then whatever came meanwhile
   for (auto& a : initial_) act(a);
@@ -83,7 +97,9 @@ void group_shell::start() {
 }
 
 void group_shell::desired(const proto::desired_state& d) {
-  flow::desired in{d.epoch, d.up, d.handover, d.announce, std::chrono::milliseconds(d.watchdog_ms), std::nullopt};
+  flow::desired in{
+      d.epoch,     d.up, d.handover, d.announce, std::chrono::milliseconds(d.watchdog_ms),
+      std::nullopt};
   if (d.sent_mono_ns > 0) in.sent = flow::time_point(std::chrono::nanoseconds(d.sent_mono_ns));
   feed(flow::desired_received{in});
   report_(observed());  // level-triggered: every desired state gets the current answer
@@ -111,7 +127,8 @@ void group_shell::feed(const flow::input& in) {
 void group_shell::act(const flow::action& a) {
   const std::string tag = "group " + name();
   if (auto* st = std::get_if<flow::run_step>(&a)) {
-    daemon::spawn_or_die(context_.ex, step_task(*st, journal_ticket_), tag + " step", step_cancel_.slot());
+    daemon::spawn_or_die(context_.ex, step_task(*st, journal_ticket_), tag + " step",
+                         step_cancel_.slot());
   } else if (auto* p = std::get_if<flow::run_program>(&a)) {
     daemon::spawn_or_die(context_.ex, program_task(*p), tag + " program");
   } else if (auto* r = std::get_if<flow::io_request>(&a)) {
@@ -126,10 +143,13 @@ void group_shell::act(const flow::action& a) {
     context_.events->event(name(), e->level, e->code, e->text, e->details);
   } else if (std::holds_alternative<flow::exit_ready>(a)) {
     // The journal's latest state goes to disk before the process may exit.
-    daemon::spawn_or_die(context_.ex, [](group_shell* self, std::uint64_t ticket) -> asio::awaitable<void> {
-      co_await self->journal_.written(ticket);
-      if (self->on_stopped) self->on_stopped();
-    }(this, journal_ticket_), tag + " stop");
+    daemon::spawn_or_die(
+        context_.ex,
+        [](group_shell* self, std::uint64_t ticket) -> asio::awaitable<void> {
+          co_await self->journal_.written(ticket);
+          if (self->on_stopped) self->on_stopped();
+        }(this, journal_ticket_),
+        tag + " stop");
   }
 }
 
@@ -161,13 +181,14 @@ asio::awaitable<void> group_shell::step_task(flow::run_step st, std::uint64_t jo
     asio::awaitable<step_result> op = st.up ? r.up(context_, st.epoch) : r.down(context_, st.epoch);
     auto v = co_await (std::move(op) || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
     if (v.index() == 1)
-      res = {false, std::string(flow::to_string(r.spec().kind)) + " " + r.spec().name + " timed out after " +
-                        std::to_string(r.timeout().count()) + " ms"};
+      res = {false, std::string(flow::to_string(r.spec().kind)) + " " + r.spec().name +
+                        " timed out after " + std::to_string(r.timeout().count()) + " ms"};
     else
       res = std::get<0>(std::move(v));
   } catch (const boost::system::system_error& e) {
-    res = {false, e.code() == asio::error::operation_aborted ? "cancelled: the executor is releasing the group"
-                                                             : std::string(e.what())};
+    res = {false, e.code() == asio::error::operation_aborted
+                      ? "cancelled: the executor is releasing the group"
+                      : std::string(e.what())};
   }
   feed(flow::step_done{st.node, st.up, st.epoch, res.ok, res.detail});
 }
@@ -195,11 +216,13 @@ asio::awaitable<void> group_shell::program_task(flow::run_program p) {
   step_result r;
   if (p.which == flow::program::common_start) {
     std::string what = "Common start program";
-    r = co_await run_group_program(context_, 0, std::move(what), group_.common_start,
-                                   std::max<std::chrono::milliseconds>(group_.common_start_wait, 1s));
+    r = co_await run_group_program(
+        context_, 0, std::move(what), group_.common_start,
+        std::max<std::chrono::milliseconds>(group_.common_start_wait, 1s));
   } else {
     std::string what = "Failover condition script";
-    r = co_await run_group_program(context_, p.epoch, std::move(what), group_.failover_condition_script,
+    r = co_await run_group_program(context_, p.epoch, std::move(what),
+                                   group_.failover_condition_script,
                                    group_.failover_condition_wait);
   }
   feed(flow::program_done{p.which, r.ok, r.detail});
@@ -226,16 +249,82 @@ proto::observed_state group_shell::observed() const {
     m.resources.push_back(std::move(s));
   }
   if (journal_.failures()) m.counters["journal_write_failures"] = journal_.failures();
+  m.ready = ready_;
+  m.ready_unix_ms = ready_unix_ms_;
   return m;
+}
+
+asio::awaitable<group_shell::readiness_report> group_shell::readiness(bool said) {
+  readiness_report r;
+  for (auto& res : resources_) {
+    auto checks = co_await res->ready(context_);
+    r.checks.insert(r.checks.end(), checks.begin(), checks.end());
+  }
+  const auto program = [&](std::string what, const std::filesystem::path& p,
+                           const std::string& user) {
+    auto why = user.empty() ? sys::check_executable(p) : sys::check_executable(p, user);
+    r.checks.push_back(
+        {std::move(what), why.empty(), why.empty() ? p.string() + " is executable" : why});
+  };
+  if (group_.failover_condition)
+    program("failover condition script", group_.failover_condition_script, "");
+  if (!group_.common_start.empty()) program("common start program", group_.common_start, "");
+  for (const auto& m : group_.monitor.processes) {
+    if (!m.recovery || m.start.empty()) continue;
+    program("process " + m.name + " start command", m.start.substr(0, m.start.find_first_of(" \t")),
+            m.user);
+  }
+  std::string failures;
+  for (const auto& c : r.checks) {
+    if (c.ok) continue;
+    r.ready = false;
+    failures += (failures.empty() ? "" : "; ") + c.what + ": " + c.detail;
+  }
+  r.summary = r.ready ? "ready to take over (" + std::to_string(r.checks.size()) + " checks)"
+                      : "not ready: " + failures;
+  const bool changed = r.summary != ready_summary_;
+  ready_summary_ = r.summary;
+  ready_ = r.ready ? "ready" : r.summary;
+  ready_unix_ms_ = proto::unix_ms_now();
+  if ((changed || said) && context_.events) {
+    std::map<std::string, std::string> details;
+    for (const auto& c : r.checks) details[c.what] = (c.ok ? "ok: " : "FAILED: ") + c.detail;
+    context_.events->event(name(),
+                           r.ready ? cluster::severity::information : cluster::severity::warning,
+                           r.ready ? "standby_ready" : "standby_not_ready",
+                           std::string(r.ready ? "Standby is ready to take over"
+                                               : "Standby is not ready to take over") +
+                               " [" + context_.node + (r.ready ? "" : ": " + failures) + "]",
+                           std::move(details));
+  }
+  co_return r;
+}
+
+// While this node is not Active, check every readiness_interval (and once shortly after start).
+asio::awaitable<void> group_shell::readiness_loop() {
+  asio::steady_timer t(context_.ex);
+  t.expires_after(5s);
+  for (;;) {
+    co_await t.async_wait(asio::use_awaitable);
+    const bool active_here = state_.want && state_.want->up;
+    if (!active_here && !stopped()) {
+      co_await readiness(false);
+    } else if (active_here) {
+      ready_.clear();  // it is the Active: the question is the peer's
+    }
+    t.expires_after(group_.readiness_interval);
+  }
 }
 
 asio::awaitable<step_result> group_shell::common_program(bool start) {
   const auto& program = start ? group_.common_start : group_.common_stop;
   if (program.empty())
-    co_return step_result{false, std::string("no ") + (start ? "common_start" : "common_stop") + " is configured"};
+    co_return step_result{
+        false, std::string("no ") + (start ? "common_start" : "common_stop") + " is configured"};
   std::string what = start ? "Common start program" : "Common stop program";
-  co_return co_await run_group_program(context_, state_.j.acting_epoch, std::move(what), program,
-                                       std::max<std::chrono::milliseconds>(group_.common_start_wait, 1s));
+  co_return co_await run_group_program(
+      context_, state_.j.acting_epoch, std::move(what), program,
+      std::max<std::chrono::milliseconds>(group_.common_start_wait, 1s));
 }
 
 }  // namespace hasys::executor

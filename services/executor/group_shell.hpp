@@ -25,9 +25,9 @@ namespace hasys::executor {
 class group_shell {
  public:
   using reporter = std::function<void(const proto::observed_state&)>;
-  group_shell(boost::asio::any_io_executor ex, const config::node_config& node, const config::group_config& group,
-              event_sink& events, resource_services& services, bool simulate, std::string machine_boot,
-              reporter report);
+  group_shell(boost::asio::any_io_executor ex, const config::node_config& node,
+              const config::group_config& group, event_sink& events, resource_services& services,
+              bool simulate, std::string machine_boot, reporter report);
   ~group_shell();
 
   void start();
@@ -45,6 +45,14 @@ class group_shell {
   proto::observed_state observed() const;
   // W8 common start/stop on request (menu items 6 and 7).
   boost::asio::awaitable<step_result> common_program(bool start);
+  // Standby readiness (issue 9): every read-only check that a takeover would work. `said`: raise
+  // its event even when the outcome did not change (a request).
+  struct readiness_report {
+    bool ready = true;
+    std::vector<readiness_check> checks;
+    std::string summary;  // "ready to take over (7 checks)" or "not ready: <failures>"
+  };
+  boost::asio::awaitable<readiness_report> readiness(bool said);
 
  private:
   void feed(const flow::input& in);
@@ -53,6 +61,7 @@ class group_shell {
   boost::asio::awaitable<void> step_task(flow::run_step st, std::uint64_t journal_ticket);
   boost::asio::awaitable<void> io_task(flow::io_request r);
   boost::asio::awaitable<void> program_task(flow::run_program p);
+  boost::asio::awaitable<void> readiness_loop();
 
   const config::group_config group_;
   resource_context context_;
@@ -68,6 +77,9 @@ class group_shell {
   bool feeding_ = false;
   bool started_ = false;
   std::vector<flow::action> initial_;  // the start's actions, carried out by start()
+  std::string ready_;                  // observed_state::ready
+  std::string ready_summary_;          // the last outcome, to raise its event on a change
+  std::int64_t ready_unix_ms_ = 0;
 };
 
 }  // namespace hasys::executor

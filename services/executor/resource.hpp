@@ -18,12 +18,20 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace hasys::executor {
 
 struct step_result {
   bool ok = true;
   std::string detail;  // why it failed, or what it did
+};
+
+// One check of the Standby readiness (issue 9): could this node take the resource over now?
+struct readiness_check {
+  std::string what;    // "app start program", "svc-vip duplicate check"
+  bool ok = true;
+  std::string detail;  // why not, or what was seen
 };
 
 // Where resources and flows report events (E1); implemented by the daemon.
@@ -66,6 +74,9 @@ class resource {
   virtual boost::asio::awaitable<change_result> announce(const resource_context& c, std::string reason);
   // A duty for as long as the executor runs (the VIP's duplicate-address guard).
   virtual boost::asio::awaitable<void> run(const resource_context& c);
+  // Standby readiness (issue 9): read-only checks that a takeover of this resource would work,
+  // without touching the Active.
+  virtual boost::asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c);
 };
 
 std::unique_ptr<resource> make_resource(const config::flow_node& node, resource_services& s);

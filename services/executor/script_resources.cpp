@@ -28,6 +28,14 @@ asio::awaitable<change_result> resource::announce(const resource_context&, std::
   co_return change_result{true, {}};
 }
 asio::awaitable<void> resource::run(const resource_context&) { co_return; }
+asio::awaitable<std::vector<readiness_check>> resource::ready(const resource_context&) {
+  co_return std::vector<readiness_check>{};
+}
+
+readiness_check program_check(std::string what, const std::filesystem::path& program, const std::string& user) {
+  auto why = user.empty() ? sys::check_executable(program) : sys::check_executable(program, user);
+  return {std::move(what), why.empty(), why.empty() ? program.string() + " is executable" : why};
+}
 
 namespace {
 
@@ -95,6 +103,12 @@ class script_resource final : public resource_base<config::script_node> {
   asio::awaitable<step_result> down(const resource_context& c, std::uint64_t epoch) override {
     std::vector<std::string> argv{n_.stop.string()};
     co_return co_await run_step(c, epoch, n_.name, label() + " stop program", std::move(argv), n_.timeout, n_.user);
+  }
+  asio::awaitable<std::vector<readiness_check>> ready(const resource_context&) override {
+    std::vector<readiness_check> out;
+    out.push_back(program_check(n_.name + " start program", n_.start, n_.user));
+    out.push_back(program_check(n_.name + " stop program", n_.stop, n_.user));
+    co_return out;
   }
 
  private:
@@ -184,6 +198,22 @@ class shared_disk_resource final : public resource_base<config::shared_disk_node
     if (v.seen != flow::presence::absent && !r.ok) v.error = "unmount failed: " + r.detail;
     co_return v;
   }
+  // The device is there; the mount point is not already mounted here (a Standby that holds the
+  // shared disk mounted would mount it twice on takeover).
+  asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c) override {
+    std::vector<readiness_check> out;
+    if (c.simulate) {
+      out.push_back({n_.name + " device", true, "simulate: not checked"});
+      co_return out;
+    }
+    std::error_code ec;
+    const bool device = std::filesystem::exists(n_.device, ec);
+    out.push_back({n_.name + " device", device, n_.device + (device ? " exists" : " does not exist")});
+    auto m = co_await mounted(s_, n_.mount_point);
+    if (!m) out.push_back({n_.name + " mount point", false, "reading the mount table took over 2 s"});
+    else out.push_back({n_.name + " mount point", !*m, n_.mount_point.string() + (*m ? " is mounted on this node already" : " is free")});
+    co_return out;
+  }
 
  private:
   resource_services& s_;
@@ -210,6 +240,19 @@ class drbd_resource final : public resource_base<config::drbd_node> {
     }
     std::vector<std::string> argv{"/usr/sbin/drbdadm", "secondary", n_.resource};
     co_return co_await run_step(c, epoch, n_.name, "DRBD demote", std::move(argv), n_.timeout);
+  }
+  asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c) override {
+    std::vector<readiness_check> out;
+    if (c.simulate) {
+      out.push_back({n_.name + " drbdadm", true, "simulate: not checked"});
+      co_return out;
+    }
+    out.push_back(program_check(n_.name + " drbdadm", "/usr/sbin/drbdadm", ""));
+    const std::string device = "/dev/drbd" + std::to_string(n_.minor);
+    std::error_code ec;
+    const bool there = std::filesystem::exists(device, ec);
+    out.push_back({n_.name + " device", there, device + (there ? " exists" : " does not exist")});
+    co_return out;
   }
 
  private:

@@ -28,17 +28,20 @@ asio::awaitable<void> pause(std::chrono::steady_clock::duration d) {
 }
 
 std::int64_t ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+      .count();
 }
 
 }  // namespace
 
-vip_resource::vip_resource(config::vip_node cfg, resource_services& s) : cfg_(std::move(cfg)), services_(s) {
+vip_resource::vip_resource(config::vip_node cfg, resource_services& s)
+    : cfg_(std::move(cfg)), services_(s) {
   label_ = "VIP: " + cfg_.ip;
 }
 
 flow::node_spec vip_resource::spec() const {
-  return {cfg_.name, flow::resource_kind::vip, cfg_.stop_on_error, true, std::chrono::seconds(cfg_.lease), true};
+  return {cfg_.name, flow::resource_kind::vip,         cfg_.stop_on_error,
+          true,      std::chrono::seconds(cfg_.lease), true};
 }
 
 vip_target vip_resource::target(const resource_context& c) const {
@@ -58,14 +61,17 @@ void vip_resource::seen(flow::presence p) noexcept {
 // Bursts after the first, for switches and clients that missed it (not awaited by the flow).
 void vip_resource::later_bursts(const resource_context& c) {
   const auto series = ++bursts_;
-  daemon::spawn_or_die(c.ex, [](vip_resource* self, resource_context c, std::uint64_t series) -> asio::awaitable<void> {
-    for (auto at : later_burst_at) {
-      co_await pause(at);
-      if (!self->held_ || series != self->bursts_) co_return;
-      const auto t = self->target(c);
-      (void)co_await self->services_.addresses.announce(t);
-    }
-  }(this, c, series), "announce bursts " + label_);
+  daemon::spawn_or_die(
+      c.ex,
+      [](vip_resource* self, resource_context c, std::uint64_t series) -> asio::awaitable<void> {
+        for (auto at : later_burst_at) {
+          co_await pause(at);
+          if (!self->held_ || series != self->bursts_) co_return;
+          const auto t = self->target(c);
+          (void)co_await self->services_.addresses.announce(t);
+        }
+      }(this, c, series),
+      "announce bursts " + label_);
 }
 
 asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::uint64_t) {
@@ -83,8 +89,8 @@ asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::ui
     auto p = co_await addr.probe(t, c.peer_public_address, takeover_wait);
     if (!p.ok) co_return step_result{false, "Virtual IP not added: " + p.error};  // fail closed
     if (!p.strangers.empty())
-      co_return step_result{false, "Virtual IP is in use by another host [" + label_ + ", MAC: " +
-                                       sys::to_string(p.strangers.front()) + "]"};
+      co_return step_result{false, "Virtual IP is in use by another host [" + label_ +
+                                       ", MAC: " + sys::to_string(p.strangers.front()) + "]"};
     duplicate_check = "probe at takeover (" + std::to_string(takeover_wait.count()) + " ms)";
   }
   auto added = co_await addr.add(t);
@@ -95,7 +101,8 @@ asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::ui
   later_bursts(c);
   const std::string sim = addr.simulated() ? " (simulate: stand-in kernel)" : "";
   if (c.events)
-    c.events->event(c.group, cluster::severity::information, "vip_up", "Virtual IP is normal [" + label_ + "]" + sim,
+    c.events->event(c.group, cluster::severity::information, "vip_up",
+                    "Virtual IP is normal [" + label_ + "]" + sim,
                     {{"interface", t.interface},
                      {"lease_s", std::to_string(cfg_.lease.count())},
                      {"duplicate_check", duplicate_check},
@@ -109,8 +116,8 @@ asio::awaitable<step_result> vip_resource::down(const resource_context& c, std::
   if (!removed.ok) co_return step_result{false, removed.error};
   held_ = false;
   if (c.events)
-    c.events->event(c.group, cluster::severity::information, "vip_down", "Virtual IP is released [" + label_ + "]",
-                    {{"interface", t.interface}});
+    c.events->event(c.group, cluster::severity::information, "vip_down",
+                    "Virtual IP is released [" + label_ + "]", {{"interface", t.interface}});
   co_return step_result{true, "removed " + sys::to_string(t.address)};
 }
 
@@ -133,12 +140,13 @@ asio::awaitable<verify_result> vip_resource::release(const resource_context& c) 
   auto r = co_await services_.addresses.release(t);
   seen(r.seen);
   if (r.seen == flow::presence::absent && c.events)
-    c.events->event(c.group, cluster::severity::information, "vip_down", "Virtual IP is released [" + label_ + "]",
-                    {{"interface", t.interface}});
+    c.events->event(c.group, cluster::severity::information, "vip_down",
+                    "Virtual IP is released [" + label_ + "]", {{"interface", t.interface}});
   co_return r;
 }
 
-asio::awaitable<change_result> vip_resource::announce(const resource_context& c, std::string reason) {
+asio::awaitable<change_result> vip_resource::announce(const resource_context& c,
+                                                      std::string reason) {
   const auto t = target(c);
   auto r = co_await services_.addresses.announce(t);
   if (r.ok) later_bursts(c);
@@ -150,6 +158,30 @@ asio::awaitable<change_result> vip_resource::announce(const resource_context& c,
   co_return r;
 }
 
+// Readiness: nobody but the Active answers for the address (the peer's MAC is not a stranger),
+// and the probe could run at all (the interface is there). Not run while this node holds it.
+asio::awaitable<std::vector<readiness_check>> vip_resource::ready(const resource_context& c) {
+  std::vector<readiness_check> out;
+  const std::string what = cfg_.name + " duplicate check";
+  if (held_) {
+    out.push_back({what, true, "held by this node"});
+    co_return out;
+  }
+  const auto t = target(c);
+  auto p = co_await services_.addresses.probe(t, c.peer_public_address, guard_wait);
+  if (!p.ok)
+    out.push_back(
+        {what, false, "could not check " + cfg_.ip + " on " + t.interface + ": " + p.error});
+  else if (!p.strangers.empty())
+    out.push_back({what, false,
+                   cfg_.ip + " is answered by another host (MAC " +
+                       sys::to_string(p.strangers.front()) + "), not the peer"});
+  else
+    out.push_back(
+        {what, true, "nobody but the peer answers for " + cfg_.ip + " on " + t.interface});
+  co_return out;
+}
+
 asio::awaitable<void> vip_resource::run(const resource_context& c) {
   bool reported_stranger = false, reported_failure = false;
   for (;;) {
@@ -157,11 +189,12 @@ asio::awaitable<void> vip_resource::run(const resource_context& c) {
       const auto generation = guard_.generation;
       const auto t = target(c);
       auto p = co_await services_.addresses.probe(t, c.peer_public_address, guard_wait);
-      guard_.record(generation, !held_, p.ok, !p.strangers.empty(), std::chrono::steady_clock::now());
+      guard_.record(generation, !held_, p.ok, !p.strangers.empty(),
+                    std::chrono::steady_clock::now());
       if (!p.strangers.empty() && !reported_stranger && c.events)
         c.events->event(c.group, cluster::severity::critical, "vip_conflict",
-                        "Virtual IP is in use by another host [" + label_ + ", MAC: " +
-                            sys::to_string(p.strangers.front()) + "]");
+                        "Virtual IP is in use by another host [" + label_ +
+                            ", MAC: " + sys::to_string(p.strangers.front()) + "]");
       reported_stranger = !p.strangers.empty();
       if (!p.ok && !reported_failure && c.events)
         c.events->event(c.group, cluster::severity::warning, "vip_guard_failed",

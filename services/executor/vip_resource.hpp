@@ -45,6 +45,7 @@ class vip_resource final : public resource {
   boost::asio::awaitable<verify_result> release(const resource_context& c) override;
   boost::asio::awaitable<change_result> announce(const resource_context& c, std::string reason) override;
   boost::asio::awaitable<void> run(const resource_context& c) override;
+  boost::asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c) override;
 
  private:
   vip_target target(const resource_context& c) const;

@@ -352,6 +352,8 @@ proto::status_msg group_runner::status() const {
     m.flow.observed = std::string(proto::to_string(observed_.phase));
     m.flow.detail = observed_.detail;
     m.flow.holding = observed_.holding;
+    m.flow.ready = observed_.ready;
+    m.flow.ready_unix_ms = observed_.ready_unix_ms;
     m.flow.resources = observed_.resources;
     m.flow.executor_counters = observed_.counters;
   }

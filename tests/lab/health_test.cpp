@@ -193,3 +193,26 @@ TEST(health, a_cpu_hog_over_the_limit_fails_over_but_not_within_the_start_delay)
   ASSERT_OK(l.run("cpuhog", "a", "off"));
   EXPECT_EQ(w.longest_overlap(), 0ms);
 }
+
+TEST(health, the_standby_readiness_check_flags_a_virtual_ip_answered_by_a_third_host) {  // issue 9
+  SKIP_UNLESS_ROOT();
+  lab l("hm7");
+  vip_watch w(l, {"a", "b"}, vip);
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  auto r = l.ctl("b", "ready");
+  EXPECT_TRUE(r.ok()) << r.out;
+  EXPECT_NE(r.out.find("ready to take over"), std::string::npos) << r.out;
+  // A third host (the gateway's namespace) starts answering for the virtual IP.
+  ASSERT_OK(l.exec("gw", "ip addr add " + vip + "/32 dev eth0", 5s));
+  r = l.ctl("b", "ready");
+  l.exec("gw", "ip addr del " + vip + "/32 dev eth0", 5s);
+  EXPECT_FALSE(r.ok()) << r.out;
+  EXPECT_NE(r.out.find("answered by another host"), std::string::npos) << r.out;
+  auto s = status_of(l, "b");
+  ASSERT_TRUE(s);
+  EXPECT_NE(s->flow.ready.find("answered by another host"), std::string::npos) << s->flow.ready;
+  // Nothing moved: the check touches nothing.
+  EXPECT_EQ(w.holders(), std::vector<std::string>{"a"});
+  r = l.ctl("b", "ready");
+  EXPECT_TRUE(r.ok()) << r.out;
+}

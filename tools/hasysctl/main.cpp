@@ -11,7 +11,7 @@ namespace {
 
 namespace ctl = hasys::ctl;
 
-constexpr std::array<ctl::command, 14> groups{{
+constexpr std::array<ctl::command, 15> groups{{
     {"status", "[--json] [--group G]", "both nodes of each group: roles, epochs, links, gateway, flow",
      ctl::status_command},
     {"watch", "[--group G] [--for T]", "print every status the heartbeat daemon publishes (JSON lines)",
@@ -31,6 +31,9 @@ constexpr std::array<ctl::command, 14> groups{{
     {"mode", "auto|manual [--group G]", "failover mode (R2)", ctl::mode_command},
     {"maintenance", "stop [--group G]", "leave maintenance: back to AUTO", ctl::maintenance_command},
     {"cmd", "VERB [--group G]", "send a raw command verb to the heartbeat daemon", ctl::cmd_command},
+    {"ready", "[--group G] [--json]",
+     "check now that this node could take the service over (scripts, devices, the virtual IP); exit 1 if not",
+     ctl::ready_command},
     {"common", "start|stop [--group G]",
      "run the group's common start / stop program through the executor (W8)", ctl::common_command},
     {"menu", "", "the seed's numbered menu, read line by line from stdin (also: hasys)",

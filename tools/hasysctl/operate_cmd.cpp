@@ -90,6 +90,10 @@ int common_command(arguments args) {
   return send_request("hasysctl common", {common_program_tail(args[0] == "start"), executor_daemon, true},
                       args.subspan(1));
 }
+// Issue 9: the executor checks, without touching the Active, that a takeover would work.
+int ready_command(arguments args) {
+  return send_request("hasysctl ready", {"exec.ready", executor_daemon, false}, args);
+}
 int cmd_command(arguments args) {
   if (args.empty()) return usage_error("hasysctl cmd", "give the VERB");
   if (args[0] != "status" && !cluster::command_from_string(args[0]))

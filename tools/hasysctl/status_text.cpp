@@ -70,6 +70,12 @@ std::string status_text(const proto::status_msg& s) {
                                      : ", executor: " + s.flow.observed)
     << (s.flow.holding && !s.flow.want_up ? ", resources may still be held" : "")
     << (s.flow.detail.empty() ? "" : " (" + s.flow.detail + ")") << '\n';
+  // Standby readiness (issue 9), as the executor last checked it.
+  if (!s.flow.ready.empty()) {
+    const auto age_s = (proto::unix_ms_now() - s.flow.ready_unix_ms) / 1000;
+    o << "  takeover  " << (s.flow.ready == "ready" ? std::string("ready") : "NOT READY: " + s.flow.ready.substr(s.flow.ready.find(':') + 2))
+      << " (checked " << age_s << " s ago)\n";
+  }
   // What hasys-monitor says (issue 9): the verdict with its reason, and each process monitor.
   o << "  health    "
     << (!s.health.monitor ? std::string(s.healthy ? "normal" : "ABNORMAL") + " (no word from hasys-monitor)"

@@ -258,6 +258,7 @@ group_config read_group(toml_reader& r, const std::filesystem::path& base_dir,
   std::optional<duration> flow_timeout;
   r.span("flow_timeout", flow_timeout, in_s);
   r.span("announce_interval", g.announce_interval, in_s);
+  r.span("readiness_interval", g.readiness_interval, in_s);
   if (auto hb = r.table("heartbeat")) read_link(*hb, g.heartbeat.emplace());
   if (auto pub = r.table("public")) {
     read_link(*pub, g.public_net);

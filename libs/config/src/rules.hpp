@@ -47,6 +47,7 @@ inline constexpr duration_range polling_period{0ms, 100s, true, true};
 inline constexpr duration_range seed_wait{1s, 3600s};  // disk, condition, DRBD interval
 inline constexpr duration_range common_start_wait{0s, 3600s};
 inline constexpr duration_range announce_interval{0s, 3600s};  // 0: off, else at least 1 s
+inline constexpr duration_range readiness_interval{0s, 24h};   // 0: on request only, else >= 60 s
 inline constexpr duration_range node_timeout{1s, 3600s};
 inline constexpr duration_range vip_lease{0s, 3600s};
 inline constexpr duration_range flow_timeout{1s, 24h};

@@ -139,6 +139,7 @@ void write_group(toml_writer& w, const group_config& g) {
   w.text("public_interface", g.public_interface);
   w.span("flow_timeout", g.flow_timeout);
   if (g.announce_interval.count() > 0) w.span("announce_interval", g.announce_interval);
+  if (g.readiness_interval != std::chrono::minutes(10)) w.span("readiness_interval", g.readiness_interval);
   w.span("shared_disk_wait", g.shared_disk_wait);
   w.flag("failover_condition", g.failover_condition);
   if (!g.failover_condition_script.empty())

@@ -71,6 +71,10 @@ void check_group(checker& c, const node_config& node, const group_config& g, con
   if (g.gateway) c.address(key + ".gateway", *g.gateway);
   c.interface(key + ".public_interface", g.public_interface);
   check_flow_timeout(c, g, key);
+  c.range(key + ".readiness_interval", g.readiness_interval, rules::readiness_interval);
+  if (g.readiness_interval.count() > 0 && g.readiness_interval < std::chrono::seconds(60))
+    c.add(key + ".readiness_interval", rules::format_duration(g.readiness_interval) +
+                                           " is too short: 0 s (on request only) or at least 60 s");
   c.range(key + ".announce_interval", g.announce_interval, rules::announce_interval);
   if (g.announce_interval.count() > 0 && g.announce_interval < std::chrono::seconds(1))
     c.add(key + ".announce_interval",

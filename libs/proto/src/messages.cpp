@@ -154,7 +154,8 @@ void tag_invoke(json::value_from_tag, json::value& jv, const flow_view& m) {
                     {"observed", m.observed}, {"detail", m.detail}, {"standalone", m.standalone},
                     {"executor_connected", m.executor_connected}, {"holding", m.holding},
                     {"resources", json::value_from(m.resources)},
-                    {"executor_counters", json::value_from(m.executor_counters)}};
+                    {"executor_counters", json::value_from(m.executor_counters)},
+                    {"ready", m.ready}, {"ready_unix_ms", m.ready_unix_ms}};
 }
 flow_view tag_invoke(json::value_to_tag<flow_view>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -169,6 +170,8 @@ flow_view tag_invoke(json::value_to_tag<flow_view>, const json::value& jv) {
   m.holding = get_or(o, "holding", false);
   m.resources = list_or_empty<resource_status>(o, "resources");
   m.executor_counters = counters_or_empty(o, "executor_counters");
+  m.ready = get_or<std::string>(o, "ready", "");
+  m.ready_unix_ms = get_or<std::int64_t>(o, "ready_unix_ms", 0);
   return m;
 }
 
@@ -322,7 +325,8 @@ desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& j
 void tag_invoke(json::value_from_tag, json::value& jv, const observed_state& m) {
   jv = json::object{{"v", schema_version}, {"group", m.group}, {"epoch", m.epoch}, {"up", m.up},
                     {"phase", str(to_string(m.phase))}, {"detail", m.detail}, {"holding", m.holding},
-                    {"resources", json::value_from(m.resources)}, {"counters", json::value_from(m.counters)}};
+                    {"resources", json::value_from(m.resources)}, {"counters", json::value_from(m.counters)},
+                    {"ready", m.ready}, {"ready_unix_ms", m.ready_unix_ms}};
 }
 observed_state tag_invoke(json::value_to_tag<observed_state>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -335,6 +339,8 @@ observed_state tag_invoke(json::value_to_tag<observed_state>, const json::value&
   m.holding = get_or(o, "holding", false);
   m.resources = list_or_empty<resource_status>(o, "resources");
   m.counters = counters_or_empty(o, "counters");
+  m.ready = get_or<std::string>(o, "ready", "");
+  m.ready_unix_ms = get_or<std::int64_t>(o, "ready_unix_ms", 0);
   return m;
 }
 

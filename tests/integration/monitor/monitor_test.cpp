@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <csignal>
@@ -483,6 +485,59 @@ TEST_F(monitor_fixture,
   ASSERT_TRUE(after) << transcript();
   EXPECT_NE(after->monitor_boot, before->monitor_boot);
   EXPECT_EQ(after->seq, 1u) << "the first verdict of the new boot is the truth, not a stale copy";
+}
+
+TEST_F(monitor_fixture,
+       the_readiness_check_names_a_takeover_script_its_user_cannot_run) {  // issue 9
+  // The script is there and passes the configuration check (run by root here), but its run-as
+  // user cannot execute it: a takeover would fail at its first step.
+  const auto start = script("app-start.sh", "exit 0");
+  const auto stop = script("app-stop.sh", "exit 0");
+  fs::permissions(dir / "scripts", fs::perms::owner_all | fs::perms::group_read |
+                                       fs::perms::group_exec | fs::perms::others_read |
+                                       fs::perms::others_exec);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec,
+                  fs::perm_options::add);
+  fs::permissions(stop,
+                  fs::perms::group_exec | fs::perms::others_exec | fs::perms::group_read |
+                      fs::perms::others_read,
+                  fs::perm_options::add);
+  write_config("[[group.flow]]\ntype = \"application\"\nname = \"app\"\nstart = \"" + start +
+               "\"\nstop = \"" + stop + "\"\nuser = \"nobody\"\n");
+  start_executor();
+  const auto ctl = [&] {
+    auto out = dir / "ready.out";
+    const auto cmd = std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
+                     " ready --group g > " + out.string() + " 2>&1";
+    int rc = -1;
+    for (int i = 0; i < 50; ++i) {  // the executor subscribes once its bus is up
+      rc = WEXITSTATUS(std::system(cmd.c_str()));
+      std::ifstream in(out);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.find("does not answer") == std::string::npos &&
+          text.find("no responders") == std::string::npos)
+        return std::make_pair(rc, text);
+      std::this_thread::sleep_for(100ms);
+    }
+    return std::make_pair(rc, std::string("hasys-executor never answered"));
+  };
+  const auto from = tap->size();
+  auto [rc, text] = ctl();
+  EXPECT_EQ(rc, 1) << text << transcript();
+  EXPECT_NE(text.find("not ready"), std::string::npos) << text;
+  EXPECT_NE(text.find(start), std::string::npos) << text << ": the script is named";
+  EXPECT_NE(text.find("nobody"), std::string::npos) << text << ": and the user who cannot run it";
+  auto e = event_where("standby_not_ready", 5s, from);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->source, "executor");
+  EXPECT_EQ(e->level, hasys::cluster::severity::warning);
+  fs::permissions(start,
+                  fs::perms::group_exec | fs::perms::others_exec | fs::perms::group_read |
+                      fs::perms::others_read,
+                  fs::perm_options::add);
+  std::tie(rc, text) = ctl();
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("ready to take over"), std::string::npos) << text;
 }
 
 }  // namespace

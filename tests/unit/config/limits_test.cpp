@@ -55,6 +55,16 @@ TEST_F(limits_test, polling_period_is_above_zero_and_below_100_seconds) {
                         "group[0].polling_period", {"100s", "less than 100s"}));
 }
 
+TEST_F(limits_test, readiness_interval_is_0_or_a_minute_to_a_day) {  // issue 9
+  EXPECT_EQ(after([&](auto& c) { g(c).readiness_interval = 0s; }), none);
+  EXPECT_EQ(after([&](auto& c) { g(c).readiness_interval = 60s; }), none);
+  EXPECT_EQ(after([&](auto& c) { g(c).readiness_interval = 24h; }), none);
+  EXPECT_TRUE(has_error(after([&](auto& c) { g(c).readiness_interval = 30s; }),
+                        "group[0].readiness_interval", {"30s is too short", "at least 60 s"}));
+  EXPECT_TRUE(has_error(after([&](auto& c) { g(c).readiness_interval = 25h; }),
+                        "group[0].readiness_interval", {"out of range"}));
+}
+
 TEST_F(limits_test, polling_count_is_1_to_99) {
   EXPECT_EQ(after([&](auto& c) { g(c).polling_count = 1; }), none);
   EXPECT_EQ(after([&](auto& c) { g(c).polling_count = 99; }), none);

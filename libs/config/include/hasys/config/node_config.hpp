@@ -190,6 +190,10 @@ struct group_config {
   // W2: while Active, announce the virtual IPs again this often (keepalived's
   // garp_master_refresh), for clients that missed the takeover; 0 s: off. 0 or 1..3600 s.
   duration announce_interval{0};
+  // Issue 9: while not Active, check this often that a takeover would work (scripts, devices, the
+  // virtual IP answered by nobody but the peer); 0 s: only on request (hasysctl ready).
+  // 0, or 60 s..24 h.
+  duration readiness_interval = std::chrono::minutes(10);
   // Seed tunables (M11).
   duration shared_disk_wait = std::chrono::seconds(60);  // SHARED_DISK_MANAGEMENT_WAIT_TIME
   bool failover_condition = false;                       // FAILOVER_CONDITION_MANAGEMENT

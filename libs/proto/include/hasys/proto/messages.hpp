@@ -82,6 +82,9 @@ struct flow_view {
   bool holding = false;          // the executor: a resource may still be on this node
   std::vector<resource_status> resources;
   std::map<std::string, std::uint64_t> executor_counters;  // dropped errors and bad messages
+  // Standby readiness (issue 9): "" not checked, "ready", or "not ready: <the first failure>".
+  std::string ready;
+  std::int64_t ready_unix_ms = 0;  // when it was checked
   bool operator==(const flow_view&) const = default;
 };
 
@@ -235,6 +238,8 @@ struct observed_state {
   bool holding = false;
   std::vector<resource_status> resources;
   std::map<std::string, std::uint64_t> counters;
+  std::string ready;               // Standby readiness, as in flow_view (issue 9)
+  std::int64_t ready_unix_ms = 0;
   bool operator==(const observed_state&) const = default;
 };
 
