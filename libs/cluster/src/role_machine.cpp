@@ -42,6 +42,26 @@ struct stepper {
   static bool peer_eligible(const peer_report& r) {
     return r.gateway_ok && !r.held && r.current != role::failed;
   }
+  static std::string ms_text(duration d) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+  }
+  // Every automatic failover says why (issue 9): how long each network was silent, the limit,
+  // and the gateway's latest answer.
+  std::string silence_evidence() const {
+    std::string out;
+    for (std::size_t i = 0; i < link_count; ++i) {
+      if (s.links[i].last_seen == time_point{}) continue;
+      out += (out.empty() ? "" : ", ") + ms_text(now - s.links[i].last_seen) + " silent on the " +
+             (i == 0 ? "heartbeat" : "public") + " network";
+    }
+    if (out.empty()) out = "never heard";
+    out += " (limit " + ms_text(p.peer_timeout()) + ")";
+    if (p.gateway_configured) out += "; gateway answered " + ms_text(now - s.gateway_heard_at) + " ago";
+    return out;
+  }
+  std::string gateway_evidence() const {
+    return "gateway not reachable: no answer for " + ms_text(now - s.gateway_heard_at);
+  }
   int self_failing() const { return s.healthy ? 0 : std::max(1, s.health_failing); }
   static int failing_of(const peer_report& r) { return r.healthy ? 0 : std::max<int>(1, r.health_failing); }
 
@@ -377,7 +397,7 @@ struct stepper {
         return;
       case role::standby:
         if (peer_seen) return decide_connected_standby(false);
-        if (automatic && self_eligible()) activate("peer lost");
+        if (automatic && self_eligible()) activate("peer lost: " + silence_evidence());
         return;
       case role::activating:
       case role::active:
@@ -393,9 +413,9 @@ struct stepper {
             peer_eligible(*s.peer) && s.peer->healthy)
           return deactivate("manual failover asked by " + p.peer_name, true);
         if (!automatic) return;
-        if (!gateway_usable() && !peer_seen) return deactivate("gateway not reachable", false);
+        if (!gateway_usable() && !peer_seen) return deactivate(gateway_evidence(), false);
         if (!gateway_usable() && s.peer->gateway_ok && now - s.gateway_lost_at >= p.gateway_grace())
-          return deactivate("gateway not reachable", false);
+          return deactivate(gateway_evidence() + "; " + p.peer_name + " reaches it", false);
         if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby &&
             failing_of(*s.peer) < self_failing())
           return deactivate("node health is abnormal: " + s.health_reason, false);

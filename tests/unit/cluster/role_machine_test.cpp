@@ -176,6 +176,22 @@ TEST(role_machine, standby_takes_over_after_period_times_count_of_silence) {  //
   EXPECT_EQ(n.flow()->epoch, 4u) << "the epoch goes beyond the peer's";
 }
 
+TEST(role_machine, a_takeover_says_how_long_each_network_was_silent_and_when_the_gateway_answered) {  // issue 9
+  node n;
+  n.hear_for(peer(role::active, 1), 300ms);
+  n.out.clear();
+  n.advance(500ms);
+  ASSERT_EQ(n.s.current, role::activating);
+  std::string text;
+  for (auto& a : n.out)
+    if (auto* e = std::get_if<raise_event>(&a); e && e->code == "activating") text = e->text;
+  EXPECT_NE(text.find("peer lost: 350 ms silent on the heartbeat network, 350 ms silent on the public network"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(limit 300 ms)"), std::string::npos) << text;
+  EXPECT_NE(text.find("gateway answered 0 ms ago"), std::string::npos) << text;
+}
+
 TEST(role_machine, one_link_keeps_the_peer_alive_and_the_other_raises_an_event) {  // F3
   node n;
   n.hear_for(peer(role::active, 1), 1s);
