@@ -109,6 +109,18 @@ retries = 2
 EOF
 }
 
+# The lab's stand-in for the reboot command (D13): records the reason in <node>/rebooted.
+write_reboot() {  # node
+  local dir
+  dir=$(node_dir "$1")
+  cat >"$dir/reboot" <<SCRIPT
+#!/bin/bash
+# hasys-lab node $1: stands in for /usr/sbin/reboot (a lab must not reboot the machine).
+echo "\$(date -u +%FT%T.%3NZ) \${HASYS_REASON:-}" >>$dir/rebooted
+SCRIPT
+  chmod 0755 "$dir/reboot"
+}
+
 # The name service's start command for hasys-monitor's recovery (D6), run by hasys-executor inside
 # the node: the saved command line, in the background, with its pid where the lab looks for it.
 write_web_start() {  # node
@@ -138,6 +150,8 @@ command_dir = "$dir/state/cmd"
 bus_url = "nats://127.0.0.1:4222"
 bus_credentials = "$dir/bus.cred"
 control_socket_dir = "$dir/run"
+# D13: the lab never reboots the machine; this script only records that it was asked to.
+reboot_command = "$dir/reboot"
 
 [manager]
 enabled = false
@@ -158,6 +172,7 @@ write_node_files() {
   for node in $(topology_nodes); do
     write_nats_conf "$node"
     write_web_start "$node"
+    write_reboot "$node"
     write_node_toml "$node"
     if [[ $impl == keepalived ]]; then write_keepalived_conf "$node"; fi
   done

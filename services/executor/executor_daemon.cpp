@@ -114,6 +114,13 @@ struct executor_daemon::impl final : event_sink {
         reply = {r.ok, r.detail};
       } else if (verb == "status") {
         reply = {true, proto::to_json(with_counters(g.observed()))};
+      } else if (verb == "reboot") {  // D13, from the heartbeat daemon
+        auto rq = proto::from_json<proto::reboot_request>(m->data);
+        if (!rq || rq->group != g.name()) {
+          reply = {false, "a reboot request that cannot be read"};
+        } else {
+          reply = co_await reboot(rq->group, rq->reason);
+        }
       } else if (verb == "ready") {  // issue 9: hasysctl ready
         auto r = co_await g.readiness(true);
         std::string text = r.summary;
@@ -172,6 +179,27 @@ struct executor_daemon::impl final : event_sink {
             std::move(details));
     }
     if (!m.reply.empty() && bus) bus->respond(m, proto::to_json(reply));
+  }
+
+  // D13: the service is handed over because of a monitor that asks for it. The event goes out
+  // first (and is flushed: the machine is about to go away), then the node's reboot command.
+  asio::awaitable<proto::command_reply> reboot(const std::string& group, const std::string& reason) {
+    event(group, cluster::severity::critical, "node_reboot",
+          "Server is rebooting after failover [" + reason + "]", {{"command", cfg.reboot_command.string()}});
+    if (bus) co_await bus->flush(std::chrono::seconds(2));
+    sys::run_options o;
+    o.argv = {cfg.reboot_command.string()};
+    o.env = {{"HASYS_GROUP", group}, {"HASYS_NODE", cfg.name}, {"HASYS_REASON", reason}};
+    o.timeout = std::chrono::seconds(60);
+    auto r = co_await sys::run_process(ioc.get_executor(), o);
+    if (!r.ok()) {
+      const std::string why = !r.started ? r.error : r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_code);
+      event(group, cluster::severity::critical, "node_reboot_failed",
+            "Server reboot after failover failed [" + cfg.reboot_command.string() + ": " + why + "]",
+            {{"output", r.output}});
+      co_return proto::command_reply{false, why};
+    }
+    co_return proto::command_reply{true, "reboot command ran"};
   }
 
   asio::awaitable<void> bus_loop() {

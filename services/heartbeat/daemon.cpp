@@ -142,6 +142,21 @@ struct heartbeat_daemon::impl final : group_output {
     persist(peer_boot_file(group), id, "the peer's boot id");
   }
   void epoch(const std::string& group, std::uint64_t e) override { persist(epoch_file(group), e, "the epoch"); }
+  // D13: the executor runs the node's reboot command; asked over the bus, from the slow thread.
+  void reboot(const std::string& group, const std::string& reason) override {
+    asio::post(slow.get_executor(), [this, group, reason] {
+      daemon::spawn_or_die(slow.get_executor(), ask_reboot(group, reason), "reboot request");
+    });
+  }
+  asio::awaitable<void> ask_reboot(std::string group, std::string reason) {
+    if (!bus) {
+      log.error("D13: cannot ask for the reboot after failover: the bus is not open");
+      co_return;
+    }
+    auto r = co_await bus->request("hasys." + group + "." + cfg.name + ".exec.reboot",
+                                   proto::to_json(proto::reboot_request{1, group, reason}), std::chrono::seconds(10));
+    if (!r) log.error("D13: hasys-executor did not take the reboot request: " + r.error().message());
+  }
   // Written on the slow thread: the fast path never waits for the disk.
   void persist(fs::path file, std::uint64_t value, std::string what) {
     asio::post(slow, [this, file = std::move(file), value, what = std::move(what)] {

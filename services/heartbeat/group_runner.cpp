@@ -209,6 +209,8 @@ void group_runner::feed(const cluster::input& in) {
     } else if (std::holds_alternative<cluster::announce_addresses>(a)) {
       ++announce_;
       out_.desired(desired());
+    } else if (auto* rb = std::get_if<cluster::reboot_node>(&a)) {
+      out_.reboot(setup_.group, rb->reason);
     }
   }
   if (cluster::advertise(setup_.params, state_) != before) send_heartbeats();  // tell the peer now
@@ -240,8 +242,10 @@ void group_runner::health(const proto::health_msg& h) {
   health_ = h;
   health_at_ = std::chrono::steady_clock::now();
   const int failing = h.healthy ? 0 : std::max(1, h.failing_managed);
-  if (h.healthy != state_.healthy || failing != state_.health_failing || h.reason != state_.health_reason)
-    feed(cluster::health_changed{h.healthy, failing, h.reason});
+  const bool reboot = !h.healthy && h.reboot_after_failover;
+  if (h.healthy != state_.healthy || failing != state_.health_failing ||
+      h.reason != state_.health_reason || reboot != state_.health_reboot)
+    feed(cluster::health_changed{h.healthy, failing, h.reason, reboot});
 }
 
 void group_runner::observed(const proto::observed_state& o) {

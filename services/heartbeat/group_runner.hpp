@@ -51,6 +51,8 @@ class group_output {
   virtual void desired(const proto::desired_state& d) = 0;
   virtual void peer_boot(const std::string& group, std::uint64_t boot_id) = 0;
   virtual void epoch(const std::string& group, std::uint64_t epoch) = 0;
+  // D13: ask the executor to reboot the server (the service is handed over).
+  virtual void reboot(const std::string& group, const std::string& reason) = 0;
 };
 
 class group_runner {

@@ -60,6 +60,7 @@ health::params params_of(const config::node_config& node, const config::group_co
     r.recovery = pm.recovery;
     r.start_time = pm.start_time;
     r.retries = pm.retries;
+    r.reboot_after_failover = pm.reboot_after_failover;
     p.processes.push_back(std::move(r));
   }
   for (const auto& lm : m.loads) {
@@ -188,6 +189,7 @@ struct monitor_daemon::impl {
     m.healthy = v.healthy;
     m.failing_managed = v.failing_managed;
     m.reason = v.reason;
+    m.reboot_after_failover = v.reboot_after_failover;
     for (const auto& f : v.findings) m.findings.push_back({f.monitor, f.managed, f.evidence});
     m.processes = process_views(g);
     return m;

@@ -216,3 +216,27 @@ TEST(health, the_standby_readiness_check_flags_a_virtual_ip_answered_by_a_third_
   r = l.ctl("b", "ready");
   EXPECT_TRUE(r.ok()) << r.out;
 }
+
+TEST(health,
+     a_monitor_with_reboot_after_failover_reboots_the_old_active_once_it_handed_over) {  // D13
+  SKIP_UNLESS_ROOT();
+  lab l("hm8");
+  vip_watch w(l, {"a", "b"}, vip);
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(
+      edit_config(l, "a", "retries = 2", "retries = 2\nreboot_after_failover = true"));
+  ASSERT_TRUE(wait_status(l, "a", {"--healthy", "yes"}, settle));
+  event_stream ea(l, "a");
+  forbid_restart(l, "a");
+  ASSERT_OK(l.run("kill", "a", "web", "--signal", "KILL"));
+  auto reboot = ea.wait_for("node_reboot", settle);
+  ASSERT_TRUE(reboot) << ea.transcript();
+  EXPECT_NE(reboot->text.find("process web"), std::string::npos) << reboot->text;
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
+  std::ifstream rebooted(l.dir() / "a" / "rebooted");
+  std::string line;
+  ASSERT_TRUE(std::getline(rebooted, line)) << "the lab's reboot stand-in was not run";
+  EXPECT_NE(line.find("process web"), std::string::npos) << line;
+  EXPECT_FALSE(std::getline(rebooted, line)) << "rebooted twice: " << line;
+  EXPECT_EQ(w.longest_overlap(), 0ms);
+}

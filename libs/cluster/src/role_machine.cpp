@@ -128,6 +128,7 @@ struct stepper {
     s.activation_failed = false;
     if (s.release_from_init) {  // still booting: it decides nothing alone before the boot wait
       s.release_from_init = false;
+      s.reboot_after.reset();
       s.release_failed = false;
       const auto booted = s.booted;
       enter(role::init);
@@ -135,13 +136,24 @@ struct stepper {
       return;
     }
     if (s.release_failed) {
+      s.reboot_after.reset();
       enter(role::failed);
       emit(severity::critical, "failed", "This node is Failed: resources released" + self_tag());
     } else {
       enter(role::standby);
       emit(severity::information, "standby", "This node is Standby" + self_tag());
+      reboot_if_asked();
     }
     s.release_failed = false;
+  }
+
+  // D13: the service is handed over (this node is Standby, its resources verified gone): reboot.
+  void reboot_if_asked() {
+    if (!s.reboot_after) return;
+    emit(severity::critical, "reboot_after_failover",
+         "This server reboots after handing the service over [" + *s.reboot_after + "]");
+    actions.push_back(reboot_node{*s.reboot_after});
+    s.reboot_after.reset();
   }
 
   void flow_done(bool up, bool ok, const std::string& detail) {
@@ -162,7 +174,9 @@ struct stepper {
     if (ok && !s.activation_failed) {
       enter(role::standby);
       emit(severity::information, "standby", "This node is Standby" + self_tag());
+      reboot_if_asked();
     } else {
+      s.reboot_after.reset();  // a node that failed to let go is not rebooted by us: it is Failed
       enter(role::failed);
       s.activation_failed = false;
       if (ok)
@@ -231,6 +245,7 @@ struct stepper {
     s.healthy = h.healthy;
     s.health_failing = h.healthy ? 0 : std::clamp(h.failing, 1, 255);
     s.health_reason = h.healthy ? std::string() : h.reason;
+    s.health_reboot = !h.healthy && h.reboot;
     if (!changed) return;
     if (h.healthy) {
       s.unhealthy_kept = false;
@@ -418,7 +433,10 @@ struct stepper {
           return deactivate(gateway_evidence() + "; " + p.peer_name + " reaches it", false);
         if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby &&
             failing_of(*s.peer) < self_failing())
+        {
+          if (s.health_reboot) s.reboot_after = s.health_reason;
           return deactivate("node health is abnormal: " + s.health_reason, false);
+        }
         if (!s.healthy && !s.unhealthy_kept) {
           // F11: nobody better can take it (the peer is gone, held, or fails as much): keep it.
           s.unhealthy_kept = true;

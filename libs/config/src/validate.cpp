@@ -137,6 +137,12 @@ std::vector<config_error> validate(const node_config& n) {
               rules::quoted(g.name) + " is already the name of group[" + std::to_string(j) + "]");
   }
   check_virtual_ips(c, n);
+  // D13: the reboot command must work where a monitor may ask for it (checked only then: most
+  // nodes never reboot themselves).
+  bool reboots = false;
+  for (const auto& g : n.groups)
+    for (const auto& p : g.monitor.processes) reboots = reboots || p.reboot_after_failover;
+  if (reboots) c.script("node.reboot_command", n.reboot_command);
   return c.take();
 }
 

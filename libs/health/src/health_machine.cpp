@@ -374,6 +374,7 @@ verdict judge(const params& p, const state& s) {
     if (r.managed && judged) ++managed_expected;
     if (pv.phase != process_phase::down) continue;
     if (r.managed) ++managed_down;
+    if (r.managed && r.reboot_after_failover) v.reboot_after_failover = true;
     v.findings.push_back({"process " + r.name, r.managed, pv.last_start});
   }
   const bool processes_fail = p.process_policy == policy::one
@@ -412,6 +413,7 @@ verdict judge(const params& p, const state& s) {
     }
   } else {
     v.failing_managed = 0;
+    v.reboot_after_failover = false;
   }
   return v;
 }

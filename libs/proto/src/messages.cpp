@@ -407,6 +407,7 @@ template boost::system::result<health_msg> from_json<health_msg>(std::string_vie
 template boost::system::result<restart_request> from_json<restart_request>(std::string_view);
 template boost::system::result<restart_reply> from_json<restart_reply>(std::string_view);
 template boost::system::result<metrics_msg> from_json<metrics_msg>(std::string_view);
+template boost::system::result<reboot_request> from_json<reboot_request>(std::string_view);
 
 void duration_histogram::add(std::chrono::nanoseconds d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();

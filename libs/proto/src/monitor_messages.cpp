@@ -27,5 +27,6 @@ std::string to_json(const health_msg& m) { return serialize(m); }
 std::string to_json(const restart_request& m) { return serialize(m); }
 std::string to_json(const restart_reply& m) { return serialize(m); }
 std::string to_json(const metrics_msg& m) { return serialize(m); }
+std::string to_json(const reboot_request& m) { return serialize(m); }
 
 }  // namespace hasys::proto

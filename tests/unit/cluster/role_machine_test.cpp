@@ -475,6 +475,43 @@ TEST(role_machine, at_boot_the_healthier_node_wins_over_priority) {  // F8 + iss
   EXPECT_EQ(c.s.current, role::activating) << "both unhealthy: the one with fewer failures";
 }
 
+TEST(role_machine, a_monitor_asking_for_it_reboots_the_server_once_the_service_is_handed_over) {  // D13
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby, 1), 300ms);
+  n.out.clear();
+  n.feed(health_changed{false, 1, "process db: 0 running", true});
+  ASSERT_EQ(n.s.current, role::deactivating);
+  auto reboots = [&] {
+    int k = 0;
+    for (auto& a : n.out) k += std::holds_alternative<reboot_node>(a) ? 1 : 0;
+    return k;
+  };
+  EXPECT_EQ(reboots(), 0) << "not before the flow is down";
+  n.finish_flow();
+  EXPECT_EQ(n.s.current, role::standby);
+  EXPECT_EQ(reboots(), 1);
+  EXPECT_TRUE(n.has_event("reboot_after_failover"));
+  n.out.clear();
+  n.hear_for(peer(role::active, 2), 300ms);
+  EXPECT_EQ(reboots(), 0) << "once";
+}
+
+TEST(role_machine, no_reboot_without_the_monitors_asking_or_without_a_hand_over) {  // D13
+  node n;
+  n.make_active();
+  n.hear_for(peer(role::standby, 1), 300ms);
+  n.feed(health_changed{false, 1, "process web: 0 running", false});
+  n.finish_flow();
+  for (auto& a : n.out) EXPECT_FALSE(std::holds_alternative<reboot_node>(a));
+  node alone;
+  alone.make_active();
+  alone.feed(health_changed{false, 1, "process db: 0 running", true});
+  alone.advance(1s);
+  EXPECT_EQ(alone.s.current, role::active) << "nobody to hand over to: it keeps serving (F11)";
+  for (auto& a : alone.out) EXPECT_FALSE(std::holds_alternative<reboot_node>(a));
+}
+
 TEST(role_machine, manual_failover_to_an_unhealthy_standby_is_refused) {
   node n;
   n.make_active();

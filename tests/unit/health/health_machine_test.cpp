@@ -418,6 +418,20 @@ TEST(health_machine, networks_follow_their_policy_and_say_why) {
   EXPECT_EQ(m.codes(m.feed(network_seen{1, true, ""})), std::vector<std::string>{"network_up"});
 }
 
+TEST(health_machine,
+     a_failing_managed_monitor_with_reboot_after_failover_says_so_in_the_verdict) {  // D13
+  auto r = app();
+  r.reboot_after_failover = true;
+  rig m(one_app(r));
+  m.feed(scanned{{{42}}});
+  EXPECT_FALSE(m.published(m.last)->reboot_after_failover);
+  auto v = m.published(m.feed(exited{42}));
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->healthy);
+  EXPECT_TRUE(v->reboot_after_failover);
+  EXPECT_FALSE(m.published(m.feed(scanned{{{43}}}))->reboot_after_failover);
+}
+
 TEST(health_machine, the_same_verdict_is_not_published_twice) {
   rig m(one_app());
   m.feed(scanned{{{42}}});

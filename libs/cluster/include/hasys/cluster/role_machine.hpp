@@ -24,6 +24,8 @@ struct state {
   int health_failing = 0;           // the monitor's count of failing managed monitors
   std::string health_reason;        // ... and why, for events and deactivation reasons
   bool unhealthy_kept = false;      // F11 said: the service stays on this unhealthy node
+  bool health_reboot = false;       // D13: the failing monitor asks for a reboot after failover
+  std::optional<std::string> reboot_after;  // D13: reboot once Standby (the hand-over's reason)
   bool handover = false;            // I stepped down for the peer (advertised)
   bool handover_request = false;    // I asked the peer to step down for me (advertised)
   bool held = false;                // operator put me in Standby: not eligible for election

@@ -108,6 +108,7 @@ struct health_changed {
   bool healthy = true;
   int failing = 0;
   std::string reason;
+  bool reboot = false;  // D13: a failing monitor asks for a reboot once the service is handed over
 };
 // The executor finished bringing the flow up (up=true) or down for this epoch.
 struct flow_finished {
@@ -180,6 +181,10 @@ struct command_reply {
 struct announce_addresses {
   std::string reason;
 };
-using action = std::variant<raise_event, run_flow, command_reply, announce_addresses>;
+// D13: this node handed the service over because of a monitor that asks for it: reboot the server.
+struct reboot_node {
+  std::string reason;
+};
+using action = std::variant<raise_event, run_flow, command_reply, announce_addresses, reboot_node>;
 
 }  // namespace hasys::cluster

@@ -232,6 +232,9 @@ struct node_config {
   std::string bus_url{"nats://127.0.0.1:4222"};
   std::filesystem::path bus_credentials;  // file with "user:password" for the local bus; optional
   std::filesystem::path control_socket_dir{"/run/hasys"};  // heartbeat <-> executor sockets
+  // D13: what hasys-executor runs to reboot the server after a failover a process monitor with
+  // reboot_after_failover caused. Absolute, executable when such a monitor exists.
+  std::filesystem::path reboot_command{"/usr/sbin/reboot"};
   manager_config manager;
   log_config log;
   std::vector<group_config> groups;  // at least one

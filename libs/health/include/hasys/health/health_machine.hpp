@@ -34,6 +34,7 @@ struct process_rule {
   bool recovery = false;
   duration start_time = std::chrono::seconds(60);
   int retries = 3;
+  bool reboot_after_failover = false;  // D13
 };
 
 enum class load_kind : std::uint8_t { cpu, memory };
@@ -117,6 +118,7 @@ struct verdict {
   // F11). 0 when healthy.
   int failing_managed = 0;
   std::string reason;             // one line, for events: the findings that decided, joined
+  bool reboot_after_failover = false;  // D13: a deciding failure asks for a reboot after failover
   std::vector<finding> findings;  // every failing monitor, managed or not
   bool operator==(const verdict&) const = default;
 };

@@ -48,13 +48,24 @@ struct health_msg {
   bool healthy = true;
   int failing_managed = 0;  // 0 when healthy; fewer is better (F11)
   std::string reason;       // the managed findings that decided, joined
+  bool reboot_after_failover = false;  // D13: a deciding failure asks for a reboot after failover
   std::vector<health_finding> findings;
   std::vector<process_view_msg> processes;
   bool operator==(const health_msg&) const = default;
 };
 BOOST_DESCRIBE_STRUCT(health_msg, (),
                       (v, group, node, monitor_boot, seq, time_unix_ms, period_ms, healthy,
-                       failing_managed, reason, findings, processes))
+                       failing_managed, reason, reboot_after_failover, findings, processes))
+
+// hasys.<group>.<node>.exec.reboot — heartbeat -> executor (D13): the service is handed over
+// because of a monitor that asks for it; the executor runs the node's reboot_command.
+struct reboot_request {
+  int v = 1;
+  std::string group;
+  std::string reason;
+  bool operator==(const reboot_request&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(reboot_request, (), (v, group, reason))
 
 // hasys.local.<group>.<node>.restart — monitor -> executor, request/reply (D6): run the start
 // command of process monitor `monitor` from the executor's own configuration (the request names
@@ -143,5 +154,6 @@ std::string to_json(const health_msg& m);
 std::string to_json(const restart_request& m);
 std::string to_json(const restart_reply& m);
 std::string to_json(const metrics_msg& m);
+std::string to_json(const reboot_request& m);
 
 }  // namespace hasys::proto
