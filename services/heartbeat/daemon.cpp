@@ -153,8 +153,11 @@ struct heartbeat_daemon::impl final : group_output {
       log.error("D13: cannot ask for the reboot after failover: the bus is not open");
       co_return;
     }
-    auto r = co_await bus->request("hasys." + group + "." + cfg.name + ".exec.reboot",
-                                   proto::to_json(proto::reboot_request{1, group, reason}), std::chrono::seconds(10));
+    // Named, not built inside the co_await expression (GCC 12 destroys such temporaries twice).
+    const proto::reboot_request rq{1, group, reason};
+    std::string subject = "hasys." + group + "." + cfg.name + ".exec.reboot";
+    std::string body = proto::to_json(rq);
+    auto r = co_await bus->request(std::move(subject), std::move(body), std::chrono::seconds(10));
     if (!r) log.error("D13: hasys-executor did not take the reboot request: " + r.error().message());
   }
   // Written on the slow thread: the fast path never waits for the disk.

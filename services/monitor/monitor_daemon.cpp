@@ -27,6 +27,7 @@
 #include <csignal>
 #include <map>
 #include <set>
+#include <utility>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -127,6 +128,7 @@ struct monitor_daemon::impl {
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> last_bytes;
   std::chrono::steady_clock::time_point last_bytes_at{};
   std::uint64_t slow_scans = 0;
+  std::vector<int> exited_since_scan;  // pidfds that fired: the process table reads them again
 
   impl(asio::io_context& i, const config::node_config& c)
       : ioc(i), cfg(c), log(i.get_executor()), signals(i, SIGINT, SIGTERM), wake(i) {
@@ -219,9 +221,10 @@ struct monitor_daemon::impl {
     if (!bus || !bus->connected()) {
       done.detail = "the bus is not connected: no restart";
     } else {
-      auto r = co_await bus->request(
-          proto::restart_subject(g.cfg.name, cfg.name), proto::to_json(rq),
-          std::chrono::duration_cast<std::chrono::milliseconds>(m.start_time) + 5s);
+      std::string subject = proto::restart_subject(g.cfg.name, cfg.name);
+      std::string body = proto::to_json(rq);
+      const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(m.start_time) + 5s;
+      auto r = co_await bus->request(std::move(subject), std::move(body), timeout);
       if (!r) {
         done.detail = "hasys-executor did not answer: " + r.error().message();
       } else if (auto rep = proto::from_json<proto::restart_reply>(r->data)) {
@@ -246,6 +249,7 @@ struct monitor_daemon::impl {
                    [this, pid, sd](boost::system::error_code ec) {
                      if (ec) return;  // unwatched
                      watches.erase(pid);
+                     exited_since_scan.push_back(pid);
                      for (auto& g : groups) feed(*g, health::exited{pid});
                    });
   }
@@ -265,9 +269,10 @@ struct monitor_daemon::impl {
 
   // ---- the scan loop ----
 
-  snapshot look() {  // on the lane
+  snapshot look(const std::vector<int>& exited) {  // on the lane
     const auto t0 = std::chrono::steady_clock::now();
     snapshot s;
+    for (int pid : exited) table.forget(pid);  // read again: gone, or a zombie left out
     table.refresh(t0);
     s.files_read = table.files_read_last();
     s.processes_total = table.user_processes();
@@ -341,7 +346,10 @@ struct monitor_daemon::impl {
     for (;;) {
       const auto started = std::chrono::steady_clock::now();
       scan_requested = false;
-      auto s = co_await lane.run([this] { return look(); }, period * 5);
+      // A named task: GCC 12 destroys a temporary closure with a non-trivial capture twice when
+      // it is built inside the co_await expression ("free(): invalid pointer", seen in the lab).
+      auto task = [this, exited = std::exchange(exited_since_scan, {})] { return look(exited); };
+      auto s = co_await lane.run(std::move(task), period * 5);
       if (s) {
         apply(*s);
         if (s->took > period / 2 && ++slow_scans % 10 == 1)

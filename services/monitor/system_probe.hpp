@@ -39,6 +39,9 @@ class process_table {
                          std::chrono::seconds young = std::chrono::seconds(5),
                          std::chrono::seconds full_every = std::chrono::seconds(60));
   void refresh(std::chrono::steady_clock::time_point now);
+  // A pid known to have exited (its pidfd fired) is read again at the next refresh: left
+  // unreaped, it is a zombie that the cache would otherwise still count as running.
+  void forget(int pid) { known_.erase(pid); }
   // Calls f(const process_entry&) for every user process (no copy of the table).
   template <class F>
   void for_each(F&& f) const {

@@ -295,6 +295,14 @@ TEST_F(monitor_fixture,
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->level, hasys::cluster::severity::critical);
   EXPECT_EQ(failed->source, "monitor");
+  // And it goes on: scans after an exit (the exited pid is read again) keep the verdict coming.
+  // A closure owning that list once crashed the monitor at the next scan (GCC 12, double free).
+  const auto seq = h->seq;
+  EXPECT_TRUE(health_where(
+      [&](const auto& x) { return x.monitor_boot == h->monitor_boot && x.seq >= seq + 3; }, 5s,
+      from))
+      << transcript();
+  EXPECT_TRUE(monitor->running()) << transcript();
 }
 
 TEST_F(monitor_fixture,
