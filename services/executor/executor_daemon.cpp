@@ -56,7 +56,7 @@ struct executor_daemon::impl final : event_sink {
       : ioc(i), cfg(c), opts(std::move(o)), log(i.get_executor()), faults(opts.faults_file), signals(i, SIGINT, SIGTERM) {
     addresses = opts.simulate ? make_simulated_addresses(lanes, faults, cfg.state_dir / "executor" / "simulated-kernel.json")
                               : make_kernel_addresses(lanes, faults);
-    services = std::make_unique<resource_services>(resource_services{*addresses, lanes, faults});
+    services = std::make_unique<resource_services>(resource_services{*addresses, lanes, faults, cfg.drbdadm});
     const auto boot = kernel_boot_id();
     for (const auto& g : cfg.groups) {
       groups.push_back(std::make_unique<group_shell>(ioc.get_executor(), cfg, g, *this, *services, opts.simulate, boot,

@@ -58,6 +58,7 @@ struct resource_services {
   address_system& addresses;
   executor_lanes& lanes;
   const fault_plan& faults;
+  std::filesystem::path drbdadm{"/usr/sbin/drbdadm"};  // node.drbdadm
 };
 
 class resource {

@@ -225,7 +225,7 @@ class drbd_resource final : public resource_base<config::drbd_node> {
   flow::node_spec spec() const override { return base_spec(flow::resource_kind::drbd); }
   asio::awaitable<step_result> up(const resource_context& c, std::uint64_t epoch) override {
     if (c.simulate) co_return step_result{true, "simulate: would promote " + n_.resource};
-    std::vector<std::string> argv{"/usr/sbin/drbdadm", "primary", n_.resource};
+    std::vector<std::string> argv{s_.drbdadm.string(), "primary", n_.resource};
     auto r = co_await run_step(c, epoch, n_.name, "DRBD promote", std::move(argv), n_.timeout);
     if (!r.ok || n_.mount_point.empty()) co_return r;
     const std::string device = "/dev/drbd" + std::to_string(n_.minor);
@@ -238,7 +238,7 @@ class drbd_resource final : public resource_base<config::drbd_node> {
       auto r = co_await umount_step(c, s_, epoch, n_.name, n_.mount_point, n_.timeout);
       if (!r.ok) co_return r;
     }
-    std::vector<std::string> argv{"/usr/sbin/drbdadm", "secondary", n_.resource};
+    std::vector<std::string> argv{s_.drbdadm.string(), "secondary", n_.resource};
     co_return co_await run_step(c, epoch, n_.name, "DRBD demote", std::move(argv), n_.timeout);
   }
   asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c) override {
@@ -247,7 +247,7 @@ class drbd_resource final : public resource_base<config::drbd_node> {
       out.push_back({n_.name + " drbdadm", true, "simulate: not checked"});
       co_return out;
     }
-    out.push_back(program_check(n_.name + " drbdadm", "/usr/sbin/drbdadm", ""));
+    out.push_back(program_check(n_.name + " drbdadm", s_.drbdadm, ""));
     const std::string device = "/dev/drbd" + std::to_string(n_.minor);
     std::error_code ec;
     const bool there = std::filesystem::exists(device, ec);

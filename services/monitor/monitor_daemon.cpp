@@ -13,6 +13,7 @@
 #include <hasys/health/health_machine.hpp>
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
+#include <hasys/sys/process.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -73,6 +74,9 @@ health::params params_of(const config::node_config& node, const config::group_co
     r.managed = lm.managed;
     p.loads.push_back(r);
   }
+  for (const auto& n : g.flow)
+    if (const auto* d = std::get_if<config::drbd_node>(&n))
+      p.drbd.push_back({d->name, d->resource});
   for (const auto& nm : m.networks)
     p.networks.push_back(
         {nm.name, nm.interface + (nm.ip.empty() ? "" : " with " + nm.ip), nm.managed});
@@ -366,6 +370,37 @@ struct monitor_daemon::impl {
     }
   }
 
+  // ---- DRBD (D11): `drbdadm status <resource>` every period, read, never changed here ----
+
+  asio::awaitable<void> drbd_loop(group& g) {
+    asio::steady_timer every(ioc);
+    for (;;) {
+      for (std::size_t i = 0; i < g.params.drbd.size(); ++i) {
+        sys::run_options o;
+        o.argv = {cfg.drbdadm.string(), "status", g.params.drbd[i].resource};
+        o.timeout = std::chrono::seconds(5);
+        o.output_limit = 64 * 1024;
+        auto r = co_await sys::run_process(ioc.get_executor(), o);
+        health::drbd_seen seen{i, std::nullopt, {}};
+        if (!r.started) {
+          seen.error = r.error;
+        } else if (!r.ok()) {
+          auto out = r.output.substr(0, r.output.find('\n'));
+          seen.error = (r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_code)) +
+                       (out.empty() ? "" : ": " + out);
+        } else {
+          for (auto& s : health::parse_drbd_status(r.output))
+            if (s.name == g.params.drbd[i].resource) seen.status = std::move(s);
+          if (!seen.status)
+            seen.error = "no resource " + g.params.drbd[i].resource + " in its output";
+        }
+        feed(g, seen);
+      }
+      every.expires_after(period);
+      co_await every.async_wait(asio::use_awaitable);
+    }
+  }
+
   // ---- the heartbeat's view of the role ----
 
   asio::awaitable<void> follow_role(group& g, bus::subscription sub) {
@@ -413,6 +448,8 @@ struct monitor_daemon::impl {
              std::to_string(period.count()) + " ms");
     daemon::spawn_or_die(ioc.get_executor(), signal_loop(), "signals");
     for (auto& g : groups) daemon::spawn_or_die(ioc.get_executor(), deadline_loop(*g), "deadlines");
+    for (auto& g : groups)
+      if (!g->params.drbd.empty()) daemon::spawn_or_die(ioc.get_executor(), drbd_loop(*g), "drbd");
     daemon::spawn_or_die(ioc.get_executor(), scan_loop(), "scan");
     daemon::spawn_or_die(ioc.get_executor(), bus_loop(), "bus");
   }

@@ -287,6 +287,7 @@ void read_node(toml_reader& r, node_config& c, const std::filesystem::path& base
   r.path("bus_credentials", c.bus_credentials, base_dir);
   r.path("control_socket_dir", c.control_socket_dir);
   r.path("reboot_command", c.reboot_command);
+  r.path("drbdadm", c.drbdadm);
   r.finish();
 }
 

@@ -168,6 +168,7 @@ std::string to_toml(const node_config& c) {
   if (!c.bus_credentials.empty()) w.path("bus_credentials", c.bus_credentials);
   w.path("control_socket_dir", c.control_socket_dir);
   if (c.reboot_command != std::filesystem::path("/usr/sbin/reboot")) w.path("reboot_command", c.reboot_command);
+  if (c.drbdadm != std::filesystem::path("/usr/sbin/drbdadm")) w.path("drbdadm", c.drbdadm);
   w.table("[manager]");
   w.flag("enabled", c.manager.enabled);
   if (!c.manager.address.empty()) w.text("address", c.manager.address);

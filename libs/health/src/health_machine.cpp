@@ -299,6 +299,25 @@ struct stepper {
            "Network is normal [" + r.name + ": " + r.what + "]");
   }
 
+  // D11: said when it changes (and at the first read, as the seed does).
+  void on(const drbd_seen& in) {
+    if (in.index >= p.drbd.size()) return;
+    const auto& r = p.drbd[in.index];
+    auto& v = s.drbd[in.index];
+    const bool ok = in.status && in.status->connected() && in.status->up_to_date();
+    const std::string summary =
+        in.status ? in.status->summary() : "cannot read DRBD's status: " + in.error;
+    const bool changed = !v.ok || *v.ok != ok;
+    v.ok = ok;
+    v.summary = summary;
+    if (!changed) return;
+    if (ok)
+      emit(severity::information, "drbd_normal", "Data sync is normal [" + r.resource + "]");
+    else
+      emit(severity::warning, "drbd_abnormal",
+           "Data sync is abnormal [" + r.resource + ": " + summary + "]");
+  }
+
   void on(const tick&) {
     bool rescan = false;
     for (auto& v : s.processes) {
@@ -342,6 +361,7 @@ state initial_state(const params& p, time_point now) {
   s.processes.resize(p.processes.size());
   s.loads.resize(p.loads.size());
   s.networks.resize(p.networks.size());
+  s.drbd.resize(p.drbd.size());
   return s;
 }
 
@@ -402,6 +422,9 @@ verdict judge(const params& p, const state& s) {
                               "% >= " + std::to_string(r.limit_percent) + "% for " +
                               std::to_string(lv.over) + " samples"});
   }
+  for (std::size_t i = 0; i < p.drbd.size() && i < s.drbd.size(); ++i)
+    if (s.drbd[i].ok && !*s.drbd[i].ok)
+      v.findings.push_back({"drbd " + p.drbd[i].resource, false, s.drbd[i].summary});
   for (const auto& f : v.findings)
     if (f.managed) ++v.failing_managed;
   v.healthy = !(processes_fail || networks_fail || loads_fail);

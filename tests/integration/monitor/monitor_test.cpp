@@ -548,4 +548,34 @@ TEST_F(monitor_fixture,
   EXPECT_NE(text.find("ready to take over"), std::string::npos) << text;
 }
 
+TEST_F(monitor_fixture, drbd_connection_changes_are_said_in_events_and_findings) {  // D11
+  // A stand-in for drbdadm (the DRBD kernel module cannot load here): it prints what the state
+  // file holds, in DRBD 9's own format.
+  const auto state = dir / "drbd-state";
+  std::ofstream(state)
+      << "r0 role:Primary\n  disk:UpToDate\n  node-b role:Secondary\n    peer-disk:UpToDate\n";
+  const auto drbdadm = script("drbdadm", "[ \"$1\" = status ] || exit 3\ncat " + state.string());
+  write_config("[[group.flow]]\ntype = \"drbd\"\nname = \"data\"\nresource = \"r0\"\nminor = 0\n");
+  {  // the node-level key: the stand-in's path
+    std::ifstream in(dir / "node.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("[[group]]"), 9, "drbdadm = \"" + drbdadm + "\"\n\n[[group]]");
+    std::ofstream(dir / "node.toml", std::ios::trunc) << text;
+  }
+  start_monitor();
+  auto normal = event_where("drbd_normal", 10s);
+  ASSERT_TRUE(normal) << transcript();
+  EXPECT_EQ(normal->text, "Data sync is normal [r0]");
+  const auto from = tap->size();
+  std::ofstream(state, std::ios::trunc)
+      << "r0 role:Primary\n  disk:UpToDate\n  node-b connection:StandAlone\n";
+  auto abnormal = event_where("drbd_abnormal", 10s, from);
+  ASSERT_TRUE(abnormal) << transcript();
+  EXPECT_NE(abnormal->text.find("node-b StandAlone"), std::string::npos) << abnormal->text;
+  auto h = health_where([](const auto& x) { return !x.findings.empty(); }, 5s, from);
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->healthy) << "DRBD never fails the node over by itself";
+  EXPECT_EQ(h->findings[0].monitor, "drbd r0");
+}
+
 }  // namespace

@@ -432,6 +432,35 @@ TEST(health_machine,
   EXPECT_FALSE(m.published(m.feed(scanned{{{43}}}))->reboot_after_failover);
 }
 
+TEST(health_machine, drbd_is_said_when_it_changes_and_never_fails_the_node_over) {  // D11
+  params p;
+  p.drbd = {{"data", "r0"}};
+  rig m(p);
+  drbd_resource_status ok{"r0",
+                          "Primary",
+                          "UpToDate",
+                          {{"node-b", "Connected", "Secondary", "Established", "UpToDate", 0}}};
+  auto& first = m.feed(drbd_seen{0, ok, ""});
+  EXPECT_EQ(m.codes(first), std::vector<std::string>{"drbd_normal"})
+      << "the seed says so at the start too";
+  EXPECT_TRUE(m.codes(m.feed(drbd_seen{0, ok, ""})).empty()) << "only when it changes";
+  auto apart = ok;
+  apart.peers[0].connection = "StandAlone";
+  auto& down = m.feed(drbd_seen{0, apart, ""});
+  ASSERT_EQ(m.codes(down), std::vector<std::string>{"drbd_abnormal"});
+  EXPECT_NE(m.of<raise_event>(down)[0].text.find("node-b StandAlone"), std::string::npos);
+  auto v = judge(m.p, m.s);
+  EXPECT_TRUE(v.healthy) << "a stale peer copy is no reason to move the service";
+  ASSERT_EQ(v.findings.size(), 1u);
+  EXPECT_EQ(v.findings[0].monitor, "drbd r0");
+  EXPECT_FALSE(v.findings[0].managed);
+  auto& unreadable = m.feed(drbd_seen{0, std::nullopt, "exit 10: Connection refused"});
+  EXPECT_TRUE(m.codes(unreadable).empty()) << "still abnormal";
+  EXPECT_NE(judge(m.p, m.s).findings[0].evidence.find("cannot read DRBD's status"),
+            std::string::npos);
+  EXPECT_EQ(m.codes(m.feed(drbd_seen{0, ok, ""})), std::vector<std::string>{"drbd_normal"});
+}
+
 TEST(health_machine, the_same_verdict_is_not_published_twice) {
   rig m(one_app());
   m.feed(scanned{{{42}}});

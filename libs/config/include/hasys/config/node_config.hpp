@@ -235,6 +235,8 @@ struct node_config {
   // D13: what hasys-executor runs to reboot the server after a failover a process monitor with
   // reboot_after_failover caused. Absolute, executable when such a monitor exists.
   std::filesystem::path reboot_command{"/usr/sbin/reboot"};
+  // W3/D11: DRBD's admin tool, for the flow's drbd nodes (executor) and their status (monitor).
+  std::filesystem::path drbdadm{"/usr/sbin/drbdadm"};
   manager_config manager;
   log_config log;
   std::vector<group_config> groups;  // at least one

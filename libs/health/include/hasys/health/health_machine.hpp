@@ -5,6 +5,7 @@
 #pragma once
 
 #include <hasys/cluster/types.hpp>
+#include <hasys/health/drbd_status.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -54,8 +55,16 @@ struct network_rule {  // D8
   bool managed = false;
 };
 
+// D11: a DRBD resource of the flow; watched, never a reason to fail over (its peer's copy may be
+// the stale one), but said in events, findings and the readiness check.
+struct drbd_rule {
+  std::string name;      // the flow node
+  std::string resource;  // the DRBD resource
+};
+
 struct params {
   std::string node;  // this server's name, for event texts
+  std::vector<drbd_rule> drbd;
   std::vector<process_rule> processes;
   std::vector<load_rule> loads;
   std::vector<network_rule> networks;
@@ -98,6 +107,12 @@ struct load_view {
   bool operator==(const load_view&) const = default;
 };
 
+struct drbd_view {
+  std::optional<bool> ok;  // connected and up to date; unknown until first read
+  std::string summary;
+  bool operator==(const drbd_view&) const = default;
+};
+
 struct network_view {
   std::optional<bool> up;  // unknown until first looked at
   std::string detail;      // why it is down
@@ -117,9 +132,9 @@ struct verdict {
   // How bad: managed monitors failing (a smaller number is a better node to keep the service,
   // F11). 0 when healthy.
   int failing_managed = 0;
-  std::string reason;             // one line, for events: the findings that decided, joined
+  std::string reason;                  // one line, for events: the findings that decided, joined
   bool reboot_after_failover = false;  // D13: a deciding failure asks for a reboot after failover
-  std::vector<finding> findings;  // every failing monitor, managed or not
+  std::vector<finding> findings;       // every failing monitor, managed or not
   bool operator==(const verdict&) const = default;
 };
 
@@ -130,6 +145,7 @@ struct state {
   std::vector<process_view> processes;
   std::vector<load_view> loads;
   std::vector<network_view> networks;
+  std::vector<drbd_view> drbd;
   // Exits seen (pid, when) that a scan begun before them must not undo; pruned by later scans.
   std::vector<std::pair<int, time_point>> exits;
   verdict reported;        // the verdict last published
@@ -160,6 +176,12 @@ struct network_seen {
   bool up = false;
   std::string detail;  // why down: "eth0 has no carrier", "198.51.100.11 is not on eth0"
 };
+// `drbdadm status <resource>` was read (D11), in params order: the resource, or why not.
+struct drbd_seen {
+  std::size_t index = 0;
+  std::optional<drbd_resource_status> status;
+  std::string error;
+};
 // The heartbeat says this node's role for the group (Active with its flow up, or not).
 struct role_seen {
   bool active = false;
@@ -172,8 +194,8 @@ struct restart_done {
   std::string detail;  // "exit 1: disk full", "timed out after 10 s", "no executor"
 };
 struct tick {};
-using input =
-    std::variant<scanned, exited, load_sampled, network_seen, role_seen, restart_done, tick>;
+using input = std::variant<scanned, exited, load_sampled, network_seen, role_seen, restart_done,
+                           drbd_seen, tick>;
 
 // ---- actions ----
 struct raise_event {
