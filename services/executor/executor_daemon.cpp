@@ -121,6 +121,21 @@ struct executor_daemon::impl final : event_sink {
         } else {
           reply = co_await reboot(rq->group, rq->reason);
         }
+      } else if (verb == "drbd_reconnect") {  // D11 manual reconnect: hasysctl drbd reconnect
+        const config::group_config* gc = nullptr;
+        for (const auto& x : cfg.groups)
+          if (x.name == g.name()) gc = &x;
+        std::vector<std::string> resources;
+        for (const auto& n : gc->flow)
+          if (const auto* d = std::get_if<config::drbd_node>(&n)) resources.push_back(d->resource);
+        reply = {!resources.empty(), resources.empty() ? "no drbd node in the flow" : ""};
+        for (auto& res : resources) {
+          std::string origin = "operator";
+          std::string resource = res;
+          auto r = co_await drbd_connect(*gc, std::move(resource), std::move(origin));
+          reply.accepted = reply.accepted && r.ok;
+          reply.text += (reply.text.empty() ? "" : "; ") + res + ": " + r.detail;
+        }
       } else if (verb == "ready") {  // issue 9: hasysctl ready
         auto r = co_await g.readiness(true);
         std::string text = r.summary;
@@ -144,6 +159,42 @@ struct executor_daemon::impl final : event_sink {
         continue;
       }
       daemon::spawn_or_die(ioc.get_executor(), restart(g, *rq, *m), "restart");
+    }
+  }
+
+  // D11: `drbdadm connect <resource>` for a drbd node of the group's flow, with its event.
+  asio::awaitable<proto::restart_reply> drbd_connect(const config::group_config& g, std::string resource,
+                                                      std::string origin) {
+    bool known = false;
+    for (const auto& n : g.flow)
+      if (const auto* d = std::get_if<config::drbd_node>(&n)) known = known || d->resource == resource;
+    if (!known) co_return proto::restart_reply{1, false, "no drbd node with resource \"" + resource + "\" in the flow"};
+    sys::run_options o;
+    o.argv = {cfg.drbdadm.string(), "connect", resource};
+    o.timeout = std::chrono::seconds(20);
+    auto r = co_await sys::run_process(ioc.get_executor(), o);
+    std::string detail = !r.started ? "not started: " + r.error
+                         : r.timed_out ? "timed out"
+                                       : "exit " + std::to_string(r.exit_code);
+    auto out = r.output.substr(0, r.output.find('\n'));
+    if (!r.ok() && !out.empty()) detail += ": " + out;
+    event(g.name, r.ok() ? cluster::severity::information : cluster::severity::warning,
+          r.ok() ? "drbd_connect_ran" : "drbd_connect_failed",
+          std::string(r.ok() ? "Data sync connect ran" : "Data sync connect failed") + " [" + resource + ": " +
+              detail + "]",
+          {{"origin", origin}});
+    co_return proto::restart_reply{1, r.ok(), detail};
+  }
+
+  asio::awaitable<void> serve_drbd_connects(const config::group_config& g, bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto rq = proto::from_json<proto::drbd_connect_request>(m->data);
+      proto::restart_reply reply{1, false, "a request that cannot be read"};
+      if (rq && rq->group == g.name) {
+        std::string resource = rq->resource, origin = "monitor";  // named: see GCC 12 in docs/monitor.md
+        reply = co_await drbd_connect(g, std::move(resource), std::move(origin));
+      }
+      if (!m->reply.empty() && bus) bus->respond(*m, proto::to_json(reply));
     }
   }
 
@@ -210,9 +261,13 @@ struct executor_daemon::impl final : event_sink {
       daemon::spawn_or_die(ioc.get_executor(),
                            serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),
                            "exec requests");
-    for (const auto& g : cfg.groups)
+    for (const auto& g : cfg.groups) {
       daemon::spawn_or_die(ioc.get_executor(), serve_restarts(g, bus->subscribe(proto::restart_subject(g.name, cfg.name))),
                            "restart requests");
+      daemon::spawn_or_die(ioc.get_executor(),
+                           serve_drbd_connects(g, bus->subscribe(proto::drbd_connect_subject(g.name, cfg.name))),
+                           "drbd connect requests");
+    }
     for (;;) {
       auto e = co_await bus->next_event();
       log.info(std::string("bus ") + std::string(bus::to_string(e)));

@@ -76,7 +76,7 @@ health::params params_of(const config::node_config& node, const config::group_co
   }
   for (const auto& n : g.flow)
     if (const auto* d = std::get_if<config::drbd_node>(&n))
-      p.drbd.push_back({d->name, d->resource});
+      p.drbd.push_back({d->name, d->resource, g.drbd_reconnect_count, g.drbd_reconnect_interval});
   for (const auto& nm : m.networks)
     p.networks.push_back(
         {nm.name, nm.interface + (nm.ip.empty() ? "" : " with " + nm.ip), nm.managed});
@@ -158,6 +158,9 @@ struct monitor_daemon::impl {
       } else if (std::holds_alternative<health::scan_now>(a)) {
         scan_requested = true;
         wake.cancel();
+      } else if (auto* c = std::get_if<health::reconnect_drbd>(&a)) {
+        daemon::spawn_or_die(ioc.get_executor(), drbd_connect(g, c->index, c->attempt),
+                             "drbd reconnect");
       } else if (auto* p = std::get_if<health::publish>(&a)) {
         g.latest = p->v;
         publish_health(g);
@@ -371,6 +374,28 @@ struct monitor_daemon::impl {
   }
 
   // ---- DRBD (D11): `drbdadm status <resource>` every period, read, never changed here ----
+
+  // Auto-reconnect: the executor (the only writer) runs `drbdadm connect`.
+  asio::awaitable<void> drbd_connect(group& g, std::size_t index, int attempt) {
+    health::drbd_reconnect_done done{index, attempt, false, {}};
+    const proto::drbd_connect_request rq{1, g.cfg.name, g.params.drbd[index].resource, attempt};
+    if (!bus || !bus->connected()) {
+      done.detail = "the bus is not connected";
+    } else {
+      std::string subject = proto::drbd_connect_subject(g.cfg.name, cfg.name);
+      std::string body = proto::to_json(rq);
+      auto r = co_await bus->request(std::move(subject), std::move(body), std::chrono::seconds(30));
+      if (!r) {
+        done.detail = "hasys-executor did not answer: " + r.error().message();
+      } else if (auto rep = proto::from_json<proto::restart_reply>(r->data)) {
+        done.ok = rep->ok;
+        done.detail = rep->detail;
+      } else {
+        done.detail = "hasys-executor's answer cannot be read";
+      }
+    }
+    feed(g, done);
+  }
 
   asio::awaitable<void> drbd_loop(group& g) {
     asio::steady_timer every(ioc);

@@ -21,6 +21,7 @@ int maintenance_command(arguments args);
 int cmd_command(arguments args);
 int common_command(arguments args);  // the executor's common start/stop program (W8)
 int ready_command(arguments args);   // the Standby readiness check (issue 9)
+int drbd_command(arguments args);    // drbd reconnect (D11)
 // menu_cmd.cpp: the seed's numbered menu (also the hasys executable)
 int menu_command(arguments args);
 

@@ -11,7 +11,7 @@ namespace {
 
 namespace ctl = hasys::ctl;
 
-constexpr std::array<ctl::command, 15> groups{{
+constexpr std::array<ctl::command, 16> groups{{
     {"status", "[--json] [--group G]", "both nodes of each group: roles, epochs, links, gateway, flow",
      ctl::status_command},
     {"watch", "[--group G] [--for T]", "print every status the heartbeat daemon publishes (JSON lines)",
@@ -34,6 +34,8 @@ constexpr std::array<ctl::command, 15> groups{{
     {"ready", "[--group G] [--json]",
      "check now that this node could take the service over (scripts, devices, the virtual IP); exit 1 if not",
      ctl::ready_command},
+    {"drbd", "reconnect [--group G]", "connect the group's DRBD resources again through the executor (D11)",
+     ctl::drbd_command},
     {"common", "start|stop [--group G]",
      "run the group's common start / stop program through the executor (W8)", ctl::common_command},
     {"menu", "", "the seed's numbered menu, read line by line from stdin (also: hasys)",

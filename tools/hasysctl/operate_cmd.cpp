@@ -90,6 +90,11 @@ int common_command(arguments args) {
   return send_request("hasysctl common", {common_program_tail(args[0] == "start"), executor_daemon, true},
                       args.subspan(1));
 }
+// D11: `drbdadm connect` for every DRBD resource of the group's flow, through the executor.
+int drbd_command(arguments args) {
+  if (args.empty() || args[0] != "reconnect") return usage_error("hasysctl drbd", "say reconnect");
+  return send_request("hasysctl drbd", {"exec.drbd_reconnect", executor_daemon, true}, args.subspan(1));
+}
 // Issue 9: the executor checks, without touching the Active, that a takeover would work.
 int ready_command(arguments args) {
   return send_request("hasysctl ready", {"exec.ready", executor_daemon, false}, args);

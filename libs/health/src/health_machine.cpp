@@ -310,12 +310,51 @@ struct stepper {
     const bool changed = !v.ok || *v.ok != ok;
     v.ok = ok;
     v.summary = summary;
-    if (!changed) return;
-    if (ok)
-      emit(severity::information, "drbd_normal", "Data sync is normal [" + r.resource + "]");
-    else
-      emit(severity::warning, "drbd_abnormal",
-           "Data sync is abnormal [" + r.resource + ": " + summary + "]");
+    const bool standalone =
+        in.status && std::any_of(in.status->peers.begin(), in.status->peers.end(),
+                                 [](const drbd_peer& x) { return x.connection == "StandAlone"; });
+    if (!standalone) {  // connected again, or still trying on its own: a new outage starts afresh
+      v.reconnects = 0;
+      v.gave_up = false;
+    }
+    if (changed) {
+      if (ok)
+        emit(severity::information, "drbd_normal", "Data sync is normal [" + r.resource + "]");
+      else
+        emit(severity::warning, "drbd_abnormal",
+             "Data sync is abnormal [" + r.resource + ": " + summary + "]");
+    }
+    if (standalone) maybe_reconnect(in.index);
+  }
+
+  // D11: a StandAlone resource (DRBD gave up connecting) is asked to connect again, the first
+  // time at once, then every interval, up to the count; then it is said once that it gave up.
+  void maybe_reconnect(std::size_t i) {
+    const auto& r = p.drbd[i];
+    auto& v = s.drbd[i];
+    if (v.reconnect_out || now < v.next_reconnect) return;
+    if (v.reconnects >= r.reconnects) {
+      if (!v.gave_up && r.reconnects > 0)
+        emit(severity::critical, "drbd_reconnect_failed",
+             "Data sync could not be reconnected [" + r.resource + ": " +
+                 std::to_string(v.reconnects) + " attempts]");
+      v.gave_up = true;
+      return;
+    }
+    ++v.reconnects;
+    v.reconnect_out = true;
+    v.next_reconnect = now + r.reconnect_interval;
+    actions.push_back(reconnect_drbd{i, v.reconnects});
+    emit(severity::information, "drbd_reconnecting",
+         "Data sync is reconnecting [" + r.resource + ": attempt " + std::to_string(v.reconnects) +
+             " of " + std::to_string(r.reconnects) + "]");
+  }
+
+  void on(const drbd_reconnect_done& in) {
+    if (in.index >= p.drbd.size()) return;
+    auto& v = s.drbd[in.index];
+    if (in.attempt != v.reconnects) return;
+    v.reconnect_out = false;
   }
 
   void on(const tick&) {

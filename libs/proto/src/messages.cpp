@@ -408,6 +408,7 @@ template boost::system::result<restart_request> from_json<restart_request>(std::
 template boost::system::result<restart_reply> from_json<restart_reply>(std::string_view);
 template boost::system::result<metrics_msg> from_json<metrics_msg>(std::string_view);
 template boost::system::result<reboot_request> from_json<reboot_request>(std::string_view);
+template boost::system::result<drbd_connect_request> from_json<drbd_connect_request>(std::string_view);
 
 void duration_histogram::add(std::chrono::nanoseconds d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();

@@ -28,5 +28,9 @@ std::string to_json(const restart_request& m) { return serialize(m); }
 std::string to_json(const restart_reply& m) { return serialize(m); }
 std::string to_json(const metrics_msg& m) { return serialize(m); }
 std::string to_json(const reboot_request& m) { return serialize(m); }
+std::string to_json(const drbd_connect_request& m) { return serialize(m); }
+std::string drbd_connect_subject(std::string_view group, std::string_view node) {
+  return "hasys.local." + std::string(group) + "." + std::string(node) + ".drbd_connect";
+}
 
 }  // namespace hasys::proto

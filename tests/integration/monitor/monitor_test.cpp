@@ -548,13 +548,25 @@ TEST_F(monitor_fixture,
   EXPECT_NE(text.find("ready to take over"), std::string::npos) << text;
 }
 
-TEST_F(monitor_fixture, drbd_connection_changes_are_said_in_events_and_findings) {  // D11
-  // A stand-in for drbdadm (the DRBD kernel module cannot load here): it prints what the state
-  // file holds, in DRBD 9's own format.
+TEST_F(monitor_fixture,
+       a_standalone_drbd_resource_is_said_and_reconnected_through_the_executor) {  // D11
+  // A stand-in for drbdadm (the DRBD kernel module cannot load here): `status` prints what the
+  // state file holds, in DRBD 9's own format; `connect` makes it connected again.
   const auto state = dir / "drbd-state";
-  std::ofstream(state)
-      << "r0 role:Primary\n  disk:UpToDate\n  node-b role:Secondary\n    peer-disk:UpToDate\n";
-  const auto drbdadm = script("drbdadm", "[ \"$1\" = status ] || exit 3\ncat " + state.string());
+  const std::string connected =
+      "r0 role:Primary\n  disk:UpToDate\n  node-b role:Secondary\n    peer-disk:UpToDate\n";
+  std::ofstream(state) << connected;
+  const auto drbdadm =
+      script("drbdadm",
+             "case \"$1\" in\n"
+             "  status) cat " +
+                 state.string() +
+                 " ;;\n"
+                 "  connect) printf 'r0 role:Primary\\n  disk:UpToDate\\n  node-b role:Secondary\\n"
+                 "    peer-disk:UpToDate\\n' > " +
+                 state.string() + "; echo \"connect $2\" >> " + (dir / "drbdadm.log").string() +
+                 " ;;\n"
+                 "  *) exit 3 ;;\nesac");
   write_config("[[group.flow]]\ntype = \"drbd\"\nname = \"data\"\nresource = \"r0\"\nminor = 0\n");
   {  // the node-level key: the stand-in's path
     std::ifstream in(dir / "node.toml");
@@ -562,6 +574,7 @@ TEST_F(monitor_fixture, drbd_connection_changes_are_said_in_events_and_findings)
     text.replace(text.find("[[group]]"), 9, "drbdadm = \"" + drbdadm + "\"\n\n[[group]]");
     std::ofstream(dir / "node.toml", std::ios::trunc) << text;
   }
+  start_executor();
   start_monitor();
   auto normal = event_where("drbd_normal", 10s);
   ASSERT_TRUE(normal) << transcript();
@@ -576,6 +589,27 @@ TEST_F(monitor_fixture, drbd_connection_changes_are_said_in_events_and_findings)
   ASSERT_TRUE(h);
   EXPECT_TRUE(h->healthy) << "DRBD never fails the node over by itself";
   EXPECT_EQ(h->findings[0].monitor, "drbd r0");
+  ASSERT_TRUE(event_where("drbd_reconnecting", 10s, from)) << transcript();
+  auto ran = event_where("drbd_connect_ran", 10s, from);
+  ASSERT_TRUE(ran) << transcript();
+  EXPECT_EQ(ran->source, "executor");
+  ASSERT_TRUE(event_where("drbd_normal", 10s, from)) << transcript();
+  // The operator's reconnect (hasysctl drbd reconnect) goes through the executor too.
+  const auto out = dir / "drbd.out";
+  const int rc = WEXITSTATUS(
+      std::system((std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
+                   " drbd reconnect --group g > " + out.string() + " 2>&1")
+                      .c_str()));
+  std::ifstream said(out);
+  std::string text((std::istreambuf_iterator<char>(said)), {});
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("r0: exit 0"), std::string::npos) << text;
+  std::ifstream log(dir / "drbdadm.log");
+  std::string line, second;
+  ASSERT_TRUE(std::getline(log, line));
+  EXPECT_EQ(line, "connect r0");
+  ASSERT_TRUE(std::getline(log, second)) << "the operator's reconnect ran drbdadm connect";
+  EXPECT_EQ(second, "connect r0");
 }
 
 }  // namespace

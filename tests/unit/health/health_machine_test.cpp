@@ -447,7 +447,7 @@ TEST(health_machine, drbd_is_said_when_it_changes_and_never_fails_the_node_over)
   auto apart = ok;
   apart.peers[0].connection = "StandAlone";
   auto& down = m.feed(drbd_seen{0, apart, ""});
-  ASSERT_EQ(m.codes(down), std::vector<std::string>{"drbd_abnormal"});
+  ASSERT_EQ(m.codes(down), (std::vector<std::string>{"drbd_abnormal", "drbd_reconnecting"}));
   EXPECT_NE(m.of<raise_event>(down)[0].text.find("node-b StandAlone"), std::string::npos);
   auto v = judge(m.p, m.s);
   EXPECT_TRUE(v.healthy) << "a stale peer copy is no reason to move the service";
@@ -459,6 +459,54 @@ TEST(health_machine, drbd_is_said_when_it_changes_and_never_fails_the_node_over)
   EXPECT_NE(judge(m.p, m.s).findings[0].evidence.find("cannot read DRBD's status"),
             std::string::npos);
   EXPECT_EQ(m.codes(m.feed(drbd_seen{0, ok, ""})), std::vector<std::string>{"drbd_normal"});
+}
+
+TEST(
+    health_machine,
+    a_standalone_drbd_resource_is_reconnected_at_once_then_every_interval_up_to_the_count) {  // D11
+  params p;
+  p.drbd = {{"data", "r0", 2, 30s}};
+  rig m(p);
+  drbd_resource_status apart{
+      "r0", "Primary", "UpToDate", {{"node-b", "StandAlone", "", "", "", 0}}};
+  auto& first = m.feed(drbd_seen{0, apart, ""});
+  auto asks = m.of<reconnect_drbd>(first);
+  ASSERT_EQ(asks.size(), 1u);
+  EXPECT_EQ(asks[0].attempt, 1);
+  EXPECT_EQ(m.codes(first), (std::vector<std::string>{"drbd_abnormal", "drbd_reconnecting"}));
+  m.now += 1s;
+  EXPECT_TRUE(m.of<reconnect_drbd>(m.feed(drbd_seen{0, apart, ""})).empty()) << "one out at a time";
+  m.feed(drbd_reconnect_done{0, 1, true, "exit 0"});
+  m.now += 10s;
+  EXPECT_TRUE(m.of<reconnect_drbd>(m.feed(drbd_seen{0, apart, ""})).empty())
+      << "not before the interval";
+  m.now += 20s;
+  EXPECT_EQ(m.of<reconnect_drbd>(m.feed(drbd_seen{0, apart, ""})).size(), 1u);
+  m.feed(drbd_reconnect_done{0, 2, false, "exit 10"});
+  m.now += 30s;
+  auto& gave_up = m.feed(drbd_seen{0, apart, ""});
+  EXPECT_TRUE(m.of<reconnect_drbd>(gave_up).empty());
+  EXPECT_EQ(m.codes(gave_up), std::vector<std::string>{"drbd_reconnect_failed"});
+  m.now += 30s;
+  EXPECT_TRUE(m.codes(m.feed(drbd_seen{0, apart, ""})).empty()) << "said once";
+  // Connected again (the operator, or DRBD itself): the next outage gets its own attempts.
+  drbd_resource_status ok{"r0",
+                          "Primary",
+                          "UpToDate",
+                          {{"node-b", "Connected", "Secondary", "Established", "UpToDate", 0}}};
+  EXPECT_EQ(m.codes(m.feed(drbd_seen{0, ok, ""})), std::vector<std::string>{"drbd_normal"});
+  EXPECT_EQ(m.of<reconnect_drbd>(m.feed(drbd_seen{0, apart, ""})).size(), 1u);
+}
+
+TEST(health_machine, a_drbd_resource_still_connecting_by_itself_is_not_pushed) {  // D11
+  params p;
+  p.drbd = {{"data", "r0", 6, 30s}};
+  rig m(p);
+  drbd_resource_status trying{
+      "r0", "Primary", "UpToDate", {{"node-b", "Connecting", "", "", "", 0}}};
+  auto& acts = m.feed(drbd_seen{0, trying, ""});
+  EXPECT_TRUE(m.of<reconnect_drbd>(acts).empty()) << "DRBD reconnects on its own until StandAlone";
+  EXPECT_EQ(m.codes(acts), std::vector<std::string>{"drbd_abnormal"});
 }
 
 TEST(health_machine, the_same_verdict_is_not_published_twice) {

@@ -60,6 +60,10 @@ struct network_rule {  // D8
 struct drbd_rule {
   std::string name;      // the flow node
   std::string resource;  // the DRBD resource
+  // Auto-reconnect of a StandAlone resource (DSYNC_RECONNECT_RCNT, DSYNC_RECONNECT_WTIME): the
+  // first at once, then every interval, at most `reconnects` times per outage; 0: never.
+  int reconnects = 6;
+  duration reconnect_interval = std::chrono::seconds(30);
 };
 
 struct params {
@@ -110,6 +114,10 @@ struct load_view {
 struct drbd_view {
   std::optional<bool> ok;  // connected and up to date; unknown until first read
   std::string summary;
+  int reconnects = 0;           // asked in this outage
+  time_point next_reconnect{};  // when the next may be asked
+  bool reconnect_out = false;   // asked, not answered
+  bool gave_up = false;         // reconnects exhausted (said once)
   bool operator==(const drbd_view&) const = default;
 };
 
@@ -182,6 +190,13 @@ struct drbd_seen {
   std::optional<drbd_resource_status> status;
   std::string error;
 };
+// The executor ran `drbdadm connect` for drbd rule `index` (attempt counts from 1).
+struct drbd_reconnect_done {
+  std::size_t index = 0;
+  int attempt = 0;
+  bool ok = false;
+  std::string detail;
+};
 // The heartbeat says this node's role for the group (Active with its flow up, or not).
 struct role_seen {
   bool active = false;
@@ -195,7 +210,7 @@ struct restart_done {
 };
 struct tick {};
 using input = std::variant<scanned, exited, load_sampled, network_seen, role_seen, restart_done,
-                           drbd_seen, tick>;
+                           drbd_seen, drbd_reconnect_done, tick>;
 
 // ---- actions ----
 struct raise_event {
@@ -210,11 +225,16 @@ struct restart_process {
 };
 // Look at /proc again now (a restart just ran: do not wait for the period).
 struct scan_now {};
+// Ask the executor to run `drbdadm connect` for drbd rule `index` (D11 auto-reconnect).
+struct reconnect_drbd {
+  std::size_t index = 0;
+  int attempt = 1;
+};
 // The verdict changed (or is the first): publish it.
 struct publish {
   verdict v;
 };
-using action = std::variant<raise_event, restart_process, scan_now, publish>;
+using action = std::variant<raise_event, restart_process, scan_now, publish, reconnect_drbd>;
 
 struct transition {
   state next;

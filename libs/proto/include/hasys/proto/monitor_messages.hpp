@@ -46,8 +46,8 @@ struct health_msg {
   std::int64_t time_unix_ms = 0;
   std::int64_t period_ms = 0;  // the next message comes within this
   bool healthy = true;
-  int failing_managed = 0;  // 0 when healthy; fewer is better (F11)
-  std::string reason;       // the managed findings that decided, joined
+  int failing_managed = 0;             // 0 when healthy; fewer is better (F11)
+  std::string reason;                  // the managed findings that decided, joined
   bool reboot_after_failover = false;  // D13: a deciding failure asks for a reboot after failover
   std::vector<health_finding> findings;
   std::vector<process_view_msg> processes;
@@ -66,6 +66,17 @@ struct reboot_request {
   bool operator==(const reboot_request&) const = default;
 };
 BOOST_DESCRIBE_STRUCT(reboot_request, (), (v, group, reason))
+
+// monitor -> executor (D11): run `drbdadm connect <resource>` for a StandAlone resource of the
+// group's flow (the executor checks it is one).
+struct drbd_connect_request {
+  int v = 1;
+  std::string group;
+  std::string resource;
+  int attempt = 1;
+  bool operator==(const drbd_connect_request&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(drbd_connect_request, (), (v, group, resource, attempt))
 
 // hasys.local.<group>.<node>.restart — monitor -> executor, request/reply (D6): run the start
 // command of process monitor `monitor` from the executor's own configuration (the request names
@@ -155,5 +166,8 @@ std::string to_json(const restart_request& m);
 std::string to_json(const restart_reply& m);
 std::string to_json(const metrics_msg& m);
 std::string to_json(const reboot_request& m);
+std::string to_json(const drbd_connect_request& m);
+// hasys.local.<g>.<n>.drbd_connect (D11 auto-reconnect; reply: restart_reply).
+std::string drbd_connect_subject(std::string_view group, std::string_view node);
 
 }  // namespace hasys::proto
