@@ -3,6 +3,7 @@
 #include "resource.hpp"
 #include "vip_resource.hpp"
 
+#include <hasys/health/drbd_status.hpp>
 #include <hasys/sys/process.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -241,17 +242,33 @@ class drbd_resource final : public resource_base<config::drbd_node> {
     std::vector<std::string> argv{s_.drbdadm.string(), "secondary", n_.resource};
     co_return co_await run_step(c, epoch, n_.name, "DRBD demote", std::move(argv), n_.timeout);
   }
+  // drbdadm and the device are there, and the resource is connected with both disks UpToDate: a
+  // Standby whose copy is stale or cut off must not be the one to take over.
   asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c) override {
     std::vector<readiness_check> out;
     if (c.simulate) {
-      out.push_back({n_.name + " drbdadm", true, "simulate: not checked"});
+      out.push_back({n_.name + " drbdadm", true, "simulate: tool and device not checked"});
+    } else {
+      out.push_back(program_check(n_.name + " drbdadm", s_.drbdadm, ""));
+      const std::string device = "/dev/drbd" + std::to_string(n_.minor);
+      std::error_code ec;
+      const bool there = std::filesystem::exists(device, ec);
+      out.push_back({n_.name + " device", there, device + (there ? " exists" : " does not exist")});
+    }
+    sys::run_options o;
+    o.argv = {s_.drbdadm.string(), "status", n_.resource};
+    o.timeout = 5s;
+    auto r = co_await sys::run_process(c.ex, o);
+    const std::string what = n_.name + " data sync";
+    if (!r.ok()) {
+      out.push_back({what, false, "cannot read DRBD's status: " + describe(r)});
       co_return out;
     }
-    out.push_back(program_check(n_.name + " drbdadm", s_.drbdadm, ""));
-    const std::string device = "/dev/drbd" + std::to_string(n_.minor);
-    std::error_code ec;
-    const bool there = std::filesystem::exists(device, ec);
-    out.push_back({n_.name + " device", there, device + (there ? " exists" : " does not exist")});
+    std::optional<health::drbd_resource_status> st;
+    for (auto& x : health::parse_drbd_status(r.output))
+      if (x.name == n_.resource) st = std::move(x);
+    if (!st) out.push_back({what, false, "no resource " + n_.resource + " in drbdadm's status"});
+    else out.push_back({what, st->connected() && st->up_to_date(), st->summary()});
     co_return out;
   }
 

@@ -612,4 +612,44 @@ TEST_F(monitor_fixture,
   EXPECT_EQ(second, "connect r0");
 }
 
+TEST_F(monitor_fixture,
+       a_standby_whose_drbd_copy_is_cut_off_is_not_ready_to_take_over) {  // issue 9, D11
+  const auto state = dir / "drbd-state";
+  std::ofstream(state) << "r0 role:Secondary\n  disk:Outdated\n  node-a connection:StandAlone\n";
+  const auto drbdadm = script("drbdadm", "[ \"$1\" = status ] || exit 3\ncat " + state.string());
+  write_config("[[group.flow]]\ntype = \"drbd\"\nname = \"data\"\nresource = \"r0\"\nminor = 0\n");
+  {
+    std::ifstream in(dir / "node.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("[[group]]"), 9, "drbdadm = \"" + drbdadm + "\"\n\n[[group]]");
+    std::ofstream(dir / "node.toml", std::ios::trunc) << text;
+  }
+  start_executor();
+  const auto ready = [&] {
+    const auto out = dir / "ready.out";
+    int rc = -1;
+    std::string text;
+    for (int i = 0; i < 50; ++i) {  // the executor subscribes once its bus is up
+      rc = WEXITSTATUS(
+          std::system((std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
+                       " ready --group g > " + out.string() + " 2>&1")
+                          .c_str()));
+      std::ifstream in(out);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+      if (text.find("does not answer") == std::string::npos) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return std::make_pair(rc, text);
+  };
+  auto [rc, text] = ready();
+  EXPECT_EQ(rc, 1) << text << transcript();
+  EXPECT_NE(text.find("data data sync"), std::string::npos) << text;
+  EXPECT_NE(text.find("node-a StandAlone, disk Outdated"), std::string::npos) << text;
+  std::ofstream(state, std::ios::trunc)
+      << "r0 role:Secondary\n  disk:UpToDate\n  node-a role:Primary\n    peer-disk:UpToDate\n";
+  std::tie(rc, text) = ready();
+  EXPECT_EQ(rc, 0) << text;
+  EXPECT_NE(text.find("node-a Connected, UpToDate/UpToDate"), std::string::npos) << text;
+}
+
 }  // namespace
