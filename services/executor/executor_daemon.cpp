@@ -257,10 +257,8 @@ struct executor_daemon::impl final : event_sink {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-executor@" + cfg.name);
     bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
     events.attach(*bus);
-    for (auto& g : groups)
-      daemon::spawn_or_die(ioc.get_executor(),
-                           serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),
-                           "exec requests");
+    // The monitor's subjects first, exec.* last: one connection's subscriptions reach the server
+    // in order, so an answered exec.status means the others are in place too (tests wait so).
     for (const auto& g : cfg.groups) {
       daemon::spawn_or_die(ioc.get_executor(), serve_restarts(g, bus->subscribe(proto::restart_subject(g.name, cfg.name))),
                            "restart requests");
@@ -268,6 +266,10 @@ struct executor_daemon::impl final : event_sink {
                            serve_drbd_connects(g, bus->subscribe(proto::drbd_connect_subject(g.name, cfg.name))),
                            "drbd connect requests");
     }
+    for (auto& g : groups)
+      daemon::spawn_or_die(ioc.get_executor(),
+                           serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),
+                           "exec requests");
     for (;;) {
       auto e = co_await bus->next_event();
       log.info(std::string("bus ") + std::string(bus::to_string(e)));

@@ -219,6 +219,23 @@ period = "200ms"
                                          {"--config", (dir / "node.toml").string(), "--simulate"},
                                          dir / "executor.log"});
   }
+  // The executor answers on the bus (its restart subject is subscribed before exec.*, so this
+  // means restarts are heard too): a test that kills right after the start would race it.
+  void wait_for_executor() {
+    for (int i = 0; i < 100; ++i) {
+      // common start answers "no common_start is configured" (exit 1) once the executor listens;
+      // "does not answer" (also exit 1) before: tell them apart by the output.
+      const auto out = dir / "probe.out";
+      std::system((std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
+                   " common start --group g > " + out.string() + " 2>&1")
+                      .c_str());
+      std::ifstream in(out);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      if (text.find("does not answer") == std::string::npos) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "hasys-executor never answered on the bus\n" << log("executor.log");
+  }
   std::string log(const std::string& name) {
     std::ifstream in(dir / name);
     return {std::istreambuf_iterator<char>(in), {}};
@@ -313,6 +330,7 @@ TEST_F(monitor_fixture,
                            "\"\nstart_time = \"5s\"\nretries = 2"));
   auto app = start_app();
   start_executor();
+  wait_for_executor();
   start_monitor();
   ASSERT_TRUE(health_where(
       [](const auto& h) {
@@ -343,6 +361,7 @@ TEST_F(monitor_fixture,
                            "\"\nstart_time = \"3s\"\nretries = 2"));
   auto app = start_app();
   start_executor();
+  wait_for_executor();
   start_monitor();
   ASSERT_TRUE(
       health_where([](const auto& h) { return h.healthy && h.processes[0].running == 1; }, 10s))
