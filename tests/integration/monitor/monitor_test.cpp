@@ -594,6 +594,7 @@ TEST_F(monitor_fixture,
     std::ofstream(dir / "node.toml", std::ios::trunc) << text;
   }
   start_executor();
+  wait_for_executor();
   start_monitor();
   auto normal = event_where("drbd_normal", 10s);
   ASSERT_TRUE(normal) << transcript();
