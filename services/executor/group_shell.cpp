@@ -49,6 +49,7 @@ group_shell::group_shell(asio::any_io_executor ex, const config::node_config& no
                          resource_services& services, bool simulate, std::string machine_boot,
                          reporter report)
     : group_(group),
+      services_(services),
       journal_(ex, services.lanes, node.state_dir / "executor" / (group.name + ".json"),
                [this](const std::string& why) {
                  context_.events->event(name(), cluster::severity::warning, "journal",
@@ -260,20 +261,18 @@ asio::awaitable<group_shell::readiness_report> group_shell::readiness(bool said)
     auto checks = co_await res->ready(context_);
     r.checks.insert(r.checks.end(), checks.begin(), checks.end());
   }
-  const auto program = [&](std::string what, const std::filesystem::path& p,
-                           const std::string& user) {
-    auto why = user.empty() ? sys::check_executable(p) : sys::check_executable(p, user);
-    r.checks.push_back(
-        {std::move(what), why.empty(), why.empty() ? p.string() + " is executable" : why});
-  };
+  std::vector<program_to_check> programs;
   if (group_.failover_condition)
-    program("failover condition script", group_.failover_condition_script, "");
-  if (!group_.common_start.empty()) program("common start program", group_.common_start, "");
+    programs.push_back({"failover condition script", group_.failover_condition_script, ""});
+  if (!group_.common_start.empty())
+    programs.push_back({"common start program", group_.common_start, ""});
   for (const auto& m : group_.monitor.processes) {
     if (!m.recovery || m.start.empty()) continue;
-    program("process " + m.name + " start command", m.start.substr(0, m.start.find_first_of(" \t")),
-            m.user);
+    programs.push_back({"process " + m.name + " start command",
+                        m.start.substr(0, m.start.find_first_of(" \t")), m.user});
   }
+  auto checked = co_await check_programs(services_, std::move(programs));
+  r.checks.insert(r.checks.end(), checked.begin(), checked.end());
   std::string failures;
   for (const auto& c : r.checks) {
     if (c.ok) continue;

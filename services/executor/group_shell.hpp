@@ -64,6 +64,7 @@ class group_shell {
   boost::asio::awaitable<void> readiness_loop();
 
   const config::group_config group_;
+  resource_services& services_;
   resource_context context_;
   std::vector<std::unique_ptr<resource>> resources_;
   flow::params params_;

@@ -29,7 +29,7 @@ struct step_result {
 
 // One check of the Standby readiness (issue 9): could this node take the resource over now?
 struct readiness_check {
-  std::string what;    // "app start program", "svc-vip duplicate check"
+  std::string what;  // "app start program", "svc-vip duplicate check"
   bool ok = true;
   std::string detail;  // why not, or what was seen
 };
@@ -50,7 +50,7 @@ struct resource_context {
   std::string peer;                 // the other server of the group
   std::string peer_public_address;  // to tell the peer's MAC from a stranger's (W2)
   event_sink* events = nullptr;
-  bool simulate = false;            // no privileges: system changes go to the stand-in kernel
+  bool simulate = false;  // no privileges: system changes go to the stand-in kernel
 };
 
 // What resources need from the daemon.
@@ -66,13 +66,18 @@ class resource {
   virtual ~resource() = default;
   virtual flow::node_spec spec() const = 0;
   virtual std::chrono::milliseconds timeout() const = 0;
-  virtual boost::asio::awaitable<step_result> up(const resource_context& c, std::uint64_t epoch) = 0;
-  virtual boost::asio::awaitable<step_result> down(const resource_context& c, std::uint64_t epoch) = 0;
+  virtual boost::asio::awaitable<step_result> up(const resource_context& c,
+                                                 std::uint64_t epoch) = 0;
+  virtual boost::asio::awaitable<step_result> down(const resource_context& c,
+                                                   std::uint64_t epoch) = 0;
   // Observable resources only (spec().observable); the rest are never asked.
   virtual boost::asio::awaitable<verify_result> check(const resource_context& c);
-  virtual boost::asio::awaitable<verify_result> refresh(const resource_context& c) { return check(c); }
+  virtual boost::asio::awaitable<verify_result> refresh(const resource_context& c) {
+    return check(c);
+  }
   virtual boost::asio::awaitable<verify_result> release(const resource_context& c);
-  virtual boost::asio::awaitable<change_result> announce(const resource_context& c, std::string reason);
+  virtual boost::asio::awaitable<change_result> announce(const resource_context& c,
+                                                         std::string reason);
   // A duty for as long as the executor runs (the VIP's duplicate-address guard).
   virtual boost::asio::awaitable<void> run(const resource_context& c);
   // Standby readiness (issue 9): read-only checks that a takeover of this resource would work,
@@ -82,9 +87,21 @@ class resource {
 
 std::unique_ptr<resource> make_resource(const config::flow_node& node, resource_services& s);
 
+// Readiness (issue 9): is each program executable by its run-as user? Checked on the disk lane —
+// a script on a hung network file system must not stall the executor's thread; a lane that has
+// not answered within 5 s makes every check fail ("could not be checked"), never pass.
+struct program_to_check {
+  std::string what;
+  std::filesystem::path path;
+  std::string user;  // empty: the executor's own user
+};
+boost::asio::awaitable<std::vector<readiness_check>> check_programs(
+    resource_services& s, std::vector<program_to_check> programs);
+
 // Runs a group-level program (W8 common start/stop, D12 failover condition), with its event.
-boost::asio::awaitable<step_result> run_group_program(const resource_context& c, std::uint64_t epoch,
-                                                      std::string what, const std::filesystem::path& program,
+boost::asio::awaitable<step_result> run_group_program(const resource_context& c,
+                                                      std::uint64_t epoch, std::string what,
+                                                      const std::filesystem::path& program,
                                                       std::chrono::milliseconds timeout);
 
 }  // namespace hasys::executor

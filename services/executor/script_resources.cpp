@@ -33,9 +33,21 @@ asio::awaitable<std::vector<readiness_check>> resource::ready(const resource_con
   co_return std::vector<readiness_check>{};
 }
 
-readiness_check program_check(std::string what, const std::filesystem::path& program, const std::string& user) {
-  auto why = user.empty() ? sys::check_executable(program) : sys::check_executable(program, user);
-  return {std::move(what), why.empty(), why.empty() ? program.string() + " is executable" : why};
+asio::awaitable<std::vector<readiness_check>> check_programs(resource_services& s,
+                                                             std::vector<program_to_check> programs) {
+  auto task = [programs] {
+    std::vector<readiness_check> out;
+    for (const auto& p : programs) {
+      auto why = p.user.empty() ? sys::check_executable(p.path) : sys::check_executable(p.path, p.user);
+      out.push_back({p.what, why.empty(), why.empty() ? p.path.string() + " is executable" : why});
+    }
+    return out;
+  };
+  auto done = co_await s.lanes.disk.run(std::move(task), 5s);
+  if (done) co_return std::move(*done);
+  std::vector<readiness_check> out;
+  for (const auto& p : programs) out.push_back({p.what, false, p.path.string() + " could not be checked within 5 s"});
+  co_return out;
 }
 
 namespace {
@@ -91,7 +103,7 @@ class resource_base : public resource {
 
 class script_resource final : public resource_base<config::script_node> {
  public:
-  using resource_base::resource_base;
+  script_resource(config::script_node n, resource_services& s) : resource_base(std::move(n)), s_(s) {}
   flow::node_spec spec() const override {
     return base_spec(n_.kind == config::script_kind::database ? flow::resource_kind::database
                                                               : flow::resource_kind::application);
@@ -106,14 +118,14 @@ class script_resource final : public resource_base<config::script_node> {
     co_return co_await run_step(c, epoch, n_.name, label() + " stop program", std::move(argv), n_.timeout, n_.user);
   }
   asio::awaitable<std::vector<readiness_check>> ready(const resource_context&) override {
-    std::vector<readiness_check> out;
-    out.push_back(program_check(n_.name + " start program", n_.start, n_.user));
-    out.push_back(program_check(n_.name + " stop program", n_.stop, n_.user));
-    co_return out;
+    std::vector<program_to_check> programs{{n_.name + " start program", n_.start, n_.user},
+                                           {n_.name + " stop program", n_.stop, n_.user}};
+    co_return co_await check_programs(s_, std::move(programs));
   }
 
  private:
   std::string label() const { return n_.kind == config::script_kind::database ? "Database" : "Application"; }
+  resource_services& s_;
 };
 
 class wait_resource final : public resource_base<config::wait_node> {
@@ -249,7 +261,8 @@ class drbd_resource final : public resource_base<config::drbd_node> {
     if (c.simulate) {
       out.push_back({n_.name + " drbdadm", true, "simulate: tool and device not checked"});
     } else {
-      out.push_back(program_check(n_.name + " drbdadm", s_.drbdadm, ""));
+      std::vector<program_to_check> tool{{n_.name + " drbdadm", s_.drbdadm, ""}};
+      out = co_await check_programs(s_, std::move(tool));
       const std::string device = "/dev/drbd" + std::to_string(n_.minor);
       std::error_code ec;
       const bool there = std::filesystem::exists(device, ec);
@@ -282,7 +295,7 @@ std::unique_ptr<resource> make_resource(const config::flow_node& node, resource_
   struct maker {
     resource_services& s;
     std::unique_ptr<resource> operator()(const config::vip_node& n) const { return std::make_unique<vip_resource>(n, s); }
-    std::unique_ptr<resource> operator()(const config::script_node& n) const { return std::make_unique<script_resource>(n); }
+    std::unique_ptr<resource> operator()(const config::script_node& n) const { return std::make_unique<script_resource>(n, s); }
     std::unique_ptr<resource> operator()(const config::wait_node& n) const { return std::make_unique<wait_resource>(n); }
     std::unique_ptr<resource> operator()(const config::shared_disk_node& n) const {
       return std::make_unique<shared_disk_resource>(n, s);
