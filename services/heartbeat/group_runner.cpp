@@ -237,8 +237,11 @@ cluster::command_reply group_runner::command(cluster::command_kind kind) {
 }
 
 void group_runner::health(const proto::health_msg& h) {
-  // Only the newest verdict of a monitor counts; a restarted monitor starts a new sequence.
-  if (health_ && h.monitor_boot == health_->monitor_boot && h.seq <= health_->seq) return;
+  // Only the newest verdict counts: a restarted monitor has a higher boot id (its boot ids only
+  // grow) and starts a new sequence; a late message of an older boot is not the truth any more.
+  if (health_ && (h.monitor_boot < health_->monitor_boot ||
+                  (h.monitor_boot == health_->monitor_boot && h.seq <= health_->seq)))
+    return;
   health_ = h;
   health_at_ = std::chrono::steady_clock::now();
   const int failing = h.healthy ? 0 : std::max(1, h.failing_managed);
