@@ -222,19 +222,34 @@ period = "200ms"
   // The executor answers on the bus (its restart subject is subscribed before exec.*, so this
   // means restarts are heard too): a test that kills right after the start would race it.
   void wait_for_executor() {
+    // common start answers "no common_start is configured" once the executor listens.
+    auto [rc, text] = hasysctl("common start --group g");
+    if (text.find("does not answer") != std::string::npos)
+      ADD_FAILURE() << "hasys-executor never answered on the bus\n" << log("executor.log");
+  }
+  // hasysctl against this test's node: exit status and output. Asked again (for up to 5 s) while
+  // the executor is not yet on the bus: it subscribes once its connection is up.
+  std::pair<int, std::string> hasysctl(const std::string& args) {
+    const auto out = dir / "hasysctl.out";
+    const auto cmd = std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
+                     " " + args + " > " + out.string() + " 2>&1";
+    int rc = -1;
+    std::string text;
     for (int i = 0; i < 100; ++i) {
-      // common start answers "no common_start is configured" (exit 1) once the executor listens;
-      // "does not answer" (also exit 1) before: tell them apart by the output.
-      const auto out = dir / "probe.out";
-      std::system((std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
-                   " common start --group g > " + out.string() + " 2>&1")
-                      .c_str());
+      rc = WEXITSTATUS(std::system(cmd.c_str()));
       std::ifstream in(out);
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (text.find("does not answer") == std::string::npos) return;
+      text.assign(std::istreambuf_iterator<char>(in), {});
+      if (text.find("does not answer") == std::string::npos) break;
       std::this_thread::sleep_for(50ms);
     }
-    ADD_FAILURE() << "hasys-executor never answered on the bus\n" << log("executor.log");
+    return {rc, text};
+  }
+  // The node-level drbdadm key: a stand-in's path (the DRBD kernel module cannot load here).
+  void use_drbdadm(const std::string& path) {
+    std::ifstream in(dir / "node.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("[[group]]"), 9, "drbdadm = \"" + path + "\"\n\n[[group]]");
+    std::ofstream(dir / "node.toml", std::ios::trunc) << text;
   }
   std::string log(const std::string& name) {
     std::ifstream in(dir / name);
@@ -532,24 +547,9 @@ TEST_F(monitor_fixture,
   write_config("[[group.flow]]\ntype = \"application\"\nname = \"app\"\nstart = \"" + start +
                "\"\nstop = \"" + stop + "\"\nuser = \"nobody\"\n");
   start_executor();
-  const auto ctl = [&] {
-    auto out = dir / "ready.out";
-    const auto cmd = std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
-                     " ready --group g > " + out.string() + " 2>&1";
-    int rc = -1;
-    for (int i = 0; i < 50; ++i) {  // the executor subscribes once its bus is up
-      rc = WEXITSTATUS(std::system(cmd.c_str()));
-      std::ifstream in(out);
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (text.find("does not answer") == std::string::npos &&
-          text.find("no responders") == std::string::npos)
-        return std::make_pair(rc, text);
-      std::this_thread::sleep_for(100ms);
-    }
-    return std::make_pair(rc, std::string("hasys-executor never answered"));
-  };
+
   const auto from = tap->size();
-  auto [rc, text] = ctl();
+  auto [rc, text] = hasysctl("ready --group g");
   EXPECT_EQ(rc, 1) << text << transcript();
   EXPECT_NE(text.find("not ready"), std::string::npos) << text;
   EXPECT_NE(text.find(start), std::string::npos) << text << ": the script is named";
@@ -562,7 +562,7 @@ TEST_F(monitor_fixture,
                   fs::perms::group_exec | fs::perms::others_exec | fs::perms::group_read |
                       fs::perms::others_read,
                   fs::perm_options::add);
-  std::tie(rc, text) = ctl();
+  std::tie(rc, text) = hasysctl("ready --group g");
   EXPECT_EQ(rc, 0) << text;
   EXPECT_NE(text.find("ready to take over"), std::string::npos) << text;
 }
@@ -587,12 +587,7 @@ TEST_F(monitor_fixture,
                  " ;;\n"
                  "  *) exit 3 ;;\nesac");
   write_config("[[group.flow]]\ntype = \"drbd\"\nname = \"data\"\nresource = \"r0\"\nminor = 0\n");
-  {  // the node-level key: the stand-in's path
-    std::ifstream in(dir / "node.toml");
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    text.replace(text.find("[[group]]"), 9, "drbdadm = \"" + drbdadm + "\"\n\n[[group]]");
-    std::ofstream(dir / "node.toml", std::ios::trunc) << text;
-  }
+  use_drbdadm(drbdadm);
   start_executor();
   wait_for_executor();
   start_monitor();
@@ -615,13 +610,7 @@ TEST_F(monitor_fixture,
   EXPECT_EQ(ran->source, "executor");
   ASSERT_TRUE(event_where("drbd_normal", 10s, from)) << transcript();
   // The operator's reconnect (hasysctl drbd reconnect) goes through the executor too.
-  const auto out = dir / "drbd.out";
-  const int rc = WEXITSTATUS(
-      std::system((std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
-                   " drbd reconnect --group g > " + out.string() + " 2>&1")
-                      .c_str()));
-  std::ifstream said(out);
-  std::string text((std::istreambuf_iterator<char>(said)), {});
+  auto [rc, text] = hasysctl("drbd reconnect --group g");
   EXPECT_EQ(rc, 0) << text;
   EXPECT_NE(text.find("r0: exit 0"), std::string::npos) << text;
   std::ifstream log(dir / "drbdadm.log");
@@ -638,36 +627,16 @@ TEST_F(monitor_fixture,
   std::ofstream(state) << "r0 role:Secondary\n  disk:Outdated\n  node-a connection:StandAlone\n";
   const auto drbdadm = script("drbdadm", "[ \"$1\" = status ] || exit 3\ncat " + state.string());
   write_config("[[group.flow]]\ntype = \"drbd\"\nname = \"data\"\nresource = \"r0\"\nminor = 0\n");
-  {
-    std::ifstream in(dir / "node.toml");
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    text.replace(text.find("[[group]]"), 9, "drbdadm = \"" + drbdadm + "\"\n\n[[group]]");
-    std::ofstream(dir / "node.toml", std::ios::trunc) << text;
-  }
+  use_drbdadm(drbdadm);
   start_executor();
-  const auto ready = [&] {
-    const auto out = dir / "ready.out";
-    int rc = -1;
-    std::string text;
-    for (int i = 0; i < 50; ++i) {  // the executor subscribes once its bus is up
-      rc = WEXITSTATUS(
-          std::system((std::string(HASYS_HASYSCTL) + " --config " + (dir / "node.toml").string() +
-                       " ready --group g > " + out.string() + " 2>&1")
-                          .c_str()));
-      std::ifstream in(out);
-      text.assign(std::istreambuf_iterator<char>(in), {});
-      if (text.find("does not answer") == std::string::npos) break;
-      std::this_thread::sleep_for(100ms);
-    }
-    return std::make_pair(rc, text);
-  };
-  auto [rc, text] = ready();
+
+  auto [rc, text] = hasysctl("ready --group g");
   EXPECT_EQ(rc, 1) << text << transcript();
   EXPECT_NE(text.find("data data sync"), std::string::npos) << text;
   EXPECT_NE(text.find("node-a StandAlone, disk Outdated"), std::string::npos) << text;
   std::ofstream(state, std::ios::trunc)
       << "r0 role:Secondary\n  disk:UpToDate\n  node-a role:Primary\n    peer-disk:UpToDate\n";
-  std::tie(rc, text) = ready();
+  std::tie(rc, text) = hasysctl("ready --group g");
   EXPECT_EQ(rc, 0) << text;
   EXPECT_NE(text.find("node-a Connected, UpToDate/UpToDate"), std::string::npos) << text;
 }
