@@ -173,11 +173,7 @@ struct executor_daemon::impl final : event_sink {
     o.argv = {cfg.drbdadm.string(), "connect", resource};
     o.timeout = std::chrono::seconds(20);
     auto r = co_await sys::run_process(ioc.get_executor(), o);
-    std::string detail = !r.started ? "not started: " + r.error
-                         : r.timed_out ? "timed out"
-                                       : "exit " + std::to_string(r.exit_code);
-    auto out = r.output.substr(0, r.output.find('\n'));
-    if (!r.ok() && !out.empty()) detail += ": " + out;
+    const std::string detail = sys::describe(r, true);
     event(g.name, r.ok() ? cluster::severity::information : cluster::severity::warning,
           r.ok() ? "drbd_connect_ran" : "drbd_connect_failed",
           std::string(r.ok() ? "Data sync connect ran" : "Data sync connect failed") + " [" + resource + ": " +
@@ -214,13 +210,8 @@ struct executor_daemon::impl final : event_sink {
       o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(pm->start_time);
       auto r = co_await sys::run_process(ioc.get_executor(), o);
       reply.ok = r.ok();
-      if (!r.started) reply.detail = "not started: " + r.error;
-      else if (r.timed_out) reply.detail = "still running after " + std::to_string(o.timeout.count() / 1000) + " s: stopped";
-      else if (r.signal) reply.detail = "ended by signal " + std::to_string(r.signal);
-      else reply.detail = "exit " + std::to_string(r.exit_code) + " in " + std::to_string(r.elapsed.count()) + " ms";
-      auto out = r.output;
-      while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-      if (!reply.ok && !out.empty()) reply.detail += ": " + out.substr(0, 200);
+      reply.detail = r.ok() ? sys::describe(r) + " in " + std::to_string(r.elapsed.count()) + " ms"
+                            : sys::describe(r, true);
       std::map<std::string, std::string> details{{"attempt", std::to_string(rq.attempt)}, {"command", pm->start}};
       if (!r.output.empty()) details["output"] = r.output;
       event(g.name, reply.ok ? cluster::severity::information : cluster::severity::warning,
@@ -244,7 +235,7 @@ struct executor_daemon::impl final : event_sink {
     o.timeout = std::chrono::seconds(60);
     auto r = co_await sys::run_process(ioc.get_executor(), o);
     if (!r.ok()) {
-      const std::string why = !r.started ? r.error : r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_code);
+      const std::string why = sys::describe(r);
       event(group, cluster::severity::critical, "node_reboot_failed",
             "Server reboot after failover failed [" + cfg.reboot_command.string() + ": " + why + "]",
             {{"output", r.output}});

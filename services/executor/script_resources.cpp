@@ -56,12 +56,7 @@ std::string last_lines(const std::string& out, std::size_t max_bytes = 2048) {
   return out.size() <= max_bytes ? out : "..." + out.substr(out.size() - max_bytes);
 }
 
-std::string describe(const sys::run_result& r) {
-  if (!r.started) return r.error;
-  if (r.timed_out) return "timed out after " + std::to_string(r.elapsed.count()) + " ms";
-  if (r.signal) return "killed by signal " + std::to_string(r.signal);
-  return "exit " + std::to_string(r.exit_code);
-}
+using sys::describe;
 
 // Runs a program for a flow node and turns its outcome into a step_result and an event.
 asio::awaitable<step_result> run_step(const resource_context& c, std::uint64_t epoch, const std::string& node_name,

@@ -407,12 +407,8 @@ struct monitor_daemon::impl {
         o.output_limit = 64 * 1024;
         auto r = co_await sys::run_process(ioc.get_executor(), o);
         health::drbd_seen seen{i, std::nullopt, {}};
-        if (!r.started) {
-          seen.error = r.error;
-        } else if (!r.ok()) {
-          auto out = r.output.substr(0, r.output.find('\n'));
-          seen.error = (r.timed_out ? "timed out" : "exit " + std::to_string(r.exit_code)) +
-                       (out.empty() ? "" : ": " + out);
+        if (!r.ok()) {
+          seen.error = sys::describe(r, true);
         } else {
           for (auto& s : health::parse_drbd_status(r.output))
             if (s.name == g.params.drbd[i].resource) seen.status = std::move(s);

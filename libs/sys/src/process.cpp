@@ -237,4 +237,17 @@ asio::awaitable<run_result> run_process(asio::any_io_executor ex, run_options o)
   return detail::run_process(std::move(ex), std::move(o), detail::exit_watch_kind::pidfd);
 }
 
+std::string describe(const run_result& r, bool with_output) {
+  std::string s = !r.started    ? "not started: " + r.error
+                  : r.timed_out ? "timed out after " + std::to_string(r.elapsed.count()) + " ms"
+                  : r.signal    ? "killed by signal " + std::to_string(r.signal)
+                                : "exit " + std::to_string(r.exit_code);
+  if (with_output && !r.ok()) {
+    auto line = r.output.substr(0, r.output.find('\n'));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) s += ": " + line.substr(0, 200);
+  }
+  return s;
+}
+
 }  // namespace hasys::sys

@@ -51,6 +51,11 @@ boost::asio::awaitable<run_result> run_process(boost::asio::any_io_executor ex, 
 
 // Checks a script before anything runs: it exists, is a regular file, and is executable by the
 // current user (root: by anyone). "" if fine, else the reason, naming the path.
+// How a run ended, for events and replies: "exit 3", "killed by signal 9", "timed out after
+// 5000 ms", or "not started: <why>". With `with_output`, a failed run's first output line follows
+// (": disk full") — what a start command says about itself.
+std::string describe(const run_result& r, bool with_output = false);
+
 std::string check_executable(const std::filesystem::path& p);
 // The same for a run-as user (by name): permission bits against that user's uid and groups.
 std::string check_executable(const std::filesystem::path& p, std::string_view user);
