@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev
   libsystemd-dev systemd
-  iproute2 iputils-ping iputils-arping tcpdump procps psmisc util-linux iptables
+  iproute2 iputils-ping iputils-arping tcpdump procps psmisc util-linux e2fsprogs iptables
   python3 keepalived shellcheck
 )
 

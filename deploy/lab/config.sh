@@ -68,6 +68,12 @@ polling_count = $count
 gateway = "$gateway_ip"
 public_interface = "eth0"
 EOF
+  if ((shared_disk)); then
+    cat <<EOF
+# D10: wait at most this long for the shared disk's unmount before the peer is handed the group.
+shared_disk_wait = "10s"
+EOF
+  fi
   if ((hb_enabled)); then
     cat <<EOF
 
@@ -83,6 +89,21 @@ EOF
 self = "$pub_net.$self_o"
 peer = "$pub_net.$peer_o"
 port = $pub_port
+EOF
+  if ((shared_disk)); then
+    cat <<EOF
+
+# --shared-disk: one ext4 file system on a loop device that both nodes can mount (W4).
+[[group.flow]]
+type = "shared_disk"
+name = "data"
+device = "$(<"$lab_dir/shared.loop")"
+mount_point = "$(shared_mount_point)"
+fs_type = "ext4"
+timeout = "5s"
+EOF
+  fi
+  cat <<EOF
 
 [[group.flow]]
 type = "vip"
@@ -107,6 +128,16 @@ start = "$(node_dir "$node")/web-start"
 start_time = "5s"
 retries = 2
 EOF
+  if ((shared_disk)); then
+    cat <<EOF
+
+[[group.monitor.disk]]
+name = "data"
+mount_point = "$(shared_mount_point)"
+managed = true
+unmount_confirm = true
+EOF
+  fi
 }
 
 # The lab's stand-in for the reboot command (D13): records the reason in <node>/rebooted.

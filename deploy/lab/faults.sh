@@ -98,6 +98,11 @@ fault_crash() {
   if ((${#pids[@]})); then
     wait_gone 5 "${pids[@]}" || die "crash: pids ${pids[*]} on node $node survive SIGKILL"
   fi
+  # A server that lost power holds no mount: the shared disk is free (its journal would be
+  # replayed by the next mount).
+  if ((shared_disk)) && in_ns "$node" mountpoint -q "$(shared_mount_point)"; then
+    in_ns "$node" umount -l "$(shared_mount_point)" || die "crash: cannot drop the shared disk mount of node $node"
+  fi
   say "node $node: crashed at unix ms $((t0 / 1000)).$(printf '%03d' $((t0 % 1000))): ${#pids[@]} processes killed, $(node_ifaces | tr ' ' '/') down"
 }
 
@@ -253,7 +258,7 @@ fault_exec() {
   (($# >= 2)) || die "usage: exec <node|gw|mgr|sw> <cmd...>"
   role=$(norm_node "$1" "gw mgr sw")
   shift
-  exec ip netns exec "$(ns_name "$role")" "$@"
+  exec_in_ns "$role" "$@"
 }
 
 fault_ctl() {
@@ -262,7 +267,7 @@ fault_ctl() {
   node=$(norm_node "$1")
   shift
   [[ -x $bin ]] || die "ctl: hasysctl is not built ($bin)"
-  exec ip netns exec "$(ns_name "$node")" "$bin" --config "$(node_dir "$node")/node.toml" "$@"
+  exec_in_ns "$node" "$bin" --config "$(node_dir "$node")/node.toml" "$@"
 }
 
 fault_pid() {

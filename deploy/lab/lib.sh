@@ -14,6 +14,63 @@ die() { echo "hasys-lab: $*" >&2; exit 1; }
 say() { echo "hasys-lab[$prefix]: $*"; }
 
 ns_name() { echo "$prefix-$1"; }
+is_node_role() { [[ $1 =~ ^[abc]$ ]]; }
+
+# Each node has a mount namespace of its own, kept as a bind of its nsfs file under $mntns_dir (as
+# `ip netns` keeps network namespaces under /run/netns): every process of the node runs in it, so
+# the executor's mounts are seen by the node's monitor and by nobody else (two servers, one shared
+# disk). It is a slave of the host's: the host's mounts still show inside. Its /sys is that of the
+# node's network namespace, as `ip netns exec` would give.
+readonly mntns_dir=/run/hasys-lab
+mntns_file() { echo "$mntns_dir/$prefix-$1.mnt"; }
+
+ensure_mntns() {  # node
+  local file
+  file=$(mntns_file "$1")
+  if nsenter --mount="$file" true 2>/dev/null; then return; fi
+  mkdir -p "$mntns_dir" || die "cannot create $mntns_dir"
+  if ! mountpoint -q "$mntns_dir"; then
+    mount --bind "$mntns_dir" "$mntns_dir" || die "cannot bind-mount $mntns_dir"
+  fi
+  mount --make-private "$mntns_dir" || die "cannot make $mntns_dir private"
+  : >"$file" || die "cannot create $file"
+  # shellcheck disable=SC2016
+  unshare --mount="$file" --propagation slave \
+    nsenter --net="/run/netns/$(ns_name "$1")" sh -c 'umount -l /sys && mount -t sysfs sysfs /sys' \
+    || die "cannot create the mount namespace of node $1 ($file)"
+}
+
+remove_mntns() {  # node
+  local file
+  file=$(mntns_file "$1")
+  [[ -e $file ]] || return 0
+  umount "$file" 2>/dev/null || true
+  rm -f "$file"
+}
+
+# The command that runs what follows inside a role's namespaces: a node's network and mount
+# namespaces, or the network namespace of gw, mgr, sw.
+ns_runner() {  # role
+  if is_node_role "$1" && [[ -e $(mntns_file "$1") ]]; then
+    echo "nsenter --mount=$(mntns_file "$1") --net=/run/netns/$(ns_name "$1") --"
+  else
+    echo "ip netns exec $(ns_name "$1")"
+  fi
+}
+
+in_ns() {  # role command...
+  local role=$1 runner
+  shift
+  read -r -a runner <<<"$(ns_runner "$role")"
+  "${runner[@]}" "$@"
+}
+
+exec_in_ns() {  # role command...: the shell becomes the command
+  local role=$1 runner
+  shift
+  read -r -a runner <<<"$(ns_runner "$role")"
+  exec "${runner[@]}" "$@"
+}
 ns_exists() { [[ -e /run/netns/$1 ]]; }
 node_dir() { echo "$lab_dir/$1"; }
 node_octet() {
@@ -143,9 +200,10 @@ wait_gone() {  # seconds pid...
 # Starts the command saved in <node>/<daemon>.cmd inside the node's namespace, detached, with
 # stdout/stderr appended to <daemon>.log and its pid in <daemon>.pid (written by the process).
 start_saved() {  # node daemon
-  local node=$1 daemon=$2 dir ns cmdline pid deadline
+  local node=$1 daemon=$2 dir ns cmdline pid deadline runner
   dir=$(node_dir "$node")
   ns=$(ns_name "$node")
+  read -r -a runner <<<"$(ns_runner "$node")"
   [[ -r $dir/$daemon.cmd ]] || die "no saved command for $daemon on node $node ($dir/$daemon.cmd)"
   cmdline=$(<"$dir/$daemon.cmd")
   rm -f "$dir/$daemon.pid"
@@ -153,7 +211,7 @@ start_saved() {  # node daemon
   # With $start_gate (a FIFO, see open_start_gate) the process waits there for a line before it
   # becomes the daemon: all gated daemons then start within a millisecond of each other.
   # shellcheck disable=SC2016  # $1/$2/$3 expand in the inner shell
-  (cd "$dir" && { [[ -z ${start_gate_fd:-} ]] || exec {start_gate_fd}>&-; } && exec setsid ip netns exec "$ns" bash -c 'echo $$ >"$1"; [[ -z $3 ]] || read -r _ <"$3"; eval "exec $2"' \
+  (cd "$dir" && { [[ -z ${start_gate_fd:-} ]] || exec {start_gate_fd}>&-; } && exec setsid "${runner[@]}" bash -c 'echo $$ >"$1"; [[ -z $3 ]] || read -r _ <"$3"; eval "exec $2"' \
     hasys-lab-spawn "$dir/$daemon.pid" "$cmdline" "${start_gate:-}" </dev/null >>"$dir/$daemon.log" 2>&1) &
   deadline=$((SECONDS + 3))
   until pid=$(daemon_pid "$node" "$daemon"); do

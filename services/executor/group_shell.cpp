@@ -66,7 +66,7 @@ group_shell::group_shell(asio::any_io_executor ex, const config::node_config& no
   context_.simulate = simulate;
   params_.group = group.name;
   for (const auto& n : group.flow) {
-    resources_.push_back(make_resource(n, services));
+    resources_.push_back(make_resource(n, group, services));
     params_.nodes.push_back(resources_.back()->spec());
   }
   params_.announce_every = group.announce_interval;

@@ -85,7 +85,10 @@ class resource {
   virtual boost::asio::awaitable<std::vector<readiness_check>> ready(const resource_context& c);
 };
 
-std::unique_ptr<resource> make_resource(const config::flow_node& node, resource_services& s);
+// A resource for one node of the group's flow (the group's settings say, e.g., how long an
+// unmount waits for its confirmation, D10).
+std::unique_ptr<resource> make_resource(const config::flow_node& node,
+                                        const config::group_config& group, resource_services& s);
 
 // Readiness (issue 9): is each program executable by its run-as user? Checked on the disk lane —
 // a script on a hung network file system must not stall the executor's thread; a lane that has

@@ -182,9 +182,60 @@ asio::awaitable<step_result> umount_step(const resource_context& c, resource_ser
   co_return co_await run_step(c, epoch, name, "Shared disk unmount", std::move(argv), timeout);
 }
 
+// D10 unmount confirmation: an unmount that fails (the file system is busy) is tried again every
+// 200 ms until `wait` has passed, quietly after the first failure; the flow goes on down (and the
+// peer is handed the service) only once the mount point is gone. wait 0: one attempt.
+asio::awaitable<step_result> confirmed_umount(const resource_context& c, resource_services& s, std::uint64_t epoch,
+                                              const std::string& name, const std::filesystem::path& mp,
+                                              std::chrono::milliseconds timeout, std::chrono::milliseconds wait) {
+  if (wait.count() == 0 || c.simulate) co_return co_await umount_step(c, s, epoch, name, mp, timeout);
+  // Quiet attempts: a busy file system is said once, and then how it ended.
+  resource_context quiet = c;
+  quiet.events = nullptr;
+  auto r = co_await umount_step(quiet, s, epoch, name, mp, timeout);
+  if (r.ok) {
+    if (c.events)
+      c.events->event(c.group, cluster::severity::information, "program_ok",
+                      "Shared disk unmount succeeded [" + name + ": " + r.detail + "]");
+    co_return r;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const std::string what = name + ": " + mp.string();
+  const auto wait_s = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(wait).count());
+  if (c.events)
+    c.events->event(c.group, cluster::severity::warning, "disk_busy",
+                    "Shared disk unmount is waited for [" + what + ": up to " + wait_s + " s; umount: " + r.detail + "]");
+  int attempts = 1;
+  asio::steady_timer pause(c.ex);
+  while (std::chrono::steady_clock::now() - started < wait) {
+    pause.expires_after(200ms);
+    co_await pause.async_wait(asio::use_awaitable);
+    r = co_await umount_step(quiet, s, epoch, name, mp, timeout);
+    ++attempts;
+    if (r.ok) break;
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  if (r.ok) {
+    if (c.events)
+      c.events->event(c.group, cluster::severity::information, "disk_unmount_confirmed",
+                      "Shared disk unmount is confirmed [" + what + ": after " + std::to_string(attempts) +
+                          " attempts, " + std::to_string(took.count()) + " ms]");
+    co_return step_result{true, mp.string() + " unmounted after " + std::to_string(attempts) + " attempts"};
+  }
+  if (c.events)
+    c.events->event(c.group, cluster::severity::critical, "disk_unmount_unconfirmed",
+                    "Shared disk could not be unmounted [" + what + ": " + std::to_string(attempts) +
+                        " attempts in " + wait_s + " s; the peer is not handed the service; " + r.detail + "]");
+  co_return step_result{false, "still mounted after " + std::to_string(attempts) + " unmount attempts in " + wait_s +
+                                   " s: " + r.detail};
+}
+
 class shared_disk_resource final : public resource_base<config::shared_disk_node> {
  public:
-  shared_disk_resource(config::shared_disk_node n, resource_services& s) : resource_base(std::move(n)), s_(s) {}
+  shared_disk_resource(config::shared_disk_node n, std::chrono::milliseconds confirm_wait, resource_services& s)
+      : resource_base(std::move(n)), s_(s), confirm_wait_(confirm_wait) {}
+  // Each attempt is bounded by the node's timeout; a confirmed unmount may try for its wait more.
+  std::chrono::milliseconds timeout() const override { return n_.timeout + confirm_wait_; }
   // A real mount table can be read: the mount is verified. The simulate stand-in has none.
   flow::node_spec spec() const override {
     return base_spec(flow::resource_kind::shared_disk, !s_.addresses.simulated());
@@ -193,7 +244,7 @@ class shared_disk_resource final : public resource_base<config::shared_disk_node
     return mount_step(c, s_, epoch, n_.name, n_.device, n_.mount_point, n_.fs_type, n_.timeout);
   }
   asio::awaitable<step_result> down(const resource_context& c, std::uint64_t epoch) override {
-    return umount_step(c, s_, epoch, n_.name, n_.mount_point, n_.timeout);
+    return confirmed_umount(c, s_, epoch, n_.name, n_.mount_point, n_.timeout, confirm_wait_);
   }
   asio::awaitable<verify_result> check(const resource_context&) override {
     auto m = co_await mounted(s_, n_.mount_point);
@@ -225,11 +276,14 @@ class shared_disk_resource final : public resource_base<config::shared_disk_node
 
  private:
   resource_services& s_;
+  std::chrono::milliseconds confirm_wait_;
 };
 
 class drbd_resource final : public resource_base<config::drbd_node> {
  public:
-  drbd_resource(config::drbd_node n, resource_services& s) : resource_base(std::move(n)), s_(s) {}
+  drbd_resource(config::drbd_node n, std::chrono::milliseconds confirm_wait, resource_services& s)
+      : resource_base(std::move(n)), s_(s), confirm_wait_(confirm_wait) {}
+  std::chrono::milliseconds timeout() const override { return n_.timeout + confirm_wait_; }
   flow::node_spec spec() const override { return base_spec(flow::resource_kind::drbd); }
   asio::awaitable<step_result> up(const resource_context& c, std::uint64_t epoch) override {
     if (c.simulate) co_return step_result{true, "simulate: would promote " + n_.resource};
@@ -243,7 +297,7 @@ class drbd_resource final : public resource_base<config::drbd_node> {
   asio::awaitable<step_result> down(const resource_context& c, std::uint64_t epoch) override {
     if (c.simulate) co_return step_result{true, "simulate: would demote " + n_.resource};
     if (!n_.mount_point.empty()) {
-      auto r = co_await umount_step(c, s_, epoch, n_.name, n_.mount_point, n_.timeout);
+      auto r = co_await confirmed_umount(c, s_, epoch, n_.name, n_.mount_point, n_.timeout, confirm_wait_);
       if (!r.ok) co_return r;
     }
     std::vector<std::string> argv{s_.drbdadm.string(), "secondary", n_.resource};
@@ -282,22 +336,30 @@ class drbd_resource final : public resource_base<config::drbd_node> {
 
  private:
   resource_services& s_;
+  std::chrono::milliseconds confirm_wait_;
 };
 
 }  // namespace
 
-std::unique_ptr<resource> make_resource(const config::flow_node& node, resource_services& s) {
+std::unique_ptr<resource> make_resource(const config::flow_node& node, const config::group_config& group,
+                                        resource_services& s) {
   struct maker {
+    const config::group_config& group;
     resource_services& s;
+    std::chrono::milliseconds wait(const std::filesystem::path& mp) const {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(config::unmount_wait(group, mp));
+    }
     std::unique_ptr<resource> operator()(const config::vip_node& n) const { return std::make_unique<vip_resource>(n, s); }
     std::unique_ptr<resource> operator()(const config::script_node& n) const { return std::make_unique<script_resource>(n, s); }
     std::unique_ptr<resource> operator()(const config::wait_node& n) const { return std::make_unique<wait_resource>(n); }
     std::unique_ptr<resource> operator()(const config::shared_disk_node& n) const {
-      return std::make_unique<shared_disk_resource>(n, s);
+      return std::make_unique<shared_disk_resource>(n, wait(n.mount_point), s);
     }
-    std::unique_ptr<resource> operator()(const config::drbd_node& n) const { return std::make_unique<drbd_resource>(n, s); }
+    std::unique_ptr<resource> operator()(const config::drbd_node& n) const {
+      return std::make_unique<drbd_resource>(n, wait(n.mount_point), s);
+    }
   };
-  return std::visit(maker{s}, node);
+  return std::visit(maker{group, s}, node);
 }
 
 asio::awaitable<step_result> run_group_program(const resource_context& c, std::uint64_t epoch, std::string what,

@@ -22,12 +22,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <utility>
 
 namespace asio = boost::asio;
@@ -80,6 +82,11 @@ health::params params_of(const config::node_config& node, const config::group_co
   for (const auto& nm : m.networks)
     p.networks.push_back(
         {nm.name, nm.interface + (nm.ip.empty() ? "" : " with " + nm.ip), nm.managed});
+  for (const auto& dm : m.disks) {
+    auto mp = dm.mount_point.lexically_normal();  // as the mount table writes it: no trailing /
+    if (!mp.has_filename() && mp != mp.root_path()) mp = mp.parent_path();
+    p.disks.push_back({dm.name, mp.string(), dm.managed});
+  }
   return p;
 }
 
@@ -87,6 +94,7 @@ health::params params_of(const config::node_config& node, const config::group_co
 struct snapshot {
   std::vector<std::vector<std::vector<int>>> pids;  // [group][process rule] -> matching pids
   std::vector<std::vector<std::string>> networks;   // [group][network rule] -> "" or why down
+  std::unordered_set<std::string> mounts;           // D10: every mount point (when watched)
   std::optional<int> cpu, memory;
   std::size_t processes_total = 0;
   std::size_t files_read = 0;
@@ -133,6 +141,7 @@ struct monitor_daemon::impl {
   std::chrono::steady_clock::time_point last_bytes_at{};
   std::uint64_t slow_scans = 0;
   std::vector<int> exited_since_scan;  // pidfds that fired: the process table reads them again
+  bool watch_mounts = false;           // some group has a disk monitor (D10)
 
   impl(asio::io_context& i, const config::node_config& c)
       : ioc(i), cfg(c), log(i.get_executor()), signals(i, SIGINT, SIGTERM), wake(i) {
@@ -141,6 +150,7 @@ struct monitor_daemon::impl {
       groups.push_back(std::make_unique<group>(g, params_of(cfg, g), ioc.get_executor()));
       period =
           std::min(period, std::chrono::duration_cast<std::chrono::milliseconds>(g.monitor.period));
+      watch_mounts = watch_mounts || !g.monitor.disks.empty();
     }
   }
 
@@ -295,6 +305,7 @@ struct monitor_daemon::impl {
       auto& nets = s.networks.emplace_back();
       for (const auto& nm : g.monitor.networks) nets.push_back(check_network(nm));
     }
+    if (watch_mounts) s.mounts = mount_points();
     s.cpu = cpu.sample();
     s.memory = memory_percent();
     s.interfaces = interfaces();
@@ -312,6 +323,7 @@ struct monitor_daemon::impl {
       for (std::size_t ni = 0; ni < s.networks[gi].size(); ++ni)
         feed(g, health::network_seen{ni, s.networks[gi][ni].empty(), s.networks[gi][ni]});
       feed(g, health::load_sampled{s.cpu, s.memory});
+      if (watch_mounts) feed(g, mounts_of(g, s.mounts));
       publish_health(g);  // level-triggered: every period, not only on change
     }
     watch_only(keep);
@@ -373,6 +385,40 @@ struct monitor_daemon::impl {
     }
   }
 
+  // ---- mount points (D10): a change is seen at once ----
+
+  static health::mounts_seen mounts_of(const group& g,
+                                       const std::unordered_set<std::string>& mounts) {
+    health::mounts_seen seen;
+    for (const auto& d : g.params.disks) seen.mounted.push_back(mounts.contains(d.mount_point));
+    return seen;
+  }
+
+  void read_mounts() {
+    const auto mounts = mount_points();
+    for (auto& g : groups)
+      if (!g->params.disks.empty()) feed(*g, mounts_of(*g, mounts));
+  }
+
+  // The kernel wakes a poll of /proc/self/mountinfo with POLLPRI|POLLERR when this mount
+  // namespace's table changes. The table is read on the I/O thread: a few lines, no file system
+  // is touched. A change that comes between the read and the next wait is caught by the scan,
+  // which reads the table every period too.
+  asio::awaitable<void> mount_loop() {
+    const int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      log.warning("cannot watch /proc/self/mountinfo: mount points are read every period only");
+      co_return;
+    }
+    asio::posix::stream_descriptor table(ioc, fd);
+    for (;;) {
+      read_mounts();
+      auto [ec] = co_await table.async_wait(asio::posix::stream_descriptor::wait_error,
+                                            asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+  }
+
   // ---- DRBD (D11): `drbdadm status <resource>` every period, read, never changed here ----
 
   // Auto-reconnect: the executor (the only writer) runs `drbdadm connect`.
@@ -431,6 +477,8 @@ struct monitor_daemon::impl {
       const bool active = s->role == cluster::role::active;
       if (g.active == active) continue;
       g.active = active;
+      // The flow has just mounted what it mounts: judge the mount points as they are now.
+      if (active && !g.params.disks.empty()) feed(g, mounts_of(g, mount_points()));
       feed(g, health::role_seen{active});
     }
   }
@@ -463,7 +511,8 @@ struct monitor_daemon::impl {
   void start() {
     std::size_t n = 0;
     for (const auto& g : cfg.groups)
-      n += g.monitor.processes.size() + g.monitor.loads.size() + g.monitor.networks.size();
+      n += g.monitor.processes.size() + g.monitor.loads.size() + g.monitor.networks.size() +
+           g.monitor.disks.size();
     log.info("hasys-monitor starting: node " + cfg.name + ", " + std::to_string(groups.size()) +
              " group(s), " + std::to_string(n) + " monitor(s), period " +
              std::to_string(period.count()) + " ms");
@@ -471,6 +520,7 @@ struct monitor_daemon::impl {
     for (auto& g : groups) daemon::spawn_or_die(ioc.get_executor(), deadline_loop(*g), "deadlines");
     for (auto& g : groups)
       if (!g->params.drbd.empty()) daemon::spawn_or_die(ioc.get_executor(), drbd_loop(*g), "drbd");
+    if (watch_mounts) daemon::spawn_or_die(ioc.get_executor(), mount_loop(), "mounts");
     daemon::spawn_or_die(ioc.get_executor(), scan_loop(), "scan");
     daemon::spawn_or_die(ioc.get_executor(), bus_loop(), "bus");
   }

@@ -219,6 +219,43 @@ std::vector<proto::interface_metrics> interfaces() {
   return out;
 }
 
+namespace {
+
+// Undoes the kernel's escapes of a path field (space, tab, newline, backslash as \ooo).
+std::string unescape_octal(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unordered_set<std::string> mount_points(const std::filesystem::path& mountinfo) {
+  std::unordered_set<std::string> out;
+  std::ifstream in(mountinfo);
+  // fields: id parent major:minor root mount-point options ...
+  for (std::string line; std::getline(in, line);) {
+    std::size_t pos = 0;
+    for (int field = 0; field < 4 && pos != std::string::npos; ++field) {
+      pos = line.find(' ', pos);
+      if (pos != std::string::npos) ++pos;
+    }
+    if (pos == std::string::npos) continue;
+    const auto end = line.find(' ', pos);
+    out.insert(unescape_octal(std::string_view(line).substr(pos, end - pos)));
+  }
+  return out;
+}
+
 std::vector<proto::filesystem_metrics> filesystems() {
   std::vector<proto::filesystem_metrics> out;
   std::ifstream in("/proc/self/mounts");

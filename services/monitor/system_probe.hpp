@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace hasys::monitor {
@@ -83,6 +84,11 @@ std::optional<int> memory_percent(const std::filesystem::path& proc = "/proc");
 
 // D8: the interface is up with carrier and, when ip is given, holds it. "" when fine, else why.
 std::string check_network(const config::network_monitor& m);
+
+// D10: every mount point of this mount namespace (/proc/self/mountinfo, octal escapes such as
+// \040 undone).
+std::unordered_set<std::string> mount_points(const std::filesystem::path& mountinfo =
+                                                 "/proc/self/mountinfo");
 
 // Metrics: interfaces from /sys/class/net, local file systems from /proc/self/mounts.
 std::vector<proto::interface_metrics> interfaces();

@@ -49,6 +49,6 @@ class checker {
 // The flow of one group: names, limits, files and addresses of every node (validate_flow.cpp).
 void check_flow(checker& c, const node_config& node, const group_config& g, const std::string& key);
 // The monitors of one group: limits, recovery commands, unique names (validate_monitor.cpp).
-void check_monitor(checker& c, const monitor_config& m, const std::string& key);
+void check_monitor(checker& c, const group_config& g, const std::string& key);
 
 }  // namespace hasys::config

@@ -45,10 +45,34 @@ const std::string& interface_for(const vip_node& n, std::string_view server) noe
   return n.interface;
 }
 
-duration default_flow_timeout(const std::vector<flow_node>& flow) {
+bool same_mount_point(const std::filesystem::path& a, const std::filesystem::path& b) {
+  auto key = [](const std::filesystem::path& p) {
+    auto n = p.lexically_normal();
+    return n.has_filename() || n == n.root_path() ? n : n.parent_path();
+  };
+  return !a.empty() && !b.empty() && key(a) == key(b);
+}
+
+duration unmount_wait(const group_config& g, const std::filesystem::path& mount_point) {
+  for (const auto& d : g.monitor.disks)
+    if (d.unmount_confirm && same_mount_point(d.mount_point, mount_point))
+      return g.shared_disk_wait;
+  return {};
+}
+
+duration flow_time_needed(const group_config& g) {
   duration sum{};
-  for (const auto& n : flow) sum += timeout_of(n);
-  return std::max<duration>(sum + std::chrono::seconds(10), std::chrono::seconds(60));
+  for (const auto& n : g.flow) {
+    sum += timeout_of(n);
+    if (const auto* d = std::get_if<shared_disk_node>(&n)) sum += unmount_wait(g, d->mount_point);
+    if (const auto* d = std::get_if<drbd_node>(&n)) sum += unmount_wait(g, d->mount_point);
+  }
+  return sum;
+}
+
+duration default_flow_timeout(const group_config& g) {
+  return std::max<duration>(flow_time_needed(g) + std::chrono::seconds(10),
+                            std::chrono::seconds(60));
 }
 
 }  // namespace hasys::config

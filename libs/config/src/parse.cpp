@@ -212,6 +212,13 @@ void read_network(toml_reader& r, network_monitor& n) {
   r.boolean("managed", n.managed);
 }
 
+void read_disk(toml_reader& r, disk_monitor& d) {
+  r.string("name", d.name, true);
+  r.path("mount_point", d.mount_point, {}, true);
+  r.boolean("managed", d.managed);
+  r.boolean("unmount_confirm", d.unmount_confirm);
+}
+
 // Each table of the array k, read by read(reader, element) into a new element of out.
 template <class Monitor, class Read>
 void read_monitors(toml_reader& r, std::string_view k, std::vector<Monitor>& out,
@@ -234,6 +241,7 @@ void read_monitor(toml_reader& r, monitor_config& m, read_errors& errors) {
                 [&errors](toml_reader& pr, process_monitor& p) { read_process(pr, p, errors); });
   read_monitors(r, "load", m.loads, errors, read_load);
   read_monitors(r, "network", m.networks, errors, read_network);
+  read_monitors(r, "disk", m.disks, errors, read_disk);
   r.finish();
 }
 
@@ -274,7 +282,7 @@ group_config read_group(toml_reader& r, const std::filesystem::path& base_dir,
     }
   }
   if (auto m = r.table("monitor")) read_monitor(*m, g.monitor, errors);
-  g.flow_timeout = flow_timeout.value_or(default_flow_timeout(g.flow));
+  g.flow_timeout = flow_timeout.value_or(default_flow_timeout(g));
   r.finish();
   return g;
 }

@@ -124,6 +124,13 @@ void write_monitor(toml_writer& w, const monitor_config& m) {
     if (!n.ip.empty()) w.text("ip", n.ip);
     w.flag("managed", n.managed);
   }
+  for (const auto& d : m.disks) {
+    w.table("[[group.monitor.disk]]");
+    w.text("name", d.name);
+    w.path("mount_point", d.mount_point);
+    w.flag("managed", d.managed);
+    w.flag("unmount_confirm", d.unmount_confirm);
+  }
 }
 
 void write_group(toml_writer& w, const group_config& g) {

@@ -50,13 +50,13 @@ void check_seed_tunables(checker& c, const group_config& g, const std::string& k
 
 void check_flow_timeout(checker& c, const group_config& g, const std::string& key) {
   c.range(key + ".flow_timeout", g.flow_timeout, rules::flow_timeout);
-  duration sum{};
-  for (const auto& n : g.flow) sum += timeout_of(n);
+  duration sum = flow_time_needed(g);
   if (g.flow_timeout < sum)
-    c.add(key + ".flow_timeout", rules::format_duration(g.flow_timeout) +
-                                     " is shorter than the sum of the flow's node timeouts (" +
-                                     rules::format_duration(sum) +
-                                     "): a flow could fail while a node may still run");
+    c.add(key + ".flow_timeout",
+          rules::format_duration(g.flow_timeout) +
+              " is shorter than the sum of the flow's node timeouts and unmount confirmation "
+              "waits (" +
+              rules::format_duration(sum) + "): a flow could fail while a node may still run");
 }
 
 void check_group(checker& c, const node_config& node, const group_config& g, const std::string& key,
@@ -83,7 +83,7 @@ void check_group(checker& c, const node_config& node, const group_config& g, con
   if (g.heartbeat) check_link(c, *g.heartbeat, key + ".heartbeat", bindings);
   check_link(c, g.public_net, key + ".public", bindings);
   check_flow(c, node, g, key + ".flow");
-  check_monitor(c, g.monitor, key + ".monitor");
+  check_monitor(c, g, key + ".monitor");
 }
 
 void check_node(checker& c, const node_config& n) {

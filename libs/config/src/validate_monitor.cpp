@@ -96,12 +96,45 @@ void check_names(checker& c, const monitor_config& m, const std::string& key) {
     check(m.processes[i].name, key + ".process[" + std::to_string(i) + "]");
   for (std::size_t i = 0; i < m.networks.size(); ++i)
     check(m.networks[i].name, key + ".network[" + std::to_string(i) + "]");
+  for (std::size_t i = 0; i < m.disks.size(); ++i)
+    check(m.disks[i].name, key + ".disk[" + std::to_string(i) + "]");
+}
+
+// D10: a disk monitor watches a mount point that the group's own flow mounts, once.
+void check_disks(checker& c, const group_config& g, const std::string& key) {
+  const auto& disks = g.monitor.disks;
+  for (std::size_t i = 0; i < disks.size(); ++i) {
+    std::string k = key + ".disk[" + std::to_string(i) + "].mount_point";
+    c.absolute_path(k, disks[i].mount_point, true, rules::path_bytes);
+    if (disks[i].mount_point.empty() || disks[i].mount_point.is_relative()) continue;
+    const auto& mp = disks[i].mount_point;
+    bool duplicate = false;
+    for (std::size_t j = 0; j < i && !duplicate; ++j)
+      if (same_mount_point(disks[j].mount_point, mp)) {
+        c.add(k, rules::quoted(mp.string()) + " is already watched by " + key + ".disk[" +
+                     std::to_string(j) + "]");
+        duplicate = true;
+      }
+    if (duplicate) continue;
+    bool in_flow = false;
+    for (const auto& n : g.flow) {
+      if (const auto* d = std::get_if<shared_disk_node>(&n))
+        in_flow |= same_mount_point(d->mount_point, mp);
+      if (const auto* d = std::get_if<drbd_node>(&n))
+        in_flow |= same_mount_point(d->mount_point, mp);
+    }
+    if (!in_flow)
+      c.add(k, rules::quoted(mp.string()) +
+                   " is not mounted by the group's flow (no shared_disk or drbd node has it)");
+  }
 }
 
 }  // namespace
 
-void check_monitor(checker& c, const monitor_config& m, const std::string& key) {
+void check_monitor(checker& c, const group_config& g, const std::string& key) {
+  const monitor_config& m = g.monitor;
   c.range(key + ".period", m.period, rules::monitor_period);
+  check_disks(c, g, key);
   check_names(c, m, key);
   for (std::size_t i = 0; i < m.processes.size(); ++i)
     check_process(c, m.processes[i], key + ".process[" + std::to_string(i) + "]");

@@ -1,4 +1,4 @@
-// The monitor's verdict machine: rules D4-D9 (what is down), D6 (recovery attempts), D7 (ALL/ONE).
+// The monitor's verdict machine: rules D4-D10 (what is down), D6 (recovery attempts), D7 (ALL/ONE).
 #include <hasys/health/health_machine.hpp>
 
 #include <algorithm>
@@ -224,6 +224,7 @@ struct stepper {
     const bool was_active = s.active;
     s.role_known = true;
     s.active = in.active;
+    judge_disks();
     for (std::size_t i = 0; i < p.processes.size(); ++i) {
       const auto& r = p.processes[i];
       auto& v = s.processes[i];
@@ -297,6 +298,30 @@ struct stepper {
     else if (!first)
       emit(severity::information, "network_up",
            "Network is normal [" + r.name + ": " + r.what + "]");
+  }
+
+  // D10: a mount point is down while this node is Active (the flow mounted it) and it is not
+  // mounted; said when that changes.
+  void on(const mounts_seen& in) {
+    for (std::size_t i = 0; i < p.disks.size() && i < in.mounted.size(); ++i)
+      s.disks[i].mounted = in.mounted[i];
+    judge_disks();
+  }
+
+  void judge_disks() {
+    for (std::size_t i = 0; i < p.disks.size(); ++i) {
+      const auto& r = p.disks[i];
+      auto& v = s.disks[i];
+      const bool down = s.active && v.mounted && !*v.mounted;
+      if (down == v.down) continue;
+      v.down = down;
+      if (down)
+        emit(r.managed ? severity::critical : severity::warning, "disk_unmounted",
+             "Shared disk is not mounted [" + r.name + ": " + r.mount_point + "]");
+      else if (s.active)
+        emit(severity::information, "disk_mounted",
+             "Shared disk is mounted [" + r.name + ": " + r.mount_point + "]");
+    }
   }
 
   // D11: said when it changes (and at the first read, as the seed does).
@@ -382,7 +407,9 @@ struct stepper {
         std::none_of(s.processes.begin(), s.processes.end(),
                      [](const process_view& v) { return v.phase == process_phase::unseen; }) &&
         std::all_of(s.networks.begin(), s.networks.end(),
-                    [](const network_view& v) { return v.up.has_value(); });
+                    [](const network_view& v) { return v.up.has_value(); }) &&
+        std::all_of(s.disks.begin(), s.disks.end(),
+                    [](const disk_view& v) { return v.mounted.has_value(); });
     if (!ready) return;
     auto v = judge(p, s);
     if (s.published && v == s.reported) return;
@@ -401,6 +428,7 @@ state initial_state(const params& p, time_point now) {
   s.loads.resize(p.loads.size());
   s.networks.resize(p.networks.size());
   s.drbd.resize(p.drbd.size());
+  s.disks.resize(p.disks.size());
   return s;
 }
 
@@ -461,12 +489,19 @@ verdict judge(const params& p, const state& s) {
                               "% >= " + std::to_string(r.limit_percent) + "% for " +
                               std::to_string(lv.over) + " samples"});
   }
+  bool disks_fail = false;
+  for (std::size_t i = 0; i < p.disks.size() && i < s.disks.size(); ++i) {
+    if (!s.disks[i].down) continue;
+    const auto& r = p.disks[i];
+    if (r.managed) disks_fail = true;
+    v.findings.push_back({"disk " + r.name, r.managed, r.mount_point + " is not mounted"});
+  }
   for (std::size_t i = 0; i < p.drbd.size() && i < s.drbd.size(); ++i)
     if (s.drbd[i].ok && !*s.drbd[i].ok)
       v.findings.push_back({"drbd " + p.drbd[i].resource, false, s.drbd[i].summary});
   for (const auto& f : v.findings)
     if (f.managed) ++v.failing_managed;
-  v.healthy = !(processes_fail || networks_fail || loads_fail);
+  v.healthy = !(processes_fail || networks_fail || loads_fail || disks_fail);
   if (!v.healthy) {
     for (const auto& f : v.findings) {
       if (!f.managed) continue;

@@ -82,6 +82,12 @@ class bus_tap {
     std::lock_guard lock(m_);
     return entries_.size();
   }
+  // Publishes on the tap's connection (as another daemon would).
+  void publish(std::string subject, std::string data) {
+    boost::asio::post(ioc_, [this, subject = std::move(subject), data = std::move(data)] {
+      if (conn_) conn_->publish(subject, data);
+    });
+  }
   std::vector<entry> since(std::size_t from) {
     std::lock_guard lock(m_);
     return {entries_.begin() + static_cast<long>(std::min(from, entries_.size())), entries_.end()};
@@ -619,6 +625,76 @@ TEST_F(monitor_fixture,
   EXPECT_EQ(line, "connect r0");
   ASSERT_TRUE(std::getline(log, second)) << "the operator's reconnect ran drbdadm connect";
   EXPECT_EQ(second, "connect r0");
+}
+
+// D10: the monitor runs in a mount namespace of its own (unshare), where the test mounts a tmpfs
+// for it; the host's mount table is never touched. Only the kernel's wake-up on
+// /proc/self/mountinfo says an unmount before the next scan.
+TEST_F(monitor_fixture,
+       an_unmounted_managed_mount_point_on_the_active_is_seen_at_once_with_the_reason) {  // D10
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: mounts a tmpfs in a mount namespace";
+  const auto data = dir / "data";
+  fs::create_directories(data);
+  write_config("[[group.monitor.disk]]\nname = \"data\"\nmount_point = \"" + data.string() +
+               "\"\nmanaged = true\n\n[[group.flow]]\ntype = \"shared_disk\"\n" +
+               "name = \"data\"\ndevice = \"tmpfs\"\nmount_point = \"" + data.string() + "\"\n");
+  {
+    std::ifstream in(dir / "node.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    text.replace(text.find("period = \"200ms\""), 16, "period = \"60s\"");
+    std::ofstream(dir / "node.toml", std::ios::trunc) << text;
+  }
+  monitor.emplace(child_process::spec{"/usr/bin/unshare",
+                                      {"--mount", "--propagation", "private", HASYS_MONITOR,
+                                       "--config", (dir / "node.toml").string()},
+                                      dir / "monitor.log"});
+  // In the monitor's mount namespace (unshare execs the monitor: same pid).
+  auto in_ns = [&](const std::string& cmd) {
+    return std::system(("nsenter -t " + std::to_string(monitor->pid()) + " -m " + cmd).c_str());
+  };
+  ASSERT_TRUE(health_where([](const auto& h) { return h.healthy; }, 10s))
+      << "a Standby mounts nothing\n"
+      << transcript();
+  proto::status_msg active;
+  active.group = "g";
+  active.node = "node-a";
+  active.role = hasys::cluster::role::active;
+  auto from = tap->size();
+  tap->publish("hasys.g.node-a.status", proto::to_json(active));
+  // Active (the flow is up) and the mount point is not mounted: down at once.
+  ASSERT_TRUE(event_where("disk_unmounted", 5s, from)) << transcript();
+  from = tap->size();
+  ASSERT_EQ(in_ns("mount -t tmpfs -o size=1m hasys-test " + data.string()), 0);
+  ASSERT_TRUE(event_where("disk_mounted", 5s, from)) << transcript();
+  ASSERT_TRUE(health_where([](const auto& x) { return x.healthy; }, 5s, from)) << transcript();
+
+  // Three times: the scan reads the mount table every second too, and may happen to come right
+  // after an unmount; all three seen well within a scan period is the kernel's wake-up.
+  for (int round = 0; round < 3; ++round) {
+    from = tap->size();
+    const auto unmounted = std::chrono::steady_clock::now();
+    ASSERT_EQ(in_ns("umount " + data.string()), 0);
+    auto e = tap->wait_for(
+        [](const bus_tap::entry& x) {
+          auto h = health_in(x);
+          return h && !h->healthy;
+        },
+        5s, from);
+    ASSERT_TRUE(e) << transcript();
+    auto h = health_in(*e);
+    EXPECT_EQ(h->reason, "disk data: " + data.string() + " is not mounted");
+    EXPECT_EQ(h->failing_managed, 1);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(e->at - unmounted);
+    EXPECT_LT(took, 400ms) << "round " << round << ": not seen before the scan";
+    RecordProperty("unmount_to_unhealthy_ms_" + std::to_string(round),
+                   std::to_string(took.count()));
+    auto ev = event_where("disk_unmounted", 2s, from);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->level, hasys::cluster::severity::critical);
+    from = tap->size();
+    ASSERT_EQ(in_ns("mount -t tmpfs -o size=1m hasys-test " + data.string()), 0);
+    ASSERT_TRUE(health_where([](const auto& x) { return x.healthy; }, 5s, from)) << transcript();
+  }
 }
 
 TEST_F(monitor_fixture,

@@ -33,6 +33,7 @@ std::vector<std::string> up_options::args() const {
   }
   if (!heartbeat_net) a.emplace_back("--no-hb-net");
   if (!daemons) a.emplace_back("--no-daemons");
+  if (shared_disk) a.emplace_back("--shared-disk");
   return a;
 }
 
@@ -102,7 +103,8 @@ std::optional<pid_t> lab::node_pid(std::string_view node, std::string_view daemo
 }
 
 line_reader lab::spawn(std::string_view node, const std::vector<std::string>& argv) const {
-  std::vector<std::string> full{"ip", "netns", "exec", ns(node)};
+  // Through `hasys-lab exec` (which becomes the command): a node's mount namespace too.
+  std::vector<std::string> full{script().string(), "exec", std::string(node)};
   full.insert(full.end(), argv.begin(), argv.end());
   return line_reader(full, env());
 }

@@ -24,6 +24,7 @@ struct up_options {
   bool heartbeat_net = true;    // false: --no-hb-net
   std::string topology = "pair";  // "pair" or "n1"
   bool daemons = true;          // false: --no-daemons
+  bool shared_disk = false;     // --shared-disk: a loop-device ext4 in the flow (D10, W4)
   std::vector<std::string> args() const;
 };
 
@@ -58,7 +59,8 @@ class lab {
   }
   // The pid of a daemon (nats, heartbeat, executor, web, cpuhog) when it runs.
   std::optional<pid_t> node_pid(std::string_view node, std::string_view daemon) const;
-  // Starts argv inside the node's namespace and reads its output line by line.
+  // Starts argv inside the node's namespaces (network, and a node's mount namespace) and reads
+  // its output line by line.
   line_reader spawn(std::string_view node, const std::vector<std::string>& argv) const;
 
   std::string ns(std::string_view node) const { return prefix_ + "-" + std::string(node); }

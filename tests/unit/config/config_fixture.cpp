@@ -218,6 +218,16 @@ managed = true
 [[group.monitor.network]]
 name = "backup"
 interface = "eth1"
+
+[[group.monitor.disk]]
+name = "data"
+mount_point = "/srv/data"
+managed = true
+
+[[group.monitor.disk]]
+name = "drbd0"
+mount_point = "/srv/drbd0"
+unmount_confirm = false
 )";
 }
 

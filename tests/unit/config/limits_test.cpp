@@ -252,7 +252,8 @@ TEST_F(limits_test, node_timeouts_are_1_to_3600_seconds) {
 TEST_F(limits_test, flow_timeout_is_not_shorter_than_the_flow) {
   EXPECT_EQ(after([&](auto& c) { g(c).flow_timeout = 160s; }), none);
   EXPECT_TRUE(has_error(after([&](auto& c) { g(c).flow_timeout = 60s; }), "group[0].flow_timeout",
-                        {"60s is shorter than the sum of the flow's node timeouts (160s)"}));
+                        {"60s is shorter than the sum of the flow's node timeouts and unmount confirmation "
+                         "waits (160s)"}));
 }
 
 TEST_F(limits_test, seed_tunables_keep_their_ranges) {

@@ -23,7 +23,8 @@ class monitor_limits_test : public config_test {
     return lines_of(validate(c));
   }
   // The monitors of monitor_file(): process[0] "app" (recovery), process[1] "workers" (multi),
-  // load[0] cpu, load[1] memory, network[0] "pub", network[1] "backup".
+  // load[0] cpu, load[1] memory, network[0] "pub", network[1] "backup", disk[0] "data"
+  // (/srv/data, managed, unmount confirm), disk[1] "drbd0" (/srv/drbd0, no confirm).
   static process_monitor& app(monitor_config& m) { return m.processes.at(0); }
   static process_monitor& workers(monitor_config& m) { return m.processes.at(1); }
   std::string start_script() const { return (dir_ / "scripts/app-start.sh").string(); }
@@ -252,6 +253,39 @@ TEST_F(monitor_limits_test, network_monitors_name_a_valid_interface_and_address)
                   "\" is not an interface name: 1..15 bytes, no spaces, '/', ',' or '='"});
   EXPECT_EQ(after([](auto& m) { m.networks[1].interface.clear(); }),
             lines{"group[0].monitor.network[1].interface: missing (required)"});
+}
+
+TEST_F(monitor_limits_test, disk_monitors_watch_a_mount_point_of_the_flow_once) {  // D10
+  EXPECT_EQ(after([](auto& m) { m.disks[1].mount_point = "/srv/drbd0/"; }), none);
+  EXPECT_EQ(after([](auto& m) { m.disks[0].mount_point = "/srv/other"; }),
+            lines{"group[0].monitor.disk[0].mount_point: \"/srv/other\" is not mounted by the "
+                  "group's flow (no shared_disk or drbd node has it)"});
+  EXPECT_EQ(after([](auto& m) { m.disks[1].mount_point = "/srv/data"; }),
+            lines{"group[0].monitor.disk[1].mount_point: \"/srv/data\" is already watched by "
+                  "group[0].monitor.disk[0]"});
+  EXPECT_EQ(after([](auto& m) { m.disks[0].mount_point = "srv/data"; }),
+            lines{"group[0].monitor.disk[0].mount_point: \"srv/data\" is not an absolute path"});
+  EXPECT_EQ(after([](auto& m) { m.disks[0].mount_point.clear(); }),
+            lines{"group[0].monitor.disk[0].mount_point: missing (required)"});
+  EXPECT_EQ(after([](auto& m) { m.disks[1].name = "pub"; }),
+            lines{"group[0].monitor.disk[1].name: \"pub\" is already the name of "
+                  "group[0].monitor.network[0]"});
+}
+
+TEST_F(monitor_limits_test, unmount_confirmation_waits_count_in_the_flow_timeout) {  // D10
+  auto r = parse_text(monitor_file());
+  ASSERT_TRUE(r.config) << PrintToString(lines_of(r.errors));
+  node_config c = *r.config;
+  group_config& g = c.groups[0];
+  EXPECT_EQ(unmount_wait(g, "/srv/data"), 90s);
+  EXPECT_EQ(unmount_wait(g, "/srv/data/"), 90s);
+  EXPECT_EQ(unmount_wait(g, "/srv/drbd0"), 0s);  // unmount_confirm = false
+  EXPECT_EQ(flow_time_needed(g), flow_time_needed(group_config{.flow = g.flow}) + 90s);
+  g.flow_timeout = flow_time_needed(g) - 1s;
+  EXPECT_TRUE(
+      has_error(lines_of(validate(c)), "group[0].flow_timeout", {"unmount confirmation waits"}));
+  g.flow_timeout = flow_time_needed(g);
+  EXPECT_EQ(lines_of(validate(c)), none);
 }
 
 TEST_F(monitor_limits_test, every_broken_rule_is_said_together) {

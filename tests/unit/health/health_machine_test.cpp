@@ -1,4 +1,4 @@
-// The monitor's verdict machine, rule by rule (issue 9: D4-D9, D6 recovery, D7 ALL/ONE).
+// The monitor's verdict machine, rule by rule (issue 9: D4-D10, D6 recovery, D7 ALL/ONE).
 #include <hasys/health/health_machine.hpp>
 
 #include <gtest/gtest.h>
@@ -430,6 +430,59 @@ TEST(health_machine,
   EXPECT_FALSE(v->healthy);
   EXPECT_TRUE(v->reboot_after_failover);
   EXPECT_FALSE(m.published(m.feed(scanned{{{43}}}))->reboot_after_failover);
+}
+
+TEST(health_machine,
+     a_managed_mount_point_that_disappears_on_the_active_fails_and_says_why) {  // D10
+  params p;
+  p.node = "node-a";
+  p.disks = {{"data", "/srv/data", true}};
+  rig m(p);
+  m.feed(role_seen{true});
+  EXPECT_TRUE(m.last.empty()) << "not published before the mount table was read";
+  EXPECT_TRUE(m.published(m.feed(mounts_seen{{true}}))->healthy);
+  auto& gone = m.feed(mounts_seen{{false}});
+  EXPECT_EQ(m.codes(gone), std::vector<std::string>{"disk_unmounted"});
+  EXPECT_EQ(m.of<raise_event>(gone).at(0).level, severity::critical);
+  auto v = m.published(gone);
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->healthy);
+  EXPECT_EQ(v->failing_managed, 1);
+  EXPECT_EQ(v->reason, "disk data: /srv/data is not mounted");
+  EXPECT_TRUE(m.feed(mounts_seen{{false}}).empty()) << "said once";
+  auto& back = m.feed(mounts_seen{{true}});
+  EXPECT_EQ(m.codes(back), std::vector<std::string>{"disk_mounted"});
+  EXPECT_TRUE(m.published(back)->healthy);
+}
+
+TEST(health_machine, a_mount_point_is_expected_only_while_active) {  // D10
+  params p;
+  p.disks = {{"data", "/srv/data", true}};
+  rig m(p);
+  m.feed(role_seen{false});
+  EXPECT_TRUE(m.published(m.feed(mounts_seen{{false}}))->healthy) << "a Standby mounts nothing";
+  auto& active = m.feed(role_seen{true});
+  EXPECT_EQ(m.codes(active), std::vector<std::string>{"disk_unmounted"})
+      << "Active with its flow up and the mount point not mounted";
+  EXPECT_FALSE(m.published(active)->healthy);
+  auto& standby = m.feed(role_seen{false});
+  EXPECT_TRUE(m.codes(standby).empty()) << "handing over is not a recovery to announce";
+  EXPECT_TRUE(m.published(standby)->healthy);
+}
+
+TEST(health_machine, an_unmanaged_mount_point_only_warns) {  // D10, D7
+  params p;
+  p.disks = {{"logs", "/srv/logs", false}};
+  rig m(p);
+  m.feed(role_seen{true});
+  m.feed(mounts_seen{{true}});
+  auto& gone = m.feed(mounts_seen{{false}});
+  EXPECT_EQ(m.of<raise_event>(gone).at(0).level, severity::warning);
+  auto v = judge(m.p, m.s);
+  EXPECT_TRUE(v.healthy);
+  ASSERT_EQ(v.findings.size(), 1U);
+  EXPECT_EQ(v.findings[0].monitor, "disk logs");
+  EXPECT_FALSE(v.findings[0].managed);
 }
 
 TEST(health_machine, drbd_is_said_when_it_changes_and_never_fails_the_node_over) {  // D11

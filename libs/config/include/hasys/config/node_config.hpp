@@ -160,6 +160,20 @@ struct network_monitor {
   bool operator==(const network_monitor&) const = default;
 };
 
+// D10: a shared-disk mount point of the group's flow (a shared_disk or drbd node mounts it).
+// managed: its disappearing while this node is Active (the flow mounted it) counts toward
+// failover. unmount_confirm (the seed's "언마운트 확인"): on the way down, an unmount that fails
+// (the file system is busy) is tried again until the group's shared_disk_wait has passed, and the
+// peer is handed the service only once the mount point is confirmed gone. Without it one attempt
+// is made; a failed unmount still keeps the service from the peer (fail closed).
+struct disk_monitor {
+  std::string name;                   // label, <= 10 bytes, unique among the group's monitors
+  std::filesystem::path mount_point;  // absolute, <= 128 bytes, mounted by the group's flow
+  bool managed = false;
+  bool unmount_confirm = true;
+  bool operator==(const disk_monitor&) const = default;
+};
+
 struct monitor_config {
   duration period = std::chrono::seconds(1);  // /proc rescans and load samples: 100 ms..60 s
   monitor_policy process_policy = monitor_policy::one;
@@ -167,6 +181,7 @@ struct monitor_config {
   std::vector<process_monitor> processes;
   std::vector<load_monitor> loads;  // at most one per kind
   std::vector<network_monitor> networks;
+  std::vector<disk_monitor> disks;
   bool operator==(const monitor_config&) const = default;
 };
 
@@ -185,7 +200,7 @@ struct group_config {
   link_config public_net;                // HB_TCPG/HB_TCPG1, HB_SCKG
   std::string public_interface;          // holds public_net.self_address, 1..15 bytes
   // An unanswered flow run fails after this; when the file has none, parse() puts
-  // default_flow_timeout(flow). Never shorter than the sum of the flow's node timeouts.
+  // default_flow_timeout(g). Never shorter than flow_time_needed(g).
   duration flow_timeout = std::chrono::seconds(60);
   // W2: while Active, announce the virtual IPs again this often (keepalived's
   // garp_master_refresh), for clients that missed the takeover; 0 s: off. 0 or 1..3600 s.
@@ -210,7 +225,15 @@ struct group_config {
 };
 
 // The sum of the flow's node timeouts plus 10 s, at least 60 s.
-duration default_flow_timeout(const std::vector<flow_node>& flow);
+duration default_flow_timeout(const group_config& g);
+// The longest a flow of the group may run: its nodes' timeouts, and shared_disk_wait more for each
+// unmount that waits for its confirmation (D10).
+duration flow_time_needed(const group_config& g);
+// How long the unmount of a mount point may be retried on the way down: the group's
+// shared_disk_wait when a disk monitor asks for unmount confirmation of it, else 0 (one attempt).
+duration unmount_wait(const group_config& g, const std::filesystem::path& mount_point);
+// The same directory: "/srv/data", "/srv/data/" and "/srv/./data" are one mount point.
+bool same_mount_point(const std::filesystem::path& a, const std::filesystem::path& b);
 
 struct manager_config {
   bool enabled = false;       // HB_WEB_SERVER_USE

@@ -55,6 +55,13 @@ struct network_rule {  // D8
   bool managed = false;
 };
 
+// D10: a shared-disk mount point of the flow, expected mounted only while this node is Active.
+struct disk_rule {
+  std::string name;
+  std::string mount_point;
+  bool managed = false;  // its disappearing fails the group over (any one: the seed's rule)
+};
+
 // D11: a DRBD resource of the flow; watched, never a reason to fail over (its peer's copy may be
 // the stale one), but said in events, findings and the readiness check.
 struct drbd_rule {
@@ -72,6 +79,7 @@ struct params {
   std::vector<process_rule> processes;
   std::vector<load_rule> loads;
   std::vector<network_rule> networks;
+  std::vector<disk_rule> disks;
   policy process_policy = policy::one;
   policy network_policy = policy::one;
 };
@@ -127,9 +135,15 @@ struct network_view {
   bool operator==(const network_view&) const = default;
 };
 
+struct disk_view {
+  std::optional<bool> mounted;  // unknown until the mount table was first read
+  bool down = false;            // expected (Active) and not mounted
+  bool operator==(const disk_view&) const = default;
+};
+
 // One failing monitor in the verdict, with its evidence (issue 9: "every failover says why").
 struct finding {
-  std::string monitor;   // "process web", "cpu", "memory", "network svc"
+  std::string monitor;   // "process web", "cpu", "memory", "network svc", "disk data"
   bool managed = false;  // counts toward the verdict
   std::string evidence;  // "0 running (min 1); restart failed 3 times: exit 1: disk full"
   bool operator==(const finding&) const = default;
@@ -154,6 +168,7 @@ struct state {
   std::vector<load_view> loads;
   std::vector<network_view> networks;
   std::vector<drbd_view> drbd;
+  std::vector<disk_view> disks;
   // Exits seen (pid, when) that a scan begun before them must not undo; pruned by later scans.
   std::vector<std::pair<int, time_point>> exits;
   verdict reported;        // the verdict last published
@@ -197,6 +212,11 @@ struct drbd_reconnect_done {
   bool ok = false;
   std::string detail;
 };
+// The mount table was read (D10): whether each disk rule's mount point is mounted, in params
+// order. Read at once when it changes (the kernel wakes a poll on /proc/self/mountinfo).
+struct mounts_seen {
+  std::vector<bool> mounted;
+};
 // The heartbeat says this node's role for the group (Active with its flow up, or not).
 struct role_seen {
   bool active = false;
@@ -210,7 +230,7 @@ struct restart_done {
 };
 struct tick {};
 using input = std::variant<scanned, exited, load_sampled, network_seen, role_seen, restart_done,
-                           drbd_seen, drbd_reconnect_done, tick>;
+                           drbd_seen, drbd_reconnect_done, mounts_seen, tick>;
 
 // ---- actions ----
 struct raise_event {
