@@ -7,7 +7,7 @@
 #include "group_shell.hpp"
 
 #include <hasys/bus/bus.hpp>
-#include <hasys/bus/outbox.hpp>
+#include <hasys/events/outbox.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 #include <hasys/proto/monitor_messages.hpp>
@@ -48,12 +48,15 @@ struct executor_daemon::impl final : event_sink {
   std::vector<std::unique_ptr<group_shell>> groups;
   std::unique_ptr<control_server> control;
   std::optional<bus::connection> bus;
-  bus::outbox events;  // the first events come before the bus opens: none is lost (E5)
+  events::outbox events;  // kept until the node's EVENTS stream has them: none is lost (E5)
   asio::signal_set signals;
   int signals_seen = 0;
 
   impl(asio::io_context& i, const config::node_config& c, daemon_options o)
-      : ioc(i), cfg(c), opts(std::move(o)), log(i.get_executor()), faults(opts.faults_file), signals(i, SIGINT, SIGTERM) {
+      : ioc(i), cfg(c), opts(std::move(o)), log(i.get_executor()), faults(opts.faults_file),
+        events(events::outbox::options{"executor", std::uint64_t{cfg.log.size_mb} << 20, 65536,
+                                       [this](const std::string& s) { log.warning(s); }}),
+        signals(i, SIGINT, SIGTERM) {
     addresses = opts.simulate ? make_simulated_addresses(lanes, faults, cfg.state_dir / "executor" / "simulated-kernel.json")
                               : make_kernel_addresses(lanes, faults);
     services = std::make_unique<resource_services>(resource_services{*addresses, lanes, faults, cfg.drbdadm});
@@ -101,7 +104,7 @@ struct executor_daemon::impl final : event_sink {
     for (const auto& [k, v] : e.details)
       if (k != "output") line += " " + k + "=\"" + v + "\"";
     log.info(line);
-    events.publish("hasys.evt." + group + "." + cfg.name, proto::to_json(e));
+    events.raise(e);
   }
 
   // hasys.<group>.<node>.exec.<verb>: common_start, common_stop (menu items 6 and 7), status.
@@ -224,10 +227,12 @@ struct executor_daemon::impl final : event_sink {
   }
 
   // D13: the service is handed over because of a monitor that asks for it. The event goes out
-  // first (and is flushed: the machine is about to go away), then the node's reboot command.
+  // first (and is stored in the node's EVENTS stream: the machine is about to go away), then the
+  // node's reboot command.
   asio::awaitable<proto::command_reply> reboot(const std::string& group, const std::string& reason) {
     event(group, cluster::severity::critical, "node_reboot",
           "Server is rebooting after failover [" + reason + "]", {{"command", cfg.reboot_command.string()}});
+    if (!co_await events.drain(std::chrono::seconds(2))) log.warning("events not yet stored before the reboot");
     if (bus) co_await bus->flush(std::chrono::seconds(2));
     sys::run_options o;
     o.argv = {cfg.reboot_command.string()};

@@ -7,7 +7,7 @@
 #include "group_runner.hpp"
 
 #include <hasys/bus/bus.hpp>
-#include <hasys/bus/outbox.hpp>
+#include <hasys/events/outbox.hpp>
 #include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
@@ -62,10 +62,10 @@ struct heartbeat_daemon::impl final : group_output {
   std::unique_ptr<executor_link> executor;
   std::unique_ptr<command_files> files;
   std::optional<bus::connection> bus;
-  bus::outbox events;  // the first events come before the bus opens: none is lost (E5)
+  events::outbox events;  // kept until the node's EVENTS stream has them: none is lost (E5)
 
   impl(asio::io_context& s, asio::io_context& f, const config::node_config& c, daemon_options o)
-      : slow(s), fast(f), cfg(c), opts(o), log(s.get_executor()) {
+      : slow(s), fast(f), cfg(c), opts(o), log(s.get_executor()), events(events::outbox::options{"heartbeat", std::uint64_t{cfg.log.size_mb} << 20, 65536, [this](const std::string& s) { log.warning(s); }}) {
     fs::create_directories(cfg.state_dir);
     boot_id = daemon::next_boot_id(cfg.state_dir / "heartbeat.boot");
     std::uint16_t ident = static_cast<std::uint16_t>(::getpid() * 16);
@@ -127,7 +127,7 @@ struct heartbeat_daemon::impl final : group_output {
   void event(proto::event_msg e) override {
     asio::post(slow, [this, e = std::move(e)] {
       log.info("event " + event_line(e));
-      events.publish("hasys.evt." + e.group + "." + e.node, proto::to_json(e));
+      events.raise(e);
     });
   }
   void status(proto::status_msg s) override {

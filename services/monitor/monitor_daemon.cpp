@@ -6,6 +6,7 @@
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/bus/outbox.hpp>
+#include <hasys/events/outbox.hpp>
 #include <hasys/daemon/blocking_lane.hpp>
 #include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
@@ -130,7 +131,8 @@ struct monitor_daemon::impl {
   std::vector<std::unique_ptr<group>> groups;
   std::map<int, std::shared_ptr<asio::posix::stream_descriptor>> watches;
   std::optional<bus::connection> bus;
-  bus::outbox out{8192};  // events and verdicts before the bus opens are kept, in order
+  bus::outbox out{8192};  // verdicts before the bus opens are kept, in order
+  events::outbox events;  // kept until the node's EVENTS stream has them: none is lost (E5)
   asio::signal_set signals;
   asio::steady_timer wake;  // the scan loop's period; cancelled for a scan now
   bool scan_requested = false;
@@ -144,7 +146,7 @@ struct monitor_daemon::impl {
   bool watch_mounts = false;           // some group has a disk monitor (D10)
 
   impl(asio::io_context& i, const config::node_config& c)
-      : ioc(i), cfg(c), log(i.get_executor()), signals(i, SIGINT, SIGTERM), wake(i) {
+      : ioc(i), cfg(c), log(i.get_executor()), events(events::outbox::options{"monitor", std::uint64_t{cfg.log.size_mb} << 20, 65536, [this](const std::string& s) { log.warning(s); }}), signals(i, SIGINT, SIGTERM), wake(i) {
     boot = daemon::next_boot_id(cfg.state_dir / "monitor" / "boot_id");
     for (const auto& g : cfg.groups) {
       groups.push_back(std::make_unique<group>(g, params_of(cfg, g), ioc.get_executor()));
@@ -193,7 +195,7 @@ struct monitor_daemon::impl {
     if (g.latest && !g.latest->healthy) e.details["health"] = g.latest->reason;
     log.info("event " + g.cfg.name + " " + std::string(cluster::to_string(level)) + " " + code +
              ": " + text);
-    out.publish("hasys.evt." + g.cfg.name + "." + cfg.name, proto::to_json(e));
+    events.raise(e);
   }
 
   proto::health_msg health_of(group& g) {
@@ -487,6 +489,7 @@ struct monitor_daemon::impl {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-monitor@" + cfg.name);
     bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
     out.attach(*bus);
+    events.attach(*bus);
     for (auto& g : groups)
       daemon::spawn_or_die(
           ioc.get_executor(),

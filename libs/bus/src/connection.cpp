@@ -156,13 +156,20 @@ void connection_state::fail_pending(errc why) {
   }
 }
 
-void connection_state::publish(std::string_view subject, std::string_view data) noexcept {
+void connection_state::publish(std::string_view subject, std::string_view data,
+                               std::string_view reply) noexcept {
   natsStatus s = NATS_CONNECTION_CLOSED;
   if (!closed_ && nc_ != nullptr && data.size() <= INT_MAX) {
     try {
       subject_buf_.assign(subject);
-      s = natsConnection_Publish(nc_, subject_buf_.c_str(), data.data(),
-                                 static_cast<int>(data.size()));
+      if (reply.empty()) {
+        s = natsConnection_Publish(nc_, subject_buf_.c_str(), data.data(),
+                                   static_cast<int>(data.size()));
+      } else {
+        const std::string reply_buf(reply);
+        s = natsConnection_PublishRequest(nc_, subject_buf_.c_str(), reply_buf.c_str(),
+                                          data.data(), static_cast<int>(data.size()));
+      }
     } catch (...) {
       s = NATS_NO_MEMORY;
     }
@@ -209,7 +216,12 @@ boost::asio::any_io_executor connection::get_executor() const noexcept {
 }
 
 void connection::publish(std::string_view subject, std::string_view data) {
-  if (state_) state_->publish(subject, data);
+  if (state_) state_->publish(subject, data, {});
+}
+
+void connection::publish(std::string_view subject, std::string_view data,
+                         std::string_view reply) {
+  if (state_) state_->publish(subject, data, reply);
 }
 
 void connection::respond(const message& request, std::string_view data) {
@@ -233,6 +245,13 @@ boost::asio::awaitable<boost::system::result<message>> connection::request(
   auto s = state_;  // alive until the reply, whatever happens to this handle
   if (!s) co_return make_error_code(errc::closed);
   co_return co_await s->request(std::move(subject), std::move(data), timeout);
+}
+
+boost::asio::awaitable<boost::system::result<message>> connection::request(
+    std::string subject, std::string data, headers h, std::chrono::milliseconds timeout) {
+  auto s = state_;
+  if (!s) co_return make_error_code(errc::closed);
+  co_return co_await s->request(std::move(subject), std::move(data), timeout, std::move(h));
 }
 
 boost::asio::awaitable<boost::system::result<void>> connection::flush(

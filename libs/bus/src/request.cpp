@@ -68,8 +68,26 @@ boost::system::error_code connection_state::ensure_inbox() {
   return {};
 }
 
+namespace {
+
+// PublishRequest with headers: a natsMsg of our own (nats.c copies nothing it does not own).
+natsStatus publish_with_headers(natsConnection* nc, const std::string& subject,
+                                const std::string& reply, const std::string& data,
+                                const headers& h) {
+  natsMsg* msg = nullptr;
+  natsStatus s = natsMsg_Create(&msg, subject.c_str(), reply.c_str(), data.data(),
+                                static_cast<int>(data.size()));
+  for (const auto& [name, value] : h)
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, name.c_str(), value.c_str());
+  if (s == NATS_OK) s = natsConnection_PublishMsg(nc, msg);
+  natsMsg_Destroy(msg);
+  return s;
+}
+
+}  // namespace
+
 boost::asio::awaitable<boost::system::result<message>> connection_state::request(
-    std::string subject, std::string data, std::chrono::milliseconds timeout) {
+    std::string subject, std::string data, std::chrono::milliseconds timeout, headers h) {
   namespace asio = boost::asio;
   if (closed_) co_return make_error_code(errc::closed);
   if (!connected()) co_return make_error_code(errc::not_connected);
@@ -87,8 +105,10 @@ boost::asio::awaitable<boost::system::result<message>> connection_state::request
     ~forget() { self->pending_.erase(id); }
   } forget_on_exit{this, id};
 
-  const natsStatus s = natsConnection_PublishRequest(nc_, subject.c_str(), reply.c_str(),
-                                                     data.data(), static_cast<int>(data.size()));
+  const natsStatus s =
+      h.empty() ? natsConnection_PublishRequest(nc_, subject.c_str(), reply.c_str(), data.data(),
+                                                static_cast<int>(data.size()))
+                : publish_with_headers(nc_, subject, reply, data, h);
   if (s != NATS_OK) co_return to_error_code(s);
   auto [ec] = co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   if (waiter->outcome) co_return std::move(*waiter->outcome);

@@ -87,11 +87,12 @@ class connection_state : public std::enable_shared_from_this<connection_state> {
   mailbox<conn_event>& events() noexcept { return events_; }
   const shared_counters& counters() const noexcept { return *counters_; }
 
-  void publish(std::string_view subject, std::string_view data) noexcept;
+  void publish(std::string_view subject, std::string_view data, std::string_view reply) noexcept;
   std::shared_ptr<subscription_state> subscribe(std::string subject, const std::string& queue,
                                                 std::size_t capacity);
   boost::asio::awaitable<boost::system::result<message>> request(
-      std::string subject, std::string data, std::chrono::milliseconds timeout);
+      std::string subject, std::string data, std::chrono::milliseconds timeout,
+      headers h = {});
   boost::asio::awaitable<boost::system::result<void>> flush(std::chrono::milliseconds timeout);
 
   // From nats.c callbacks, on the executor.

@@ -1,5 +1,6 @@
 // Boost.JSON conversions of the bus messages: the one place where their field names live.
 #include <hasys/proto/messages.hpp>
+#include <hasys/proto/event_store_messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
 
 #include <boost/json.hpp>
@@ -409,6 +410,8 @@ template boost::system::result<restart_reply> from_json<restart_reply>(std::stri
 template boost::system::result<metrics_msg> from_json<metrics_msg>(std::string_view);
 template boost::system::result<reboot_request> from_json<reboot_request>(std::string_view);
 template boost::system::result<drbd_connect_request> from_json<drbd_connect_request>(std::string_view);
+template boost::system::result<ingest_request> from_json<ingest_request>(std::string_view);
+template boost::system::result<ingest_reply> from_json<ingest_reply>(std::string_view);
 
 void duration_histogram::add(std::chrono::nanoseconds d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();

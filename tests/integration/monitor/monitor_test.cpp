@@ -367,9 +367,11 @@ TEST_F(monitor_fixture,
   ASSERT_TRUE(ran) << transcript();
   EXPECT_EQ(ran->source, "executor");
   ASSERT_TRUE(event_where("process_recovered", 10s, from)) << transcript();
-  for (const auto& e : tap->since(from))
-    if (auto h = health_in(e))
+  for (const auto& e : tap->since(from)) {
+    if (auto h = health_in(e)) {
       EXPECT_TRUE(h->healthy) << "a recovery in progress is not a failure: " << h->reason;
+    }
+  }
   EXPECT_TRUE(health_where(
       [](const auto& h) { return h.processes[0].phase == "up" && h.processes[0].running == 1; }, 5s,
       from));

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace hasys::bus {
 
@@ -47,6 +48,9 @@ options node_options(std::string url, const std::filesystem::path& credentials, 
 struct message {
   std::string subject, reply, data;
 };
+
+// NATS message headers (name, value), e.g. {"Nats-Msg-Id", "..."} for JetStream's de-duplication.
+using headers = std::vector<std::pair<std::string, std::string>>;
 
 enum class conn_event { connected, disconnected, reconnected, closed };
 std::string_view to_string(conn_event e) noexcept;
@@ -106,6 +110,8 @@ class connection {
   // Appends to nats.c's buffer (held while reconnecting, up to 8 MB); never throws, never waits
   // on the network. Failures (closed, payload too large, buffer full) are counted.
   void publish(std::string_view subject, std::string_view data);
+  // The same with a reply subject (answers go there: an inbox of a subscription of ours).
+  void publish(std::string_view subject, std::string_view data, std::string_view reply);
   // Publish to request.reply; counted as a failure when the request had no reply subject.
   void respond(const message& request, std::string_view data);
 
@@ -120,6 +126,9 @@ class connection {
   // system_error(operation_aborted) thrown like Asio's own operations; a late reply is ignored.
   boost::asio::awaitable<boost::system::result<message>> request(
       std::string subject, std::string data, std::chrono::milliseconds timeout);
+  // The same with headers on the request (NATS 2.2+ servers).
+  boost::asio::awaitable<boost::system::result<message>> request(
+      std::string subject, std::string data, headers h, std::chrono::milliseconds timeout);
   // Round trip to the server: everything published before has been processed by it.
   boost::asio::awaitable<boost::system::result<void>> flush(std::chrono::milliseconds timeout);
 

@@ -1,0 +1,42 @@
+// The manager's event database (issue 10): SQLite in WAL mode, one row per (node, stream seq).
+// Blocking calls: hasys-event-store runs them on its database lane, never on its I/O thread.
+#pragma once
+
+#include <hasys/proto/event_store_messages.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace hasys::event_store {
+
+class event_db {
+ public:
+  // Opens (creating the file and schema when new); throws std::runtime_error saying why not.
+  explicit event_db(const std::filesystem::path& file);
+  ~event_db();
+  event_db(const event_db&) = delete;
+  event_db& operator=(const event_db&) = delete;
+
+  struct insert_result {
+    bool ok = false;
+    std::uint64_t stored = 0, duplicates = 0, last_seq = 0;
+    std::string error;  // "database or disk is full", ...
+  };
+  // One transaction for the batch: all rows or none. A (node, seq) kept already is skipped and
+  // counted as a duplicate (a batch sent again after a lost reply).
+  insert_result insert(const std::string& node, const std::vector<proto::stored_event>& events,
+                       std::int64_t received_unix_ms);
+
+  std::uint64_t count() const;
+  // The events of a node in seq order (tests and `hasysctl`-style checks): seq, text.
+  std::vector<std::pair<std::uint64_t, std::string>> texts_of(const std::string& node) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace hasys::event_store

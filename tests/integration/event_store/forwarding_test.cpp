@@ -1,0 +1,293 @@
+// Events that are never lost (issue 10, E5): a node's events, raised through the outbox every
+// daemon uses, go to the node's EVENTS stream (JetStream, on disk), and hasys-event-store in node
+// mode forwards them to hasys-event-store in manager mode, which keeps each (node, seq) once in
+// SQLite. Real nats-server, real processes, killed and restarted at the worst moments.
+#include "event_db.hpp"
+
+#include <hasys/bus/bus.hpp>
+#include <hasys/events/outbox.hpp>
+#include <hasys/proto/event_store_messages.hpp>
+#include <hasys/test/child_process.hpp>
+#include <hasys/test/nats_server.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace proto = hasys::proto;
+using hasys::event_store::event_db;
+using hasys::test::child_process;
+using namespace std::chrono_literals;
+
+namespace {
+
+hasys::test::nats_server_options with_jetstream() {
+  hasys::test::nats_server_options o;
+  o.jetstream = true;
+  return o;
+}
+
+// A daemon of the node as far as events go: an outbox on its own thread and bus connection.
+class raiser {
+ public:
+  explicit raiser(std::string url) {
+    thread_ = std::thread([this, url] {
+      boost::asio::co_spawn(ioc_, open(url), boost::asio::detached);
+      ioc_.run();
+    });
+  }
+  ~raiser() {
+    boost::asio::post(ioc_, [this] {
+      if (conn_) conn_->close();
+      ioc_.stop();
+    });
+    thread_.join();
+  }
+  // Raises events first..first+n-1 (their text is their number).
+  void raise(int first, int n) {
+    boost::asio::post(ioc_, [this, first, n] {
+      for (int i = first; i < first + n; ++i) {
+        proto::event_msg e;
+        e.time_unix_ms = proto::unix_ms_now();
+        e.group = "g";
+        e.node = "node-a";
+        e.source = "test";
+        e.code = "test_event";
+        e.text = std::to_string(i);
+        out_.raise(e);
+      }
+    });
+  }
+  // Every event raised so far is in the node's stream.
+  bool stored_all(std::chrono::milliseconds within) {
+    const auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+      std::promise<std::size_t> p;
+      auto f = p.get_future();
+      boost::asio::post(ioc_, [this, &p] { p.set_value(attached_ ? out_.waiting() : 1); });
+      if (f.get() == 0) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+ private:
+  boost::asio::awaitable<void> open(std::string url) {
+    hasys::bus::options o;
+    o.url = url;
+    o.name = "event-raiser";
+    conn_.emplace(co_await hasys::bus::connection::open(ioc_.get_executor(), o));
+    out_.attach(*conn_);
+    attached_ = true;
+  }
+
+  boost::asio::io_context ioc_;
+  hasys::events::outbox out_{{"test", 64 << 20, 100000, {}}};
+  std::optional<hasys::bus::connection> conn_;
+  bool attached_ = false;
+  std::thread thread_;
+};
+
+struct forwarding : ::testing::Test {
+  fs::path dir;
+  hasys::test::nats_server nats{with_jetstream()};
+  std::optional<child_process> forwarder, store;
+
+  void SetUp() override {
+    static int n = 0;
+    dir = fs::temp_directory_path() / ("hes" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "key") << std::string(64, 'a') << "\n";
+    fs::permissions(dir / "key", fs::perms::owner_read | fs::perms::owner_write);
+    std::ofstream(dir / "node.toml") << R"([node]
+name = "node-a"
+state_dir = ")" << (dir / "state").string() << R"("
+command_dir = ")" << (dir / "cmd").string() << R"("
+bus_url = ")" << nats.url() << R"("
+
+[log]
+size_mb = 64
+
+[[group]]
+name = "g"
+peer = "node-b"
+key_file = "key"
+public_interface = "eth0"
+
+[group.public]
+self = "203.0.113.11"
+peer = "203.0.113.12"
+port = 29955
+
+[[group.flow]]
+type = "wait"
+name = "w"
+seconds = 1
+)";
+  }
+  void TearDown() override {
+    forwarder.reset();
+    store.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  void start_forwarder() {
+    forwarder.emplace(child_process::spec{
+        HASYS_EVENT_STORE, {"--config", (dir / "node.toml").string()}, dir / "forwarder.log"});
+  }
+  void start_store() {
+    store.emplace(child_process::spec{
+        HASYS_EVENT_STORE,
+        {"--manager", "--db", (dir / "events.db").string(), "--bus", nats.url()},
+        dir / "store.log"});
+  }
+  std::uint64_t kept() { return event_db(dir / "events.db").count(); }
+  bool kept_at_least(std::uint64_t n, std::chrono::milliseconds within) {
+    const auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+      if (fs::exists(dir / "events.db") && kept() >= n) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+  // Exactly 0..n-1, once each, in the node's stream order.
+  void expect_exactly(int n) {
+    auto rows = event_db(dir / "events.db").texts_of("node-a");
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(n)) << transcript();
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(rows[static_cast<std::size_t>(i)].second, std::to_string(i)) << "row " << i;
+      if (i > 0) ASSERT_GT(rows[static_cast<std::size_t>(i)].first, rows[static_cast<std::size_t>(i) - 1].first);
+    }
+  }
+  std::string log(const std::string& name) {
+    std::ifstream in(dir / name);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  std::string transcript() {
+    return "forwarder log:\n" + log("forwarder.log") + "\nstore log:\n" + log("store.log");
+  }
+};
+
+}  // namespace
+
+TEST_F(forwarding, events_raised_while_the_manager_store_is_down_all_arrive_once_in_order) {  // E5
+  raiser node(nats.url());
+  start_forwarder();
+  node.raise(0, 10000);
+  ASSERT_TRUE(node.stored_all(30s)) << "the node's stream took them";
+  start_store();
+  ASSERT_TRUE(kept_at_least(10000, 60s)) << kept() << " kept\n" << transcript();
+  ASSERT_NO_FATAL_FAILURE(expect_exactly(10000));
+}
+
+TEST_F(forwarding, a_forwarder_killed_mid_batch_loses_and_duplicates_nothing) {  // E5
+  raiser node(nats.url());
+  start_store();
+  start_forwarder();
+  node.raise(0, 10000);
+  ASSERT_TRUE(kept_at_least(1, 30s)) << transcript();
+  forwarder->signal(SIGKILL);  // while it streams: some batches committed, some not
+  forwarder.reset();
+  RecordProperty("kept_at_first_kill", std::to_string(kept()));
+  start_forwarder();
+  ASSERT_TRUE(kept_at_least(10000, 60s)) << kept() << " kept\n" << transcript();
+  // Now with a batch surely in its hands: the manager's store is gone, so the forwarder holds a
+  // batch it pulled (delivered, not acknowledged) and sends it again and again. Killed then.
+  store->signal(SIGTERM);
+  ASSERT_TRUE(store->wait_exit(10s));
+  store.reset();
+  node.raise(10000, 2000);
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (log("forwarder.log").find("events wait on this node") == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_NE(log("forwarder.log").find("events wait on this node"), std::string::npos) << transcript();
+  forwarder->signal(SIGKILL);
+  forwarder.reset();
+  start_store();
+  start_forwarder();
+  ASSERT_TRUE(kept_at_least(12000, 60s)) << kept() << " kept\n" << transcript();
+  ASSERT_NO_FATAL_FAILURE(expect_exactly(12000));
+}
+
+TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refused) {
+  start_store();
+  hasys::test::nats_server& server = nats;
+  boost::asio::io_context ioc;
+  auto ask = [&](const std::string& subject, const std::string& body) {
+    auto f = boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<std::string> {
+          hasys::bus::options o;
+          o.url = server.url();
+          auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+          std::string reply;
+          for (int i = 0; i < 100; ++i) {  // the store subscribes once its connection is up
+            std::string s = subject, b = body;
+            auto r = co_await c.request(std::move(s), std::move(b), 5000ms);
+            if (r) {
+              reply = r->data;
+              break;
+            }
+            boost::asio::steady_timer t(ioc, 50ms);
+            co_await t.async_wait(boost::asio::use_awaitable);
+          }
+          c.close();
+          co_return reply;
+        },
+        boost::asio::use_future);
+    ioc.restart();
+    ioc.run();
+    return f.get();
+  };
+  auto garbage = proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-a"), "{not json"));
+  ASSERT_TRUE(garbage);
+  EXPECT_FALSE(garbage->ok);
+  EXPECT_NE(garbage->error.find("cannot be read"), std::string::npos) << garbage->error;
+
+  proto::ingest_request rq;
+  rq.node = "node-a";
+  proto::event_msg e;
+  e.group = "g";
+  e.node = "node-b";  // node-a speaking for node-b
+  e.code = "test_event";
+  e.text = "forged";
+  rq.events.push_back({1, e});
+  auto forged = proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-a"), proto::to_json(rq)));
+  ASSERT_TRUE(forged);
+  EXPECT_FALSE(forged->ok);
+  EXPECT_NE(forged->error.find("holds an event of node-b"), std::string::npos) << forged->error;
+  auto other = proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-b"), proto::to_json(rq)));
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(other->ok);
+  EXPECT_NE(other->error.find("names node node-a"), std::string::npos) << other->error;
+  EXPECT_EQ(kept(), 0u) << "nothing of it kept";
+  EXPECT_TRUE(store->running()) << "and nothing crashed";
+}
+
+TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5
+  raiser node(nats.url());
+  start_store();
+  start_forwarder();
+  node.raise(0, 3000);
+  ASSERT_TRUE(kept_at_least(1, 30s)) << transcript();
+  nats.restart();  // same port, same store: the stream and the consumer survive
+  node.raise(3000, 3000);
+  ASSERT_TRUE(kept_at_least(6000, 60s)) << kept() << " kept\n" << transcript();
+  ASSERT_NO_FATAL_FAILURE(expect_exactly(6000));
+}
