@@ -89,4 +89,40 @@ TEST(nats_template, renders_to_a_config_nats_server_accepts) {
   fs::remove_all(dir);
 }
 
+// The manager hub's configuration (issue 10) for two nodes, with a certificate made here: one
+// account per node, what nats-server accepts. The wall between accounts is tested with real
+// servers in event_store_integration_tests (leaf_site).
+TEST(nats_template, the_hub_config_generator_gives_a_config_nats_server_accepts) {
+  char tmpl[] = "/tmp/hasys-hub-XXXXXX";
+  const fs::path dir = mkdtemp(tmpl);
+  const auto script = (source_dir / "deploy/nats/hub-conf.sh").string();
+  auto sc = run_command({"shellcheck", script}, 60s);
+  EXPECT_EQ(sc.exit, 0) << sc.out;
+  auto cert = run_command(
+      {"sh", "-c",
+       "cd \"$1\" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+       "-days 1 -subj /CN=hub -keyout hub.key -out hub.pem",
+       "cert", dir.string()},
+      30s);
+  ASSERT_EQ(cert.exit, 0) << cert.out;
+  auto r = run_command({"sh", "-c", "\"$@\" > " + (dir / "hub.conf").string(), "render", script,
+                        "--listen", "127.0.0.1:4222", "--leaf-listen", "0.0.0.0:7422", "--cert",
+                        (dir / "hub.pem").string(), "--key", (dir / "hub.key").string(),
+                        "--manager", "manager:m-secret", "node-a:a-secret", "node-b:b-secret"},
+                       10s);
+  ASSERT_EQ(r.exit, 0) << r.out;
+  std::ifstream in(dir / "hub.conf");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("NODE_NODE_A: {"), std::string::npos) << text;
+  EXPECT_NE(text.find("account: NODE_NODE_B }"), std::string::npos) << text;
+  auto check = run_command({"nats-server", "-c", (dir / "hub.conf").string(), "-t"}, 10s);
+  EXPECT_EQ(check.exit, 0) << check.out;
+  auto bad = run_command({script, "--listen", "x", "--leaf-listen", "y", "--cert", "c", "--key",
+                          "k", "--manager", "m:p", "node.a:secret"},
+                         10s);
+  EXPECT_EQ(bad.exit, 2);
+  EXPECT_NE(bad.out.find("node name 'node.a' cannot be a subject token"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
+
 }  // namespace

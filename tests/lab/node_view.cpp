@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <utility>
 #include <fstream>
 
 namespace hasys::lab {
@@ -49,10 +50,18 @@ event_stream::event_stream(const lab& l, std::string_view node)
 
 std::optional<proto::event_msg> event_stream::wait_for(std::string_view code,
                                                        std::chrono::milliseconds timeout) {
+  for (auto it = skipped_.begin(); it != skipped_.end(); ++it) {
+    if (it->code != code) continue;
+    auto e = std::move(*it);
+    skipped_.erase(it);
+    return e;
+  }
   auto line = reader_.wait_for(
       [&](std::string_view l) {
         auto e = proto::from_json<proto::event_msg>(l);
-        return e && e->code == code;
+        if (e && e->code == code) return true;
+        if (e) skipped_.push_back(std::move(*e));
+        return false;
       },
       timeout);
   if (!line) return std::nullopt;
@@ -60,7 +69,7 @@ std::optional<proto::event_msg> event_stream::wait_for(std::string_view code,
 }
 
 std::vector<proto::event_msg> event_stream::collect_for(std::chrono::milliseconds window) {
-  std::vector<proto::event_msg> out;
+  std::vector<proto::event_msg> out = std::exchange(skipped_, {});
   const auto end = std::chrono::steady_clock::now() + window;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -29,7 +29,9 @@ bool wait_status(const lab& l, std::string_view node, std::vector<std::string> c
 class event_stream {
  public:
   event_stream(const lab& l, std::string_view node);
-  // The first event with this code (skipping others), or nothing by the deadline.
+  // The first event with this code not returned yet, or nothing by the deadline. Events of the
+  // node's daemons reach the stream each through its own outbox, so one that happened first
+  // may come a moment after another's: those skipped are kept for later calls.
   std::optional<proto::event_msg> wait_for(std::string_view code,
                                            std::chrono::milliseconds timeout);
   // Every event that arrives within the window (the window is the observation, not a wait for
@@ -39,6 +41,7 @@ class event_stream {
 
  private:
   line_reader reader_;
+  std::vector<proto::event_msg> skipped_;
 };
 
 // A lab command or hasysctl call must succeed; on failure the message shows what it printed.

@@ -104,7 +104,9 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
     // the peer, or the restarted node by priority, serves again (ADR 0004).
     const std::string holder = wait_one_serving(l, w);
     ASSERT_FALSE(holder.empty()) << "no node serves with the other standing by";
-    if (c.daemon != "heartbeat" || !c.on_active) EXPECT_EQ(holder, "a") << "the service moved";
+    if (c.daemon != "heartbeat" || !c.on_active) {
+      EXPECT_EQ(holder, "a") << "the service moved";
+    }
     ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, holder));
     if (probe) {
       const double gap = probe->longest_gap_ms();
@@ -127,8 +129,9 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
     ASSERT_TRUE(started.ok()) << started.out;
     const std::string holder = wait_one_serving(l, w);
     ASSERT_FALSE(holder.empty()) << "no node serves with the other standing by";
-    if (c.daemon != "heartbeat" || node != before.front())
+    if (c.daemon != "heartbeat" || node != before.front()) {
       EXPECT_EQ(holder, before.front()) << "the service moved";
+    }
     ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, holder));
     if (probe) {
       const double gap = probe->longest_gap_ms();

@@ -20,7 +20,8 @@ constexpr std::array<ctl::command, 16> groups{{
              " [--public-link up|down] [--flow P] [--holding yes|no] [--healthy yes|no]"
              " [--peer-healthy yes|no] --group G [--timeout T]",
      "wait until the group's status meets every condition (exit 1 on timeout)", ctl::wait_command},
-    {"events", "--follow [--json] [--group G] [--for T]", "print the node's events as they happen",
+    {"events", "--follow [--for T] | --last N | --since T [--json] [--group G]",
+     "print the node's events as they happen, or those it keeps (its EVENTS stream)",
      ctl::events_command},
     {"failover", "[--group G]", "manual failover: hand the Active role over to the peer (R4)",
      ctl::failover_command},

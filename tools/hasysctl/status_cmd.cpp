@@ -3,12 +3,17 @@
 #include "node_session.hpp"
 #include "status_text.hpp"
 
+#include <hasys/events/stream.hpp>
+
 #include <boost/asio/as_tuple.hpp>
+#include <boost/json.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
+#include <deque>
 #include <iostream>
+#include <random>
 
 namespace asio = boost::asio;
 
@@ -66,15 +71,115 @@ asio::awaitable<void> print_messages(bus::subscription& sub, bool json) {
   }
 }
 
+void print_event(const std::string& data, bool json) {
+  if (json) {
+    std::cout << data << '\n';
+    return;
+  }
+  auto e = proto::from_json<proto::event_msg>(data);
+  if (!e) return;
+  std::cout << proto::iso8601(e->time_unix_ms) << ' ' << e->group << ' ' << e->node << ' '
+            << cluster::to_string(e->level) << ' ' << e->code << ": " << e->text << '\n';
+}
+
+// The node's stored events (E6: its EVENTS stream), through an ephemeral pull consumer: the last
+// `last` of them, or every one since `since` (a JetStream start time, RFC 3339).
+asio::awaitable<int> print_stored(node_session& s, const std::string& group,
+                                  std::optional<std::size_t> last, std::optional<std::string> since,
+                                  bool json) {
+  namespace json_ns = boost::json;
+  json_ns::object c;
+  c["deliver_policy"] = since ? "by_start_time" : "all";
+  if (since) c["opt_start_time"] = *since;
+  c["ack_policy"] = "none";
+  c["filter_subject"] = "hasys.evt." + group + "." + s.cfg.name;
+  c["inactive_threshold"] = std::int64_t{10'000'000'000};
+  c["mem_storage"] = true;
+  json_ns::object body{{"stream_name", events::stream_name}, {"config", std::move(c)}};
+  std::string create = "$JS.API.CONSUMER.CREATE." + std::string(events::stream_name);
+  std::string create_body = json_ns::serialize(body);
+  auto r = co_await s.bus.request(std::move(create), std::move(create_body), 5s);
+  if (!r) {
+    std::cerr << "hasysctl events: "
+              << (r.error() == make_error_code(bus::errc::no_responders)
+                      ? "the node's nats-server keeps no events (no JetStream)"
+                      : r.error().message())
+              << '\n';
+    co_return exit_failure;
+  }
+  if (auto e = events::error_of(r->data)) {
+    if (e->err_code == events::err_stream_not_found) co_return exit_ok;  // nothing stored yet
+    std::cerr << "hasysctl events: " << e->description << '\n';
+    co_return exit_failure;
+  }
+  const std::string name(json_ns::parse(r->data).at("name").as_string());
+  const std::string next = "$JS.API.CONSUMER.MSG.NEXT." + std::string(events::stream_name) + "." + name;
+  const std::string inbox = "_INBOX.hasysctl." + std::to_string(std::random_device{}());
+  auto sub = s.bus.subscribe(inbox, 4096);
+  std::deque<std::string> kept;
+  for (;;) {
+    s.bus.publish(next, "{\"batch\":1000,\"no_wait\":true}", inbox);
+    std::size_t got = 0;
+    for (;;) {
+      auto m = co_await bus::with_deadline(sub.next(), 5000ms);
+      if (!m || !*m) co_return std::cerr << "hasysctl events: the stream stopped answering\n", exit_failure;
+      if ((*m)->reply.empty()) break;  // a status: this batch is over
+      ++got;
+      kept.push_back(std::move((*m)->data));
+      if (last && kept.size() > *last) kept.pop_front();
+    }
+    if (got == 0) break;
+  }
+  std::string del = "$JS.API.CONSUMER.DELETE." + std::string(events::stream_name) + "." + name;
+  std::string none;
+  co_await s.bus.request(std::move(del), std::move(none), 2s);
+  for (const auto& d : kept) print_event(d, json);
+  std::cout.flush();
+  co_return exit_ok;
+}
+
 // Prints every message of a subject as it comes, until interrupted or for `--for` (then exit 0).
 int follow(std::string_view prefix, arguments args, bool events) {
-  static constexpr std::array<option_spec, 4> specs{{
-      {"--json", "", false}, {"--group", "-g", true}, {"--for", "", true}, {"--follow", "-f", false}}};
+  static constexpr std::array<option_spec, 6> specs{{{"--json", "", false},
+                                                     {"--group", "-g", true},
+                                                     {"--for", "", true},
+                                                     {"--follow", "-f", false},
+                                                     {"--last", "-n", true},
+                                                     {"--since", "", true}}};
   std::string error;
   auto opts = parse_options(args, specs, error);
   if (!error.empty()) return usage_error(prefix, error);
+  if (events && (opts.value("--last") || opts.value("--since"))) {
+    std::optional<std::size_t> last;
+    if (auto v = opts.value("--last")) {
+      try {
+        std::size_t used = 0;
+        const long n = std::stol(std::string(*v), &used);
+        if (used != v->size() || n < 1) throw std::invalid_argument("n");
+        last = static_cast<std::size_t>(n);
+      } catch (const std::exception&) {
+        return usage_error(prefix, "--last needs a count of events, 1 or more");
+      }
+    }
+    std::optional<std::string> since;
+    if (auto v = opts.value("--since")) {
+      if (auto ago = parse_duration(*v)) {
+        since = proto::iso8601(proto::unix_ms_now() -
+                               std::chrono::duration_cast<std::chrono::milliseconds>(*ago).count());
+      } else if (v->size() >= 20 && (*v)[4] == '-' && (*v)[10] == 'T') {
+        since = std::string(*v);
+      } else {
+        return usage_error(prefix, "--since needs a duration ago (10m) or a UTC time (2026-12-01T10:00:00Z)");
+      }
+    }
+    const std::string group(opts.value("--group").value_or("*"));
+    const bool json = opts.has("--json");
+    return with_node_session(
+        [&](node_session& s) -> asio::awaitable<int> { co_return co_await print_stored(s, group, last, since, json); },
+        30s);
+  }
   if (events && !opts.has("--follow"))
-    return usage_error(prefix, "only --follow is available on the node (stored events are kept by the manager)");
+    return usage_error(prefix, "say --follow (as they happen), --last N or --since T (stored on this node)");
   const auto limit = opts.value("--for") ? parse_duration(*opts.value("--for")) : std::optional(0ms);
   if (!limit) return usage_error(prefix, "--for needs a duration like 10s");
   const bool json = opts.has("--json") || !events;

@@ -94,7 +94,13 @@ struct outbox::impl {
   static asio::awaitable<void> run(std::shared_ptr<impl> self) {
     auto& s = *self;
     while (!s.stopped) {
+      // Knowing whether the stream is there before the first event: it goes out at once then.
+      if (s.m == mode::unknown && s.conn->connected()) co_await s.ensure_stream();
       if (s.queue.empty()) {
+        if (s.m == mode::unknown) {
+          co_await s.pause(500ms);
+          continue;
+        }
         s.wake->expires_at(asio::steady_timer::time_point::max());
         co_await s.wake->async_wait(asio::as_tuple(asio::use_awaitable));
         continue;

@@ -171,7 +171,10 @@ seconds = 1
     ASSERT_EQ(rows.size(), static_cast<std::size_t>(n)) << transcript();
     for (int i = 0; i < n; ++i) {
       ASSERT_EQ(rows[static_cast<std::size_t>(i)].second, std::to_string(i)) << "row " << i;
-      if (i > 0) ASSERT_GT(rows[static_cast<std::size_t>(i)].first, rows[static_cast<std::size_t>(i) - 1].first);
+      if (i > 0) {
+        ASSERT_GT(rows[static_cast<std::size_t>(i)].first,
+                  rows[static_cast<std::size_t>(i) - 1].first);
+      }
     }
   }
   std::string log(const std::string& name) {
