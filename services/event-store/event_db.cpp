@@ -2,6 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <variant>
+
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -32,6 +37,7 @@ CREATE INDEX IF NOT EXISTS events_time ON events (time_ms);
 CREATE INDEX IF NOT EXISTS events_group_time ON events (grp, time_ms);
 CREATE INDEX IF NOT EXISTS events_server_time ON events (server, time_ms);
 CREATE INDEX IF NOT EXISTS events_severity_time ON events (severity, time_ms);
+CREATE INDEX IF NOT EXISTS events_received ON events (recv_ms);
 )sql";
 
 std::string details_json(const std::map<std::string, std::string>& d) {
@@ -41,11 +47,21 @@ std::string details_json(const std::map<std::string, std::string>& d) {
     out += '"';
     for (char c : s) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char buf[8];
@@ -128,15 +144,18 @@ event_db::insert_result event_db::insert(const std::string& node,
       sqlite3_bind_int64(ins.s, 4, received_unix_ms);
       sqlite3_bind_text(ins.s, 5, e.group.data(), static_cast<int>(e.group.size()), SQLITE_STATIC);
       sqlite3_bind_text(ins.s, 6, e.node.data(), static_cast<int>(e.node.size()), SQLITE_STATIC);
-      sqlite3_bind_text(ins.s, 7, e.source.data(), static_cast<int>(e.source.size()), SQLITE_STATIC);
+      sqlite3_bind_text(ins.s, 7, e.source.data(), static_cast<int>(e.source.size()),
+                        SQLITE_STATIC);
       sqlite3_bind_int(ins.s, 8, static_cast<int>(e.level));
       sqlite3_bind_text(ins.s, 9, e.code.data(), static_cast<int>(e.code.size()), SQLITE_STATIC);
       sqlite3_bind_text(ins.s, 10, e.text.data(), static_cast<int>(e.text.size()), SQLITE_STATIC);
       sqlite3_bind_text(ins.s, 11, details.data(), static_cast<int>(details.size()),
                         SQLITE_TRANSIENT);
       if (sqlite3_step(ins.s) != SQLITE_DONE) return fail("insert");
-      if (sqlite3_changes(db_) == 1) ++r.stored;
-      else ++r.duplicates;
+      if (sqlite3_changes(db_) == 1)
+        ++r.stored;
+      else
+        ++r.duplicates;
       if (se.seq > r.last_seq) r.last_seq = se.seq;
       sqlite3_reset(ins.s);
       sqlite3_clear_bindings(ins.s);
@@ -147,13 +166,201 @@ event_db::insert_result event_db::insert(const std::string& node,
   return r;
 }
 
+namespace {
+
+cluster::severity severity_from(int v) {
+  return v == 2   ? cluster::severity::critical
+         : v == 1 ? cluster::severity::warning
+                  : cluster::severity::information;
+}
+
+// The WHERE clause of a query and its values, bound in order.
+struct where {
+  std::string sql = " WHERE 1";
+  std::vector<std::variant<std::int64_t, std::string>> values;
+  void in(const char* column, const std::vector<std::string>& list) {
+    sql += std::string(" AND ") + column + " IN (";
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      sql += i ? ",?" : "?";
+      values.emplace_back(list[i]);
+    }
+    sql += ")";
+  }
+  void like(const char* column, const std::string& keyword) {
+    std::string pattern = "%";
+    for (char c : keyword) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    pattern += "%";
+    sql += std::string(" AND ") + column + " LIKE ? ESCAPE '\\'";
+    values.emplace_back(std::move(pattern));
+  }
+  void bind(sqlite3_stmt* st, int first = 1) const {
+    int i = first;
+    for (const auto& v : values) {
+      if (const auto* n = std::get_if<std::int64_t>(&v))
+        sqlite3_bind_int64(st, i++, *n);
+      else {
+        const auto& t = std::get<std::string>(v);
+        sqlite3_bind_text(st, i++, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
+      }
+    }
+  }
+};
+
+std::map<std::string, std::string> details_of(const char* text) {
+  std::map<std::string, std::string> out;
+  boost::json::error_code ec;
+  auto v = boost::json::parse(text ? text : "{}", ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [k, x] : v.as_object())
+    if (x.is_string()) out[std::string(k)] = std::string(x.as_string());
+  return out;
+}
+
+}  // namespace
+
+proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_unix_ms) const {
+  proto::event_page page;
+  page.page = q.page;
+  page.page_size = q.page_size;
+  const bool everything = std::find(q.scope.begin(), q.scope.end(), "*") != q.scope.end();
+  std::vector<std::string> groups = q.groups;
+  if (!everything) {
+    if (groups.empty())
+      groups = q.scope;
+    else
+      std::erase_if(groups, [&](const std::string& g) {
+        return std::find(q.scope.begin(), q.scope.end(), g) == q.scope.end();
+      });
+    if (groups.empty()) {  // nothing the user may see
+      page.ok = true;
+      return page;
+    }
+  }
+  const char* columns =
+      "SELECT id, node, seq, recv_ms, time_ms, grp, server, source, severity, code, text, details "
+      "FROM events";
+  auto row_of = [](sqlite3_stmt* st) {
+    proto::event_row r;
+    auto text = [&](int i) {
+      const auto* p = sqlite3_column_text(st, i);
+      return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+    };
+    r.id = sqlite3_column_int64(st, 0);
+    r.node = text(1);
+    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+    r.received_unix_ms = sqlite3_column_int64(st, 3);
+    r.event.time_unix_ms = sqlite3_column_int64(st, 4);
+    r.event.group = text(5);
+    r.event.node = text(6);
+    r.event.source = text(7);
+    r.event.level = severity_from(sqlite3_column_int(st, 8));
+    r.event.code = text(9);
+    r.event.text = text(10);
+    r.event.details = details_of(reinterpret_cast<const char*>(sqlite3_column_text(st, 11)));
+    return r;
+  };
+
+  if (q.kind == "window") {  // E2: per group, the last 10 minutes, or the latest 10
+    if (everything && groups.empty()) {
+      statement all(db_, "SELECT DISTINCT grp FROM events");
+      while (sqlite3_step(all.s) == SQLITE_ROW)
+        groups.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(all.s, 0)));
+    }
+    for (const auto& g : groups) {
+      statement recent(db_,
+                       (std::string(columns) +
+                        " WHERE grp = ? AND time_ms >= ? ORDER BY time_ms DESC, id DESC LIMIT 1000")
+                           .c_str());
+      sqlite3_bind_text(recent.s, 1, g.data(), static_cast<int>(g.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int64(recent.s, 2, now_unix_ms - 10 * 60 * 1000);
+      std::size_t n = 0;
+      while (sqlite3_step(recent.s) == SQLITE_ROW) page.events.push_back(row_of(recent.s)), ++n;
+      if (n > 0) continue;
+      statement latest(
+          db_, (std::string(columns) + " WHERE grp = ? ORDER BY time_ms DESC, id DESC LIMIT 10")
+                   .c_str());
+      sqlite3_bind_text(latest.s, 1, g.data(), static_cast<int>(g.size()), SQLITE_TRANSIENT);
+      while (sqlite3_step(latest.s) == SQLITE_ROW) page.events.push_back(row_of(latest.s));
+    }
+    std::sort(page.events.begin(), page.events.end(), [](const auto& a, const auto& b) {
+      return a.event.time_unix_ms != b.event.time_unix_ms
+                 ? a.event.time_unix_ms > b.event.time_unix_ms
+                 : a.id > b.id;
+    });
+    page.total = page.events.size();
+    page.page = 1;
+    page.page_size = static_cast<int>(page.events.size());
+    page.ok = true;
+    return page;
+  }
+
+  where w;
+  if (!groups.empty()) w.in("grp", groups);
+  if (q.kind == "basic") {
+    static const std::map<std::string, const char*> fields{
+        {"text", "text"}, {"code", "code"}, {"group", "grp"}, {"server", "server"}};
+    if (!q.keyword.empty()) w.like(fields.at(q.field), q.keyword);
+  } else {
+    if (!q.servers.empty()) w.in("server", q.servers);
+    if (!q.keyword.empty()) w.like("(text || ' ' || code)", q.keyword);
+    if (q.from_unix_ms > 0) {
+      w.sql += " AND time_ms >= ?";
+      w.values.emplace_back(q.from_unix_ms);
+    }
+    if (q.to_unix_ms > 0) {
+      w.sql += " AND time_ms < ?";
+      w.values.emplace_back(q.to_unix_ms);
+    }
+    if (!q.severities.empty()) {
+      std::vector<std::string> levels;
+      for (const auto& s : q.severities)
+        levels.push_back(s == "critical" ? "2" : s == "warning" ? "1" : "0");
+      w.sql += " AND severity IN (";
+      for (std::size_t i = 0; i < levels.size(); ++i) {
+        w.sql += i ? ",?" : "?";
+        w.values.emplace_back(std::int64_t{levels[i][0] - '0'});
+      }
+      w.sql += ")";
+    }
+  }
+  {
+    statement count(db_, ("SELECT count(*) FROM events" + w.sql).c_str());
+    w.bind(count.s);
+    if (sqlite3_step(count.s) == SQLITE_ROW)
+      page.total = static_cast<std::uint64_t>(sqlite3_column_int64(count.s, 0));
+  }
+  statement rows(
+      db_,
+      (std::string(columns) + w.sql + " ORDER BY time_ms DESC, id DESC LIMIT ? OFFSET ?").c_str());
+  w.bind(rows.s);
+  const int n = static_cast<int>(w.values.size());
+  sqlite3_bind_int(rows.s, n + 1, q.page_size);
+  sqlite3_bind_int64(rows.s, n + 2, static_cast<std::int64_t>(q.page - 1) * q.page_size);
+  while (sqlite3_step(rows.s) == SQLITE_ROW) page.events.push_back(row_of(rows.s));
+  page.ok = true;
+  return page;
+}
+
+std::uint64_t event_db::delete_older(std::int64_t before_unix_ms, int batch) {
+  statement del(db_,
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE recv_ms < ? LIMIT ?)");
+  sqlite3_bind_int64(del.s, 1, before_unix_ms);
+  sqlite3_bind_int(del.s, 2, batch);
+  if (sqlite3_step(del.s) != SQLITE_DONE) return 0;
+  return static_cast<std::uint64_t>(sqlite3_changes(db_));
+}
+
 std::uint64_t event_db::count() const {
   statement q(db_, "SELECT count(*) FROM events");
   if (sqlite3_step(q.s) != SQLITE_ROW) return 0;
   return static_cast<std::uint64_t>(sqlite3_column_int64(q.s, 0));
 }
 
-std::vector<std::pair<std::uint64_t, std::string>> event_db::texts_of(const std::string& node) const {
+std::vector<std::pair<std::uint64_t, std::string>> event_db::texts_of(
+    const std::string& node) const {
   std::vector<std::pair<std::uint64_t, std::string>> out;
   statement q(db_, "SELECT seq, text FROM events WHERE node = ? ORDER BY seq");
   sqlite3_bind_text(q.s, 1, node.data(), static_cast<int>(node.size()), SQLITE_STATIC);

@@ -31,6 +31,12 @@ class event_db {
   insert_result insert(const std::string& node, const std::vector<proto::stored_event>& events,
                        std::int64_t received_unix_ms);
 
+  // A search (E2, E3), already checked: see proto::event_query. Newest first.
+  proto::event_page query(const proto::event_query& q, std::int64_t now_unix_ms) const;
+  // Retention: deletes at most `batch` events received before `before_unix_ms`; how many it did
+  // (called again while it deletes a full batch, so ingest never waits long behind it).
+  std::uint64_t delete_older(std::int64_t before_unix_ms, int batch);
+
   std::uint64_t count() const;
   // The events of a node in seq order (tests and `hasysctl`-style checks): seq, text.
   std::vector<std::pair<std::uint64_t, std::string>> texts_of(const std::string& node) const;

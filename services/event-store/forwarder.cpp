@@ -112,16 +112,19 @@ struct forwarder::impl {
         log.warning("the EVENTS stream cannot be read: " + e->description);
         co_return false;
       }
-      auto created = co_await js("$JS.API.STREAM.CREATE." + name, events::stream_config_json(max_bytes));
+      auto created =
+          co_await js("$JS.API.STREAM.CREATE." + name, events::stream_config_json(max_bytes));
       if (!created || events::error_of(*created)) {
         log.warning("the EVENTS stream cannot be created: " + created.value_or("no answer"));
         co_return false;
       }
       log.info("created the EVENTS stream (" + std::to_string(max_bytes) + " bytes)");
     } else {
-      auto updated = co_await js("$JS.API.STREAM.UPDATE." + name, events::stream_config_json(max_bytes));
+      auto updated =
+          co_await js("$JS.API.STREAM.UPDATE." + name, events::stream_config_json(max_bytes));
       if (updated && events::error_of(*updated))
-        log.warning("the EVENTS stream keeps its settings: " + events::error_of(*updated)->description);
+        log.warning("the EVENTS stream keeps its settings: " +
+                    events::error_of(*updated)->description);
     }
     const std::string c(consumer);
     std::optional<std::uint64_t> start;
@@ -133,7 +136,8 @@ struct forwarder::impl {
       auto deleted = co_await js("$JS.API.CONSUMER.DELETE." + name + "." + c, "");
       if (!deleted || events::error_of(*deleted)) co_return false;
     }
-    auto made = co_await js("$JS.API.CONSUMER.DURABLE.CREATE." + name + "." + c, consumer_config(start));
+    auto made =
+        co_await js("$JS.API.CONSUMER.DURABLE.CREATE." + name + "." + c, consumer_config(start));
     if (!made || events::error_of(*made)) {
       log.warning("the forwarder's consumer cannot be created: " + made.value_or("no answer"));
       co_return false;
@@ -202,10 +206,9 @@ struct forwarder::impl {
         outstanding = pull_batch;
         pull_until = std::chrono::steady_clock::now() + pull_expires + 500ms;
       }
-      const auto wait = batch.empty()
-                            ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  pull_until - std::chrono::steady_clock::now())
-                            : 20ms;
+      const auto wait = batch.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            pull_until - std::chrono::steady_clock::now())
+                                      : 20ms;
       auto m = co_await bus::with_deadline(sub.next(), std::max(wait, 1ms));
       if (m && !*m) co_return;  // the subscription ended: the bus closed
       if (m) {

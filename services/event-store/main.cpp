@@ -21,6 +21,7 @@ void usage() {
       "  --db FILE       the SQLite event database (created when missing)\n"
       "  --bus URL       the manager hub's nats-server (default nats://127.0.0.1:4222)\n"
       "  --bus-credentials FILE  \"user:password\" for it\n"
+      "  --retention-days N  delete events received more than N days ago (default 90; 0: never)\n"
       "SIGTERM/SIGINT: exit.");
 }
 
@@ -39,13 +40,32 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--config") config_file = value();
-    else if (a == "--manager") manager = true;
-    else if (a == "--db") mo.database = value();
-    else if (a == "--bus") mo.bus_url = value();
-    else if (a == "--bus-credentials") mo.bus_credentials = value();
-    else if (a == "--help" || a == "-h") return usage(), 0;
-    else return std::fprintf(stderr, "hasys-event-store: unknown argument %s\n", a.c_str()), usage(), 2;
+    if (a == "--config")
+      config_file = value();
+    else if (a == "--manager")
+      manager = true;
+    else if (a == "--db")
+      mo.database = value();
+    else if (a == "--bus")
+      mo.bus_url = value();
+    else if (a == "--bus-credentials")
+      mo.bus_credentials = value();
+    else if (a == "--retention-days") {
+      const std::string v = value();
+      try {
+        std::size_t used = 0;
+        mo.retention_days = std::stoi(v, &used);
+        if (used != v.size() || mo.retention_days < 0 || mo.retention_days > 36500)
+          throw std::out_of_range(v);
+      } catch (const std::exception&) {
+        std::fprintf(stderr, "hasys-event-store: --retention-days %s is not 0..36500\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--help" || a == "-h")
+      return usage(), 0;
+    else
+      return std::fprintf(stderr, "hasys-event-store: unknown argument %s\n", a.c_str()), usage(),
+             2;
   }
   try {
     boost::asio::io_context ioc(1);

@@ -11,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
@@ -74,6 +75,68 @@ struct manager_store::impl {
     co_return reply;
   }
 
+  // A query (E2, E3), checked whole; a bad one gets ok=false and the reason, and is counted.
+  asio::awaitable<proto::event_page> query(const bus::message& m) {
+    proto::event_page bad;
+    auto q = proto::from_json<proto::event_query>(m.data);
+    auto refuse_query = [&](const std::string& why) {
+      ++refused;
+      log.warning("query refused: " + why);
+      bad.error = why;
+      return bad;
+    };
+    if (!q) co_return refuse_query("the query cannot be read: " + q.error().message());
+    if (q->kind != "detailed" && q->kind != "basic" && q->kind != "window")
+      co_return refuse_query("kind \"" + q->kind + "\" is not detailed, basic or window");
+    if (q->kind == "basic" && q->field != "text" && q->field != "code" && q->field != "group" &&
+        q->field != "server")
+      co_return refuse_query("field \"" + q->field + "\" is not text, code, group or server");
+    if (q->page < 1)
+      co_return refuse_query("page " + std::to_string(q->page) + " is not 1 or more");
+    if (q->page_size < 1 || q->page_size > 1000)
+      co_return refuse_query("page_size " + std::to_string(q->page_size) +
+                             " is out of range 1..1000");
+    for (const auto& s : q->severities)
+      if (s != "information" && s != "warning" && s != "critical")
+        co_return refuse_query("severity \"" + s + "\" is not information, warning or critical");
+    if (q->keyword.size() > 200) co_return refuse_query("the keyword is over 200 bytes");
+    auto task = [this, q = *q] { return db->query(q, proto::unix_ms_now()); };
+    auto r = co_await lane.run(std::move(task), 30s);
+    if (!r) co_return refuse_query("the query took over 30 s");
+    co_return std::move(*r);
+  }
+
+  asio::awaitable<void> serve_queries(bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto page = co_await query(*m);
+      bus->respond(*m, proto::to_json(page));
+    }
+  }
+
+  // Retention (E3): old events go in batches of 1,000, each its own job on the database lane, so
+  // an ingest waits at most one batch behind it.
+  asio::awaitable<void> retention_loop() {
+    if (opt.retention_days <= 0) co_return;
+    asio::steady_timer every(ioc);
+    for (;;) {
+      const std::int64_t before =
+          proto::unix_ms_now() - std::int64_t{opt.retention_days} * 24 * 3600 * 1000;
+      std::uint64_t deleted = 0;
+      for (;;) {
+        auto task = [this, before] { return db->delete_older(before, 1000); };
+        auto n = co_await lane.run(std::move(task), 60s);
+        if (!n || *n == 0) break;
+        deleted += *n;
+        if (*n < 1000) break;
+      }
+      if (deleted > 0)
+        log.info("retention: deleted " + std::to_string(deleted) + " events older than " +
+                 std::to_string(opt.retention_days) + " days");
+      every.expires_after(60s);
+      co_await every.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
   asio::awaitable<void> serve(bus::subscription sub) {
     while (auto m = co_await sub.next()) {
       auto reply = co_await ingest(*m);
@@ -91,6 +154,9 @@ struct manager_store::impl {
     bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
     daemon::spawn_or_die(ioc.get_executor(), serve(bus->subscribe("hasys.mgr.evt.ingest.*", 4096)),
                          "ingest");
+    daemon::spawn_or_die(ioc.get_executor(),
+                         serve_queries(bus->subscribe(std::string(proto::query_subject), 1024)),
+                         "queries");
     log.info("hasys-event-store (manager) serving hasys.mgr.evt.ingest.* into " +
              opt.database.string() + " (" + std::to_string(db->count()) + " events kept)");
     for (;;) {
@@ -116,6 +182,7 @@ manager_store::~manager_store() = default;
 void manager_store::start() {
   daemon::spawn_or_die(impl_->ioc.get_executor(), impl_->signal_loop(), "signals");
   daemon::spawn_or_die(impl_->ioc.get_executor(), impl_->bus_loop(), "bus");
+  daemon::spawn_or_die(impl_->ioc.get_executor(), impl_->retention_loop(), "retention");
 }
 
 }  // namespace hasys::event_store

@@ -65,7 +65,8 @@ struct outbox::impl {
       if (r.error() == make_error_code(bus::errc::no_responders)) {
         m = mode::plain;
         recheck_at = std::chrono::steady_clock::now() + 10s;
-        if (!said_plain) say("the node's nats-server has no JetStream: events are published, not stored");
+        if (!said_plain)
+          say("the node's nats-server has no JetStream: events are published, not stored");
         said_plain = true;
       }
       co_return;
@@ -164,7 +165,8 @@ struct outbox::impl {
   static asio::awaitable<void> publish_one(std::shared_ptr<impl> self, std::shared_ptr<in_flight> b,
                                            std::size_t i, pending p) {
     bus::headers h{{"Nats-Msg-Id", std::move(p.id)}};
-    auto r = co_await self->conn->request(std::move(p.subject), std::move(p.data), std::move(h), 2s);
+    auto r =
+        co_await self->conn->request(std::move(p.subject), std::move(p.data), std::move(h), 2s);
     if (r && pub_ack_of(r->data)) {
       b->acked[i] = true;
     } else if (r) {
@@ -190,7 +192,8 @@ void outbox::raise(const proto::event_msg& e) {
   auto& s = *impl_;
   if (s.queue.size() >= s.opt.capacity) {
     ++s.dropped;
-    if (!s.said_drop) s.say("event outbox full (" + std::to_string(s.opt.capacity) + "): dropping new events");
+    if (!s.said_drop)
+      s.say("event outbox full (" + std::to_string(s.opt.capacity) + "): dropping new events");
     s.said_drop = true;
     return;
   }
@@ -207,7 +210,8 @@ void outbox::attach(bus::connection& c) {
 
 asio::awaitable<bool> outbox::drain(std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
-  while (!impl_->queue.empty() && std::chrono::steady_clock::now() < until) co_await impl_->pause(10ms);
+  while (!impl_->queue.empty() && std::chrono::steady_clock::now() < until)
+    co_await impl_->pause(10ms);
   co_return impl_->queue.empty();
 }
 

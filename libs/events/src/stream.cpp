@@ -26,15 +26,18 @@ std::string stream_config_json(std::uint64_t max_bytes) {
 std::optional<api_error> error_of(std::string_view reply_body) {
   json::error_code ec;
   auto v = json::parse(reply_body, ec);
-  if (ec || !v.is_object()) return api_error{0, 0, "not a JetStream reply: " + std::string(reply_body.substr(0, 200))};
+  if (ec || !v.is_object())
+    return api_error{0, 0, "not a JetStream reply: " + std::string(reply_body.substr(0, 200))};
   const auto* e = v.as_object().if_contains("error");
   if (!e || !e->is_object()) return std::nullopt;
   api_error out;
   const auto& eo = e->as_object();
-  if (const auto* c = eo.if_contains("code"); c && c->is_int64()) out.code = static_cast<int>(c->as_int64());
+  if (const auto* c = eo.if_contains("code"); c && c->is_int64())
+    out.code = static_cast<int>(c->as_int64());
   if (const auto* c = eo.if_contains("err_code"); c && c->is_int64())
     out.err_code = static_cast<int>(c->as_int64());
-  if (const auto* d = eo.if_contains("description"); d && d->is_string()) out.description = d->as_string();
+  if (const auto* d = eo.if_contains("description"); d && d->is_string())
+    out.description = d->as_string();
   return out;
 }
 
@@ -46,7 +49,8 @@ std::optional<pub_ack> pub_ack_of(std::string_view reply_body) {
   const auto* seq = o.if_contains("seq");
   if (!seq || !seq->is_number()) return std::nullopt;
   pub_ack a;
-  a.seq = seq->is_uint64() ? seq->as_uint64() : static_cast<std::uint64_t>(seq->to_number<std::int64_t>());
+  a.seq = seq->is_uint64() ? seq->as_uint64()
+                           : static_cast<std::uint64_t>(seq->to_number<std::int64_t>());
   if (const auto* d = o.if_contains("duplicate"); d && d->is_bool()) a.duplicate = d->as_bool();
   return a;
 }

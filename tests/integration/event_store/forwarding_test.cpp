@@ -108,15 +108,18 @@ struct forwarding : ::testing::Test {
 
   void SetUp() override {
     static int n = 0;
-    dir = fs::temp_directory_path() / ("hes" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    dir = fs::temp_directory_path() /
+          ("hes" + std::to_string(::getpid()) + "-" + std::to_string(++n));
     fs::remove_all(dir);
     fs::create_directories(dir);
     std::ofstream(dir / "key") << std::string(64, 'a') << "\n";
     fs::permissions(dir / "key", fs::perms::owner_read | fs::perms::owner_write);
     std::ofstream(dir / "node.toml") << R"([node]
 name = "node-a"
-state_dir = ")" << (dir / "state").string() << R"("
-command_dir = ")" << (dir / "cmd").string() << R"("
+state_dir = ")" << (dir / "state").string()
+                                     << R"("
+command_dir = ")" << (dir / "cmd").string()
+                                     << R"("
 bus_url = ")" << nats.url() << R"("
 
 [log]
@@ -184,6 +187,33 @@ seconds = 1
   std::string transcript() {
     return "forwarder log:\n" + log("forwarder.log") + "\nstore log:\n" + log("store.log");
   }
+  // A request on the bus, asked again (for up to 5 s) until the store answers; its reply.
+  std::string ask(const std::string& subject, const std::string& body) {
+    boost::asio::io_context ioc;
+    auto f = boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<std::string> {
+          hasys::bus::options o;
+          o.url = nats.url();
+          auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+          std::string reply;
+          for (int i = 0; i < 100; ++i) {
+            std::string s = subject, b = body;
+            auto r = co_await c.request(std::move(s), std::move(b), 5000ms);
+            if (r) {
+              reply = r->data;
+              break;
+            }
+            boost::asio::steady_timer t(ioc, 50ms);
+            co_await t.async_wait(boost::asio::use_awaitable);
+          }
+          c.close();
+          co_return reply;
+        },
+        boost::asio::use_future);
+    ioc.run();
+    return f.get();
+  }
 };
 
 }  // namespace
@@ -219,7 +249,8 @@ TEST_F(forwarding, a_forwarder_killed_mid_batch_loses_and_duplicates_nothing) { 
   while (log("forwarder.log").find("events wait on this node") == std::string::npos &&
          std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);
-  ASSERT_NE(log("forwarder.log").find("events wait on this node"), std::string::npos) << transcript();
+  ASSERT_NE(log("forwarder.log").find("events wait on this node"), std::string::npos)
+      << transcript();
   forwarder->signal(SIGKILL);
   forwarder.reset();
   start_store();
@@ -230,35 +261,8 @@ TEST_F(forwarding, a_forwarder_killed_mid_batch_loses_and_duplicates_nothing) { 
 
 TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refused) {
   start_store();
-  hasys::test::nats_server& server = nats;
-  boost::asio::io_context ioc;
-  auto ask = [&](const std::string& subject, const std::string& body) {
-    auto f = boost::asio::co_spawn(
-        ioc,
-        [&]() -> boost::asio::awaitable<std::string> {
-          hasys::bus::options o;
-          o.url = server.url();
-          auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
-          std::string reply;
-          for (int i = 0; i < 100; ++i) {  // the store subscribes once its connection is up
-            std::string s = subject, b = body;
-            auto r = co_await c.request(std::move(s), std::move(b), 5000ms);
-            if (r) {
-              reply = r->data;
-              break;
-            }
-            boost::asio::steady_timer t(ioc, 50ms);
-            co_await t.async_wait(boost::asio::use_awaitable);
-          }
-          c.close();
-          co_return reply;
-        },
-        boost::asio::use_future);
-    ioc.restart();
-    ioc.run();
-    return f.get();
-  };
-  auto garbage = proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-a"), "{not json"));
+  auto garbage =
+      proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-a"), "{not json"));
   ASSERT_TRUE(garbage);
   EXPECT_FALSE(garbage->ok);
   EXPECT_NE(garbage->error.find("cannot be read"), std::string::npos) << garbage->error;
@@ -271,16 +275,54 @@ TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refu
   e.code = "test_event";
   e.text = "forged";
   rq.events.push_back({1, e});
-  auto forged = proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-a"), proto::to_json(rq)));
+  auto forged = proto::from_json<proto::ingest_reply>(
+      ask(proto::ingest_subject("node-a"), proto::to_json(rq)));
   ASSERT_TRUE(forged);
   EXPECT_FALSE(forged->ok);
   EXPECT_NE(forged->error.find("holds an event of node-b"), std::string::npos) << forged->error;
-  auto other = proto::from_json<proto::ingest_reply>(ask(proto::ingest_subject("node-b"), proto::to_json(rq)));
+  auto other = proto::from_json<proto::ingest_reply>(
+      ask(proto::ingest_subject("node-b"), proto::to_json(rq)));
   ASSERT_TRUE(other);
   EXPECT_FALSE(other->ok);
   EXPECT_NE(other->error.find("names node node-a"), std::string::npos) << other->error;
   EXPECT_EQ(kept(), 0u) << "nothing of it kept";
   EXPECT_TRUE(store->running()) << "and nothing crashed";
+}
+
+TEST_F(forwarding, queries_over_the_bus_are_scoped_and_bad_ones_refused) {  // E2, E3
+  raiser node(nats.url());
+  start_store();
+  start_forwarder();
+  node.raise(0, 150);
+  ASSERT_TRUE(kept_at_least(150, 30s)) << transcript();
+  proto::event_query q;
+  q.scope = {"g"};
+  q.page_size = 100;
+  q.keyword = "1";
+  auto page = proto::from_json<proto::event_page>(
+      ask(std::string(proto::query_subject), proto::to_json(q)));
+  ASSERT_TRUE(page);
+  ASSERT_TRUE(page->ok) << page->error;
+  EXPECT_EQ(page->total, 69u);  // 1, 10..19, 21, 31, ..., 91, 100..149
+  EXPECT_EQ(page->events.size(), 69u);
+  EXPECT_EQ(page->events.front().node, "node-a");
+  q.scope = {"another-group"};
+  page = proto::from_json<proto::event_page>(
+      ask(std::string(proto::query_subject), proto::to_json(q)));
+  ASSERT_TRUE(page && page->ok);
+  EXPECT_EQ(page->total, 0u) << "a user of another group sees nothing";
+  q.scope = {"g"};
+  q.page_size = 5000;
+  page = proto::from_json<proto::event_page>(
+      ask(std::string(proto::query_subject), proto::to_json(q)));
+  ASSERT_TRUE(page);
+  EXPECT_FALSE(page->ok);
+  EXPECT_EQ(page->error, "page_size 5000 is out of range 1..1000");
+  page = proto::from_json<proto::event_page>(ask(std::string(proto::query_subject), "[]"));
+  ASSERT_TRUE(page);
+  EXPECT_FALSE(page->ok);
+  EXPECT_NE(page->error.find("cannot be read"), std::string::npos) << page->error;
+  EXPECT_TRUE(store->running());
 }
 
 TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5

@@ -139,7 +139,8 @@ struct leaf_site : ::testing::Test {
 
   void SetUp() override {
     static int n = 0;
-    dir = fs::temp_directory_path() / ("hlf" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    dir = fs::temp_directory_path() /
+          ("hlf" + std::to_string(::getpid()) + "-" + std::to_string(++n));
     fs::remove_all(dir);
     fs::create_directories(dir);
     // The set-up's CA and the hub's certificate (made here, as set-up makes them: never kept).
@@ -155,11 +156,13 @@ struct leaf_site : ::testing::Test {
         " -extfile hub.ext -out hub.pem) >openssl.log 2>&1";
     ASSERT_EQ(std::system(("(" + cmd).c_str()), 0) << read(dir / "openssl.log");
 
-    const std::string render_hub =
-        std::string(HASYS_NATS_TEMPLATES) + "/hub-conf.sh --listen 127.0.0.1:4222 --leaf-listen 127.0.0.1:" +
-        std::to_string(leaf_port) + " --cert " + d + "/hub.pem --key " + d +
-        "/hub.key --manager manager:manager-secret node-a:leaf-secret-node-a node-b:leaf-secret-node-b > " + d +
-        "/hub.conf 2>&1";
+    const std::string render_hub = std::string(HASYS_NATS_TEMPLATES) +
+                                   "/hub-conf.sh --listen 127.0.0.1:4222 --leaf-listen 127.0.0.1:" +
+                                   std::to_string(leaf_port) + " --cert " + d + "/hub.pem --key " +
+                                   d +
+                                   "/hub.key --manager manager:manager-secret "
+                                   "node-a:leaf-secret-node-a node-b:leaf-secret-node-b > " +
+                                   d + "/hub.conf 2>&1";
     ASSERT_EQ(std::system(render_hub.c_str()), 0) << read(dir / "hub.conf");
     hasys::test::nats_server_options ho;
     ho.config = read(dir / "hub.conf");
@@ -202,23 +205,26 @@ struct leaf_site : ::testing::Test {
   void wait_for_leaf(client& on_hub, client& on_a) {
     for (int i = 0; i < 200 && !on_hub.heard("hasys.evt.g.node-a", 50ms); ++i)
       on_a.publish("hasys.evt.g.node-a");
-    ASSERT_TRUE(on_hub.heard("hasys.evt.g.node-a", 1s)) << "no leaf link\nhub log:\n" << hub->log()
-                                                       << "\nnode-a log:\n" << node_a->log();
+    ASSERT_TRUE(on_hub.heard("hasys.evt.g.node-a", 1s)) << "no leaf link\nhub log:\n"
+                                                        << hub->log() << "\nnode-a log:\n"
+                                                        << node_a->log();
   }
 
   void write_node_toml() {
     std::ofstream(dir / "key") << std::string(64, 'a') << "\n";
     fs::permissions(dir / "key", fs::perms::owner_read | fs::perms::owner_write);
-    std::ofstream(dir / "node.toml") << "[node]\nname = \"node-a\"\nstate_dir = \"" << (dir / "state").string()
-                                     << "\"\ncommand_dir = \"" << (dir / "cmd").string()
-                                     << "\"\nbus_url = \"" << node_a->url()
-                                     << "\"\nbus_credentials = \"node-a.cred\"\n\n"
-                                        "[[group]]\nname = \"g\"\npeer = \"node-b\"\nkey_file = \"key\"\n"
-                                        "public_interface = \"eth0\"\n\n[group.public]\n"
-                                        "self = \"203.0.113.11\"\npeer = \"203.0.113.12\"\nport = 29955\n\n"
-                                        "[[group.flow]]\ntype = \"wait\"\nname = \"w\"\nseconds = 1\n";
+    std::ofstream(dir / "node.toml")
+        << "[node]\nname = \"node-a\"\nstate_dir = \"" << (dir / "state").string()
+        << "\"\ncommand_dir = \"" << (dir / "cmd").string() << "\"\nbus_url = \"" << node_a->url()
+        << "\"\nbus_credentials = \"node-a.cred\"\n\n"
+           "[[group]]\nname = \"g\"\npeer = \"node-b\"\nkey_file = \"key\"\n"
+           "public_interface = \"eth0\"\n\n[group.public]\n"
+           "self = \"203.0.113.11\"\npeer = \"203.0.113.12\"\nport = 29955\n\n"
+           "[[group.flow]]\ntype = \"wait\"\nname = \"w\"\nseconds = 1\n";
   }
-  std::uint64_t kept() { return fs::exists(dir / "events.db") ? event_db(dir / "events.db").count() : 0; }
+  std::uint64_t kept() {
+    return fs::exists(dir / "events.db") ? event_db(dir / "events.db").count() : 0;
+  }
   bool kept_at_least(std::uint64_t n, std::chrono::milliseconds within) {
     const auto until = std::chrono::steady_clock::now() + within;
     while (std::chrono::steady_clock::now() < until) {
@@ -282,11 +288,11 @@ TEST_F(leaf_site, events_cross_the_tls_leaf_link_and_survive_its_loss) {  // E5
   client on_a(node_a->url(), "local", "local-secret", "_INBOX.unused");
   ASSERT_NO_FATAL_FAILURE(wait_for_leaf(on_hub, on_a));
   write_node_toml();
-  store.emplace(child_process::spec{
-      HASYS_EVENT_STORE,
-      {"--manager", "--db", (dir / "events.db").string(), "--bus", hub->url(), "--bus-credentials",
-       (dir / "manager.cred").string()},
-      dir / "store.log"});
+  store.emplace(
+      child_process::spec{HASYS_EVENT_STORE,
+                          {"--manager", "--db", (dir / "events.db").string(), "--bus", hub->url(),
+                           "--bus-credentials", (dir / "manager.cred").string()},
+                          dir / "store.log"});
   forwarder.emplace(child_process::spec{
       HASYS_EVENT_STORE, {"--config", (dir / "node.toml").string()}, dir / "forwarder.log"});
   raiser a(node_a->url(), "local", "local-secret");
@@ -314,9 +320,10 @@ TEST_F(leaf_site, with_node_a_credentials_nothing_speaks_for_node_b_or_leaks_loc
   // Node A tries to speak for B, and to export what stays on a node; then says something of its
   // own. Messages of one leaf link arrive in order: once the last is at the hub, the others
   // would have been there before it.
-  for (const char* s : {"hasys.g.node-b.cmd.forged_by_a", "hasys.evt.g.node-b", "hasys.g.node-b.status",
-                        "hasys.mgr.evt.ingest.node-b", "hasys.reg.g.node-b", "hasys.local.g.node-a.health",
-                        "$JS.API.STREAM.INFO.EVENTS"})
+  for (const char* s :
+       {"hasys.g.node-b.cmd.forged_by_a", "hasys.evt.g.node-b", "hasys.g.node-b.status",
+        "hasys.mgr.evt.ingest.node-b", "hasys.reg.g.node-b", "hasys.local.g.node-a.health",
+        "$JS.API.STREAM.INFO.EVENTS"})
     on_a.publish(s);
   on_a.publish("hasys.g.node-a.status");
   ASSERT_TRUE(on_hub.heard("hasys.g.node-a.status", 5s));

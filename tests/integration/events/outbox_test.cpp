@@ -128,7 +128,8 @@ TEST_F(events_outbox, a_nats_server_restart_loses_no_event_and_stores_none_twice
 TEST_F(events_outbox_plain, without_jetstream_events_are_published_and_said_so) {
   run([](events_outbox_plain& t) -> awaitable<void> {
     auto said = std::make_shared<std::vector<std::string>>();
-    events::outbox out({"test", 1 << 20, 65536, [said](const std::string& s) { said->push_back(s); }});
+    events::outbox out(
+        {"test", 1 << 20, 65536, [said](const std::string& s) { said->push_back(s); }});
     auto c = co_await connection::open(t.ex(), t.opts());
     auto sub = c.subscribe("hasys.evt.>");
     CO_ASSERT_TRUE((co_await c.flush(5000ms)).has_value());

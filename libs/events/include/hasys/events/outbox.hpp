@@ -22,9 +22,9 @@ namespace hasys::events {
 class outbox {
  public:
   struct options {
-    std::string source;                       // the daemon: heartbeat, executor, monitor, ...
+    std::string source;                         // the daemon: heartbeat, executor, monitor, ...
     std::uint64_t stream_max_bytes = 10 << 20;  // the stream's cap when this outbox creates it (E6)
-    std::size_t capacity = 65536;             // events kept while they cannot be stored; then dropped
+    std::size_t capacity = 65536;  // events kept while they cannot be stored; then dropped
     std::function<void(const std::string&)> log;  // warnings (no JetStream, drops)
   };
   explicit outbox(options o);

@@ -49,7 +49,57 @@ struct ingest_reply {
 };
 BOOST_DESCRIBE_STRUCT(ingest_reply, (), (v, ok, stored, duplicates, last_seq, error))
 
+// hasys.mgr.evt.query — request to the manager's event store (E2, E3). Always scoped: the
+// groups the asking user may see ("*": every group, for admins); an empty scope sees nothing.
+struct event_query {
+  int v = 1;
+  // "detailed": every filter below; "basic": `field` contains `keyword` (E3 basic search);
+  // "window": per group in `groups` (or the scope), the events of the last 10 minutes, or the
+  // latest 10 when there are none (E2).
+  std::string kind = "detailed";
+  std::vector<std::string> scope;
+  std::string field = "text";           // basic: "text", "code", "group", "server"
+  std::string keyword;                  // case-insensitive substring; empty: any
+  std::int64_t from_unix_ms = 0;        // node time, inclusive; 0: open
+  std::int64_t to_unix_ms = 0;          // node time, exclusive; 0: open
+  std::vector<std::string> severities;  // "information", "warning", "critical"; empty: all
+  std::vector<std::string> groups;      // within the scope; empty: all of it
+  std::vector<std::string> servers;
+  int page = 1;         // from 1
+  int page_size = 100;  // 1..1000
+  bool operator==(const event_query&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(event_query, (),
+                      (v, kind, scope, field, keyword, from_unix_ms, to_unix_ms, severities, groups,
+                       servers, page, page_size))
+
+struct event_row {
+  std::int64_t id = 0;
+  std::string node;  // the node that stored and forwarded it
+  std::uint64_t seq = 0;
+  std::int64_t received_unix_ms = 0;
+  event_msg event;
+  bool operator==(const event_row&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(event_row, (), (id, node, seq, received_unix_ms, event))
+
+// The reply: newest first.
+struct event_page {
+  int v = 1;
+  bool ok = false;
+  std::string error;
+  std::uint64_t total = 0;  // matches over all pages
+  int page = 1;
+  int page_size = 100;
+  std::vector<event_row> events;
+  bool operator==(const event_page&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(event_page, (), (v, ok, error, total, page, page_size, events))
+
 std::string ingest_subject(std::string_view node);  // hasys.mgr.evt.ingest.<node>
+inline constexpr std::string_view query_subject = "hasys.mgr.evt.query";
+std::string to_json(const event_query& m);
+std::string to_json(const event_page& m);
 
 std::string to_json(const ingest_request& m);
 std::string to_json(const ingest_reply& m);
