@@ -18,6 +18,7 @@ namespace {
 constexpr const char* schema = R"sql(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
+PRAGMA wal_autocheckpoint = 0;
 CREATE TABLE IF NOT EXISTS events (
   id        INTEGER PRIMARY KEY,
   node      TEXT    NOT NULL,   -- the node that stored and forwarded it
@@ -327,10 +328,16 @@ proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_
     }
   }
   {
-    statement count(db_, ("SELECT count(*) FROM events" + w.sql).c_str());
+    // Counted up to a cap: an exact count of millions of rows would cost more than the page.
+    constexpr std::int64_t cap = 10000;
+    statement count(db_, ("SELECT count(*) FROM (SELECT 1 FROM events" + w.sql + " LIMIT ?)").c_str());
     w.bind(count.s);
-    if (sqlite3_step(count.s) == SQLITE_ROW)
-      page.total = static_cast<std::uint64_t>(sqlite3_column_int64(count.s, 0));
+    sqlite3_bind_int64(count.s, static_cast<int>(w.values.size()) + 1, cap + 1);
+    if (sqlite3_step(count.s) == SQLITE_ROW) {
+      const auto n = sqlite3_column_int64(count.s, 0);
+      page.total = static_cast<std::uint64_t>(std::min<std::int64_t>(n, cap));
+      page.total_exact = n <= cap;
+    }
   }
   statement rows(
       db_,
@@ -351,6 +358,10 @@ std::uint64_t event_db::delete_older(std::int64_t before_unix_ms, int batch) {
   sqlite3_bind_int(del.s, 2, batch);
   if (sqlite3_step(del.s) != SQLITE_DONE) return 0;
   return static_cast<std::uint64_t>(sqlite3_changes(db_));
+}
+
+void event_db::checkpoint() {
+  sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 std::uint64_t event_db::count() const {

@@ -37,6 +37,11 @@ class event_db {
   // (called again while it deletes a full batch, so ingest never waits long behind it).
   std::uint64_t delete_older(std::int64_t before_unix_ms, int batch);
 
+  // Copies the write-ahead log into the database as far as readers allow (PASSIVE: never waits
+  // for, nor blocks, a writer). The store runs it on a connection and thread of its own, so a
+  // commit never pays for a checkpoint (automatic checkpoints are off).
+  void checkpoint();
+
   std::uint64_t count() const;
   // The events of a node in seq order (tests and `hasysctl`-style checks): seq, text.
   std::vector<std::pair<std::uint64_t, std::string>> texts_of(const std::string& node) const;

@@ -29,6 +29,7 @@ namespace {
 
 constexpr std::string_view consumer = "forwarder";
 constexpr std::size_t batch_max = 500;
+constexpr auto batch_wait = std::chrono::milliseconds(20);
 constexpr int pull_batch = 1000;
 constexpr auto pull_expires = 2s;
 
@@ -200,15 +201,22 @@ struct forwarder::impl {
     std::uint64_t last_seq = 0;
     int outstanding = 0;
     auto pull_until = std::chrono::steady_clock::now();
+    auto batch_started = pull_until;
     for (;;) {
       if (outstanding <= 0) {
         bus->publish(next, pull, inbox);
         outstanding = pull_batch;
         pull_until = std::chrono::steady_clock::now() + pull_expires + 500ms;
       }
-      const auto wait = batch.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            pull_until - std::chrono::steady_clock::now())
-                                      : 20ms;
+      // A batch leaves when it is full or its first event has waited 20 ms: under a steady
+      // stream of events none waits longer than that for its batch.
+      const auto now = std::chrono::steady_clock::now();
+      if (!batch.empty() && now - batch_started >= batch_wait) {
+        co_await deliver(batch);
+        continue;
+      }
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+          batch.empty() ? pull_until - now : batch_started + batch_wait - now);
       auto m = co_await bus::with_deadline(sub.next(), std::max(wait, 1ms));
       if (m && !*m) co_return;  // the subscription ended: the bus closed
       if (m) {
@@ -219,6 +227,7 @@ struct forwarder::impl {
             last_seq = *seq;
             auto e = proto::from_json<proto::event_msg>(msg.data);
             if (!e) ++unreadable;
+            if (batch.empty()) batch_started = std::chrono::steady_clock::now();
             batch.push_back({*seq, msg.reply, e ? std::optional(*e) : std::nullopt});
           }
         } else {

@@ -210,3 +210,16 @@ TEST_F(event_db_test, retention_deletes_old_events_in_batches) {  // E3
   EXPECT_EQ(db.delete_older(2000, 1000), 0u);
   EXPECT_EQ(db.count(), 10u);
 }
+
+TEST_F(event_db_test, the_total_is_counted_up_to_ten_thousand) {  // E3: a page never waits on a count
+  event_db db(file);
+  ASSERT_TRUE(db.insert("node-a", batch(1, 10001), 5).ok);
+  auto q = scoped({"*"});
+  auto p = db.query(q, 0);
+  EXPECT_EQ(p.total, 10000u);
+  EXPECT_FALSE(p.total_exact);
+  q.keyword = "event 1000";  // 1000, 10000, 10001
+  p = db.query(q, 0);
+  EXPECT_EQ(p.total, 3u);
+  EXPECT_TRUE(p.total_exact);
+}

@@ -88,13 +88,14 @@ struct event_page {
   int v = 1;
   bool ok = false;
   std::string error;
-  std::uint64_t total = 0;  // matches over all pages
+  std::uint64_t total = 0;   // matches over all pages, counted up to 10,000
+  bool total_exact = true;   // false: there are more than `total` (10,000+)
   int page = 1;
   int page_size = 100;
   std::vector<event_row> events;
   bool operator==(const event_page&) const = default;
 };
-BOOST_DESCRIBE_STRUCT(event_page, (), (v, ok, error, total, page, page_size, events))
+BOOST_DESCRIBE_STRUCT(event_page, (), (v, ok, error, total, total_exact, page, page_size, events))
 
 std::string ingest_subject(std::string_view node);  // hasys.mgr.evt.ingest.<node>
 inline constexpr std::string_view query_subject = "hasys.mgr.evt.query";
