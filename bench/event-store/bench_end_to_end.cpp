@@ -35,10 +35,14 @@ int main(int argc, char** argv) {
   std::string event_store = HASYS_EVENT_STORE;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--rate") rate = std::stoi(argv[i + 1]);
-    else if (a == "--seconds") seconds = std::stoi(argv[i + 1]);
-    else if (a == "--event-store") event_store = argv[i + 1];
-    else return std::fprintf(stderr, "unknown option %s\n", a.c_str()), 2;
+    if (a == "--rate")
+      rate = std::stoi(argv[i + 1]);
+    else if (a == "--seconds")
+      seconds = std::stoi(argv[i + 1]);
+    else if (a == "--event-store")
+      event_store = argv[i + 1];
+    else
+      return std::fprintf(stderr, "unknown option %s\n", a.c_str()), 2;
   }
   hasys::test::nats_server_options no;
   no.jetstream = true;
@@ -48,14 +52,19 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "key") << std::string(64, 'a') << "\n";
   fs::permissions(dir / "key", fs::perms::owner_read | fs::perms::owner_write);
   std::ofstream(dir / "node.toml")
-      << "[node]\nname = \"node-a\"\nstate_dir = \"" << (dir / "state").string() << "\"\ncommand_dir = \""
-      << (dir / "cmd").string() << "\"\nbus_url = \"" << nats.url()
-      << "\"\n\n[log]\nsize_mb = 256\n\n[[group]]\nname = \"g\"\npeer = \"node-b\"\nkey_file = \"key\"\n"
-         "public_interface = \"eth0\"\n\n[group.public]\nself = \"203.0.113.11\"\npeer = \"203.0.113.12\"\n"
+      << "[node]\nname = \"node-a\"\nstate_dir = \"" << (dir / "state").string()
+      << "\"\ncommand_dir = \"" << (dir / "cmd").string() << "\"\nbus_url = \"" << nats.url()
+      << "\"\n\n[log]\nsize_mb = 256\n\n[[group]]\nname = \"g\"\npeer = \"node-b\"\nkey_file = "
+         "\"key\"\n"
+         "public_interface = \"eth0\"\n\n[group.public]\nself = \"203.0.113.11\"\npeer = "
+         "\"203.0.113.12\"\n"
          "port = 29955\n\n[[group.flow]]\ntype = \"wait\"\nname = \"w\"\nseconds = 1\n";
-  hasys::test::child_process store({event_store, {"--manager", "--db", (dir / "events.db").string(), "--bus", nats.url()},
-                                    dir / "store.log"});
-  hasys::test::child_process forwarder({event_store, {"--config", (dir / "node.toml").string()}, dir / "forwarder.log"});
+  hasys::test::child_process store(
+      {event_store,
+       {"--manager", "--db", (dir / "events.db").string(), "--bus", nats.url()},
+       dir / "store.log"});
+  hasys::test::child_process forwarder(
+      {event_store, {"--config", (dir / "node.toml").string()}, dir / "forwarder.log"});
 
   const int total = rate * seconds;
   boost::asio::io_context ioc;
@@ -93,8 +102,8 @@ int main(int argc, char** argv) {
   // Wait for all of them in the manager's database, then read each one's latency.
   const auto until = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < until) {
-    if (fs::exists(dir / "events.db") &&
-        hasys::event_store::event_db(dir / "events.db").count() >= static_cast<std::uint64_t>(total))
+    if (fs::exists(dir / "events.db") && hasys::event_store::event_db(dir / "events.db").count() >=
+                                             static_cast<std::uint64_t>(total))
       break;
     std::this_thread::sleep_for(50ms);
   }
@@ -103,7 +112,8 @@ int main(int argc, char** argv) {
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db, "SELECT recv_ms - time_ms FROM events", -1, &st, nullptr);
   std::vector<double> lat;
-  while (sqlite3_step(st) == SQLITE_ROW) lat.push_back(static_cast<double>(sqlite3_column_int64(st, 0)));
+  while (sqlite3_step(st) == SQLITE_ROW)
+    lat.push_back(static_cast<double>(sqlite3_column_int64(st, 0)));
   sqlite3_finalize(st);
   sqlite3_close(db);
   if (lat.size() != static_cast<std::size_t>(total)) {
@@ -111,9 +121,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) { return lat[std::min(lat.size() - 1, static_cast<std::size_t>(p / 100 * lat.size()))]; };
-  std::printf("end to end (raised on the node -> committed in the manager's database), %d events at %d/s: "
-              "p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
-              total, rate, pct(50), pct(99), pct(100));
+  auto pct = [&](double p) {
+    return lat[std::min(lat.size() - 1, static_cast<std::size_t>(p / 100 * lat.size()))];
+  };
+  std::printf(
+      "end to end (raised on the node -> committed in the manager's database), %d events at %d/s: "
+      "p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+      total, rate, pct(50), pct(99), pct(100));
   return 0;
 }

@@ -8,12 +8,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -30,11 +30,12 @@ struct stats {
   double pct(double p) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
+    return v[std::min(v.size() - 1,
+                      static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
   }
 };
 
-constexpr std::int64_t t0 = 1'790'000'000'000;   // the first event's node time
+constexpr std::int64_t t0 = 1'790'000'000'000;          // the first event's node time
 constexpr std::int64_t span = 30LL * 24 * 3600 * 1000;  // a month of events
 
 const char* texts[] = {"This node is Standby [node-%d]", "Subnode is not responding [node-%d]",
@@ -50,11 +51,16 @@ int main(int argc, char** argv) {
   fs::path db_file = fs::temp_directory_path() / "hasys-bench-events.db";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--events") events = std::stoull(argv[i + 1]);
-    else if (a == "--batch") batch = std::stoi(argv[i + 1]);
-    else if (a == "--runs") runs = std::stoi(argv[i + 1]);
-    else if (a == "--db") db_file = argv[i + 1];
-    else return std::fprintf(stderr, "unknown option %s\n", a.c_str()), 2;
+    if (a == "--events")
+      events = std::stoull(argv[i + 1]);
+    else if (a == "--batch")
+      batch = std::stoi(argv[i + 1]);
+    else if (a == "--runs")
+      runs = std::stoi(argv[i + 1]);
+    else if (a == "--db")
+      db_file = argv[i + 1];
+    else
+      return std::fprintf(stderr, "unknown option %s\n", a.c_str()), 2;
   }
   for (const char* s : {"", "-wal", "-shm"}) fs::remove(db_file.string() + s);
   event_db db(db_file);
@@ -82,7 +88,8 @@ int main(int argc, char** argv) {
     for (std::uint64_t i = 0; i < n; ++i) {
       proto::event_msg e;
       const auto k = done + i;
-      e.time_unix_ms = t0 + static_cast<std::int64_t>(k * static_cast<std::uint64_t>(span) / events);
+      e.time_unix_ms =
+          t0 + static_cast<std::int64_t>(k * static_cast<std::uint64_t>(span) / events);
       e.group = "g" + std::to_string(node % groups);
       e.node = "node-" + std::to_string(node);
       e.source = "heartbeat";
@@ -102,15 +109,17 @@ int main(int argc, char** argv) {
     done += n;
     if (done % 1'000'000 < static_cast<std::uint64_t>(batch))
       std::fprintf(stderr, "  %llu events, %.0f /s\n", static_cast<unsigned long long>(done),
-                   static_cast<double>(done) / std::chrono::duration<double>(clock_type::now() - started).count());
+                   static_cast<double>(done) /
+                       std::chrono::duration<double>(clock_type::now() - started).count());
   }
   const double secs = std::chrono::duration<double>(clock_type::now() - started).count();
   stop = true;
   checkpointer.join();
-  std::printf("ingest: %llu events in %.1f s = %.0f events/s; batch of %d committed (synchronous FULL) "
-              "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              static_cast<unsigned long long>(events), secs, static_cast<double>(events) / secs, batch,
-              commit.pct(50), commit.pct(99), commit.pct(100));
+  std::printf(
+      "ingest: %llu events in %.1f s = %.0f events/s; batch of %d committed (synchronous FULL) "
+      "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      static_cast<unsigned long long>(events), secs, static_cast<double>(events) / secs, batch,
+      commit.pct(50), commit.pct(99), commit.pct(100));
 
   // ---- queries ----
   auto measure = [&](const char* what, auto make) {

@@ -220,84 +220,8 @@ std::map<std::string, std::string> details_of(const char* text) {
   return out;
 }
 
-}  // namespace
-
-proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_unix_ms) const {
-  proto::event_page page;
-  page.page = q.page;
-  page.page_size = q.page_size;
-  const bool everything = std::find(q.scope.begin(), q.scope.end(), "*") != q.scope.end();
-  std::vector<std::string> groups = q.groups;
-  if (!everything) {
-    if (groups.empty())
-      groups = q.scope;
-    else
-      std::erase_if(groups, [&](const std::string& g) {
-        return std::find(q.scope.begin(), q.scope.end(), g) == q.scope.end();
-      });
-    if (groups.empty()) {  // nothing the user may see
-      page.ok = true;
-      return page;
-    }
-  }
-  const char* columns =
-      "SELECT id, node, seq, recv_ms, time_ms, grp, server, source, severity, code, text, details "
-      "FROM events";
-  auto row_of = [](sqlite3_stmt* st) {
-    proto::event_row r;
-    auto text = [&](int i) {
-      const auto* p = sqlite3_column_text(st, i);
-      return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
-    };
-    r.id = sqlite3_column_int64(st, 0);
-    r.node = text(1);
-    r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
-    r.received_unix_ms = sqlite3_column_int64(st, 3);
-    r.event.time_unix_ms = sqlite3_column_int64(st, 4);
-    r.event.group = text(5);
-    r.event.node = text(6);
-    r.event.source = text(7);
-    r.event.level = severity_from(sqlite3_column_int(st, 8));
-    r.event.code = text(9);
-    r.event.text = text(10);
-    r.event.details = details_of(reinterpret_cast<const char*>(sqlite3_column_text(st, 11)));
-    return r;
-  };
-
-  if (q.kind == "window") {  // E2: per group, the last 10 minutes, or the latest 10
-    if (everything && groups.empty()) {
-      statement all(db_, "SELECT DISTINCT grp FROM events");
-      while (sqlite3_step(all.s) == SQLITE_ROW)
-        groups.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(all.s, 0)));
-    }
-    for (const auto& g : groups) {
-      statement recent(db_,
-                       (std::string(columns) +
-                        " WHERE grp = ? AND time_ms >= ? ORDER BY time_ms DESC, id DESC LIMIT 1000")
-                           .c_str());
-      sqlite3_bind_text(recent.s, 1, g.data(), static_cast<int>(g.size()), SQLITE_TRANSIENT);
-      sqlite3_bind_int64(recent.s, 2, now_unix_ms - 10 * 60 * 1000);
-      std::size_t n = 0;
-      while (sqlite3_step(recent.s) == SQLITE_ROW) page.events.push_back(row_of(recent.s)), ++n;
-      if (n > 0) continue;
-      statement latest(
-          db_, (std::string(columns) + " WHERE grp = ? ORDER BY time_ms DESC, id DESC LIMIT 10")
-                   .c_str());
-      sqlite3_bind_text(latest.s, 1, g.data(), static_cast<int>(g.size()), SQLITE_TRANSIENT);
-      while (sqlite3_step(latest.s) == SQLITE_ROW) page.events.push_back(row_of(latest.s));
-    }
-    std::sort(page.events.begin(), page.events.end(), [](const auto& a, const auto& b) {
-      return a.event.time_unix_ms != b.event.time_unix_ms
-                 ? a.event.time_unix_ms > b.event.time_unix_ms
-                 : a.id > b.id;
-    });
-    page.total = page.events.size();
-    page.page = 1;
-    page.page_size = static_cast<int>(page.events.size());
-    page.ok = true;
-    return page;
-  }
-
+// The WHERE clause of a detailed or basic query over the groups it may see.
+where filter_of(const proto::event_query& q, const std::vector<std::string>& groups) {
   where w;
   if (!groups.empty()) w.in("grp", groups);
   if (q.kind == "basic") {
@@ -327,10 +251,108 @@ proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_
       w.sql += ")";
     }
   }
+  return w;
+}
+
+constexpr const char* event_columns =
+    "SELECT id, node, seq, recv_ms, time_ms, grp, server, source, severity, code, text, details "
+    "FROM events";
+
+proto::event_row row_of(sqlite3_stmt* st) {
+  proto::event_row r;
+  auto text = [&](int i) {
+    const auto* p = sqlite3_column_text(st, i);
+    return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+  };
+  r.id = sqlite3_column_int64(st, 0);
+  r.node = text(1);
+  r.seq = static_cast<std::uint64_t>(sqlite3_column_int64(st, 2));
+  r.received_unix_ms = sqlite3_column_int64(st, 3);
+  r.event.time_unix_ms = sqlite3_column_int64(st, 4);
+  r.event.group = text(5);
+  r.event.node = text(6);
+  r.event.source = text(7);
+  r.event.level = severity_from(sqlite3_column_int(st, 8));
+  r.event.code = text(9);
+  r.event.text = text(10);
+  r.event.details = details_of(reinterpret_cast<const char*>(sqlite3_column_text(st, 11)));
+  return r;
+}
+
+// The groups a query may see: its groups within its scope, or its scope; nullopt when it may
+// see every group and names none.
+std::optional<std::vector<std::string>> visible_groups(const proto::event_query& q) {
+  const bool everything = std::find(q.scope.begin(), q.scope.end(), "*") != q.scope.end();
+  std::vector<std::string> groups = q.groups;
+  if (everything) return groups.empty() ? std::nullopt : std::optional(groups);
+  if (groups.empty()) return q.scope;
+  std::erase_if(groups, [&](const std::string& g) {
+    return std::find(q.scope.begin(), q.scope.end(), g) == q.scope.end();
+  });
+  return groups;
+}
+
+}  // namespace
+
+proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_unix_ms) const {
+  proto::event_page page;
+  page.page = q.page;
+  page.page_size = q.page_size;
+  const bool everything = std::find(q.scope.begin(), q.scope.end(), "*") != q.scope.end();
+  std::vector<std::string> groups = q.groups;
+  if (!everything) {
+    if (groups.empty())
+      groups = q.scope;
+    else
+      std::erase_if(groups, [&](const std::string& g) {
+        return std::find(q.scope.begin(), q.scope.end(), g) == q.scope.end();
+      });
+    if (groups.empty()) {  // nothing the user may see
+      page.ok = true;
+      return page;
+    }
+  }
+
+  if (q.kind == "window") {  // E2: per group, the last 10 minutes, or the latest 10
+    if (everything && groups.empty()) {
+      statement all(db_, "SELECT DISTINCT grp FROM events");
+      while (sqlite3_step(all.s) == SQLITE_ROW)
+        groups.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(all.s, 0)));
+    }
+    for (const auto& g : groups) {
+      statement recent(db_,
+                       (std::string(event_columns) +
+                        " WHERE grp = ? AND time_ms >= ? ORDER BY time_ms DESC, id DESC LIMIT 1000")
+                           .c_str());
+      sqlite3_bind_text(recent.s, 1, g.data(), static_cast<int>(g.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int64(recent.s, 2, now_unix_ms - 10 * 60 * 1000);
+      std::size_t n = 0;
+      while (sqlite3_step(recent.s) == SQLITE_ROW) page.events.push_back(row_of(recent.s)), ++n;
+      if (n > 0) continue;
+      statement latest(db_, (std::string(event_columns) +
+                             " WHERE grp = ? ORDER BY time_ms DESC, id DESC LIMIT 10")
+                                .c_str());
+      sqlite3_bind_text(latest.s, 1, g.data(), static_cast<int>(g.size()), SQLITE_TRANSIENT);
+      while (sqlite3_step(latest.s) == SQLITE_ROW) page.events.push_back(row_of(latest.s));
+    }
+    std::sort(page.events.begin(), page.events.end(), [](const auto& a, const auto& b) {
+      return a.event.time_unix_ms != b.event.time_unix_ms
+                 ? a.event.time_unix_ms > b.event.time_unix_ms
+                 : a.id > b.id;
+    });
+    page.total = page.events.size();
+    page.page = 1;
+    page.page_size = static_cast<int>(page.events.size());
+    page.ok = true;
+    return page;
+  }
+
+  where w = filter_of(q, groups);
   {
     // Counted up to a cap: an exact count of millions of rows would cost more than the page.
     constexpr std::int64_t cap = 10000;
-    statement count(db_, ("SELECT count(*) FROM (SELECT 1 FROM events" + w.sql + " LIMIT ?)").c_str());
+    statement count(db_,
+                    ("SELECT count(*) FROM (SELECT 1 FROM events" + w.sql + " LIMIT ?)").c_str());
     w.bind(count.s);
     sqlite3_bind_int64(count.s, static_cast<int>(w.values.size()) + 1, cap + 1);
     if (sqlite3_step(count.s) == SQLITE_ROW) {
@@ -340,8 +362,8 @@ proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_
     }
   }
   statement rows(
-      db_,
-      (std::string(columns) + w.sql + " ORDER BY time_ms DESC, id DESC LIMIT ? OFFSET ?").c_str());
+      db_, (std::string(event_columns) + w.sql + " ORDER BY time_ms DESC, id DESC LIMIT ? OFFSET ?")
+               .c_str());
   w.bind(rows.s);
   const int n = static_cast<int>(w.values.size());
   sqlite3_bind_int(rows.s, n + 1, q.page_size);
@@ -349,6 +371,26 @@ proto::event_page event_db::query(const proto::event_query& q, std::int64_t now_
   while (sqlite3_step(rows.s) == SQLITE_ROW) page.events.push_back(row_of(rows.s));
   page.ok = true;
   return page;
+}
+
+std::uint64_t event_db::for_each_row(
+    const proto::event_query& q, std::uint64_t max_rows,
+    const std::function<void(const proto::event_row&)>& each) const {
+  auto groups = visible_groups(q);
+  if (groups && groups->empty()) return 0;
+  where w = filter_of(q, groups.value_or(std::vector<std::string>{}));
+  statement rows(
+      db_,
+      (std::string(event_columns) + w.sql + " ORDER BY time_ms DESC, id DESC LIMIT ?").c_str());
+  w.bind(rows.s);
+  sqlite3_bind_int64(rows.s, static_cast<int>(w.values.size()) + 1,
+                     static_cast<sqlite3_int64>(max_rows));
+  std::uint64_t n = 0;
+  while (sqlite3_step(rows.s) == SQLITE_ROW) {
+    each(row_of(rows.s));
+    ++n;
+  }
+  return n;
 }
 
 std::uint64_t event_db::delete_older(std::int64_t before_unix_ms, int batch) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ class event_db {
 
   // A search (E2, E3), already checked: see proto::event_query. Newest first.
   proto::event_page query(const proto::event_query& q, std::int64_t now_unix_ms) const;
+  // Every row of a query (its filters and scope; paging ignored), newest first, at most
+  // max_rows, handed to `each` one by one as they are read; how many.
+  std::uint64_t for_each_row(const proto::event_query& q, std::uint64_t max_rows,
+                             const std::function<void(const proto::event_row&)>& each) const;
   // Retention: deletes at most `batch` events received before `before_unix_ms`; how many it did
   // (called again while it deletes a full batch, so ingest never waits long behind it).
   std::uint64_t delete_older(std::int64_t before_unix_ms, int batch);

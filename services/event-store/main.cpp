@@ -21,6 +21,7 @@ void usage() {
       "  --db FILE       the SQLite event database (created when missing)\n"
       "  --bus URL       the manager hub's nats-server (default nats://127.0.0.1:4222)\n"
       "  --bus-credentials FILE  \"user:password\" for it\n"
+      "  --export-dir DIR  where exports are written (default: <database folder>/exports)\n"
       "  --retention-days N  delete events received more than N days ago (default 90; 0: never)\n"
       "SIGTERM/SIGINT: exit.");
 }

@@ -1,6 +1,7 @@
 #include "manager_store.hpp"
 
 #include "event_db.hpp"
+#include "event_export.hpp"
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/daemon/blocking_lane.hpp>
@@ -16,8 +17,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <thread>
 #include <optional>
+#include <thread>
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -32,7 +33,8 @@ struct manager_store::impl {
   std::unique_ptr<event_db> db;
   std::optional<bus::connection> bus;
   asio::signal_set signals;
-  std::uint64_t batches = 0, refused = 0;
+  std::uint64_t batches = 0, refused = 0, exports = 0;
+  std::filesystem::path export_dir;
 
   // Checkpoints of the write-ahead log on a connection and thread of their own: a commit never
   // pays for one (docs/benchmarks.md: batch commits p99 under 10 ms with them off the path).
@@ -42,6 +44,7 @@ struct manager_store::impl {
   impl(asio::io_context& i, manager_options o)
       : ioc(i), opt(std::move(o)), log(i.get_executor()), signals(i, SIGINT, SIGTERM) {
     db = std::make_unique<event_db>(opt.database);  // throws: a clear start-up error
+    export_dir = opt.export_dir.empty() ? opt.database.parent_path() / "exports" : opt.export_dir;
     checkpointer = std::thread([this] {
       try {
         event_db c(opt.database);
@@ -99,6 +102,23 @@ struct manager_store::impl {
   }
 
   // A query (E2, E3), checked whole; a bad one gets ok=false and the reason, and is counted.
+  // What is wrong with a query, or "" (E3 limits).
+  static std::string check(const proto::event_query& q) {
+    if (q.kind != "detailed" && q.kind != "basic" && q.kind != "window")
+      return "kind \"" + q.kind + "\" is not detailed, basic or window";
+    if (q.kind == "basic" && q.field != "text" && q.field != "code" && q.field != "group" &&
+        q.field != "server")
+      return "field \"" + q.field + "\" is not text, code, group or server";
+    if (q.page < 1) return "page " + std::to_string(q.page) + " is not 1 or more";
+    if (q.page_size < 1 || q.page_size > 1000)
+      return "page_size " + std::to_string(q.page_size) + " is out of range 1..1000";
+    for (const auto& s : q.severities)
+      if (s != "information" && s != "warning" && s != "critical")
+        return "severity \"" + s + "\" is not information, warning or critical";
+    if (q.keyword.size() > 200) return "the keyword is over 200 bytes";
+    return {};
+  }
+
   asio::awaitable<proto::event_page> query(const bus::message& m) {
     proto::event_page bad;
     auto q = proto::from_json<proto::event_query>(m.data);
@@ -109,24 +129,80 @@ struct manager_store::impl {
       return bad;
     };
     if (!q) co_return refuse_query("the query cannot be read: " + q.error().message());
-    if (q->kind != "detailed" && q->kind != "basic" && q->kind != "window")
-      co_return refuse_query("kind \"" + q->kind + "\" is not detailed, basic or window");
-    if (q->kind == "basic" && q->field != "text" && q->field != "code" && q->field != "group" &&
-        q->field != "server")
-      co_return refuse_query("field \"" + q->field + "\" is not text, code, group or server");
-    if (q->page < 1)
-      co_return refuse_query("page " + std::to_string(q->page) + " is not 1 or more");
-    if (q->page_size < 1 || q->page_size > 1000)
-      co_return refuse_query("page_size " + std::to_string(q->page_size) +
-                             " is out of range 1..1000");
-    for (const auto& s : q->severities)
-      if (s != "information" && s != "warning" && s != "critical")
-        co_return refuse_query("severity \"" + s + "\" is not information, warning or critical");
-    if (q->keyword.size() > 200) co_return refuse_query("the keyword is over 200 bytes");
+    if (auto why = check(*q); !why.empty()) co_return refuse_query(why);
     auto task = [this, q = *q] { return db->query(q, proto::unix_ms_now()); };
     auto r = co_await lane.run(std::move(task), 30s);
     if (!r) co_return refuse_query("the query took over 30 s");
     co_return std::move(*r);
+  }
+
+  // An export (E3): the query's rows written as they are read, on the database lane.
+  asio::awaitable<proto::export_reply> export_events(const bus::message& m) {
+    proto::export_reply reply;
+    auto rq = proto::from_json<proto::export_request>(m.data);
+    std::string why;
+    if (!rq)
+      why = "the export request cannot be read: " + rq.error().message();
+    else if (rq->format != "csv" && rq->format != "xlsx")
+      why = "format \"" + rq->format + "\" is not csv or xlsx";
+    else if (rq->max_rows < 1 || rq->max_rows > 1'000'000)
+      why = "max_rows " + std::to_string(rq->max_rows) + " is out of range 1..1000000";
+    else if (rq->query.kind == "window")
+      why = "a window cannot be exported: use a detailed or basic query";
+    else
+      why = check(rq->query);
+    if (!why.empty()) {
+      ++refused;
+      log.warning("export refused: " + why);
+      reply.error = why;
+      co_return reply;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(export_dir, ec);
+    const auto file = export_dir / ("events-" + std::to_string(proto::unix_ms_now()) + "-" +
+                                    std::to_string(++exports) + "." + rq->format);
+    auto task = [this, q = rq->query, max = rq->max_rows, format = rq->format, file] {
+      proto::export_reply r;
+      try {
+        auto sink = format == "csv" ? csv_sink(file) : xlsx_sink(file);
+        r.rows = db->for_each_row(q, max, [&](const proto::event_row& row) { sink->row(row); });
+        r.error = sink->finish();
+      } catch (const std::exception& e) {
+        r.error = e.what();
+      }
+      std::error_code fec;
+      r.ok = r.error.empty();
+      if (r.ok) {
+        r.file = file.string();
+        r.bytes = std::filesystem::file_size(file, fec);
+      } else {
+        std::filesystem::remove(file, fec);
+      }
+      return r;
+    };
+    auto r = co_await lane.run(std::move(task), 10min);
+    if (!r)
+      reply.error = "the export took over 10 minutes";
+    else
+      reply = std::move(*r);
+    if (!reply.ok) log.warning("export failed: " + reply.error);
+    co_return reply;
+  }
+
+  asio::awaitable<void> serve_exports(bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto reply = co_await export_events(*m);
+      bus->respond(*m, proto::to_json(reply));
+    }
+  }
+
+  // Exports older than an hour are removed (the manager API has sent them long before).
+  void remove_old_exports() {
+    std::error_code ec;
+    const auto limit = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+    for (const auto& e : std::filesystem::directory_iterator(export_dir, ec))
+      if (e.is_regular_file(ec) && e.last_write_time(ec) < limit)
+        std::filesystem::remove(e.path(), ec);
   }
 
   asio::awaitable<void> serve_queries(bus::subscription sub) {
@@ -139,9 +215,14 @@ struct manager_store::impl {
   // Retention (E3): old events go in batches of 1,000, each its own job on the database lane, so
   // an ingest waits at most one batch behind it.
   asio::awaitable<void> retention_loop() {
-    if (opt.retention_days <= 0) co_return;
     asio::steady_timer every(ioc);
     for (;;) {
+      remove_old_exports();
+      if (opt.retention_days <= 0) {
+        every.expires_after(60s);
+        co_await every.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
       const std::int64_t before =
           proto::unix_ms_now() - std::int64_t{opt.retention_days} * 24 * 3600 * 1000;
       std::uint64_t deleted = 0;
@@ -180,6 +261,9 @@ struct manager_store::impl {
     daemon::spawn_or_die(ioc.get_executor(),
                          serve_queries(bus->subscribe(std::string(proto::query_subject), 1024)),
                          "queries");
+    daemon::spawn_or_die(ioc.get_executor(),
+                         serve_exports(bus->subscribe(std::string(proto::export_subject), 64)),
+                         "exports");
     log.info("hasys-event-store (manager) serving hasys.mgr.evt.ingest.* into " +
              opt.database.string() + " (" + std::to_string(db->count()) + " events kept)");
     for (;;) {

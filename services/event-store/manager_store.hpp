@@ -15,7 +15,8 @@ struct manager_options {
   std::filesystem::path database;
   std::string bus_url = "nats://127.0.0.1:4222";
   std::filesystem::path bus_credentials;
-  int retention_days = 90;  // E3: events received longer ago are deleted; 0: kept forever
+  std::filesystem::path export_dir;  // exports are written here; empty: <database folder>/exports
+  int retention_days = 90;           // E3: events received longer ago are deleted; 0: kept forever
 };
 
 class manager_store {

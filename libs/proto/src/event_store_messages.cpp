@@ -12,6 +12,12 @@ std::string ingest_subject(std::string_view node) {
 std::string to_json(const ingest_request& m) {
   return boost::json::serialize(boost::json::value_from(m));
 }
+std::string to_json(const export_request& m) {
+  return boost::json::serialize(boost::json::value_from(m));
+}
+std::string to_json(const export_reply& m) {
+  return boost::json::serialize(boost::json::value_from(m));
+}
 std::string to_json(const event_query& m) {
   return boost::json::serialize(boost::json::value_from(m));
 }

@@ -414,6 +414,8 @@ template boost::system::result<ingest_request> from_json<ingest_request>(std::st
 template boost::system::result<ingest_reply> from_json<ingest_reply>(std::string_view);
 template boost::system::result<event_query> from_json<event_query>(std::string_view);
 template boost::system::result<event_page> from_json<event_page>(std::string_view);
+template boost::system::result<export_request> from_json<export_request>(std::string_view);
+template boost::system::result<export_reply> from_json<export_reply>(std::string_view);
 
 void duration_histogram::add(std::chrono::nanoseconds d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();

@@ -325,6 +325,55 @@ TEST_F(forwarding, queries_over_the_bus_are_scoped_and_bad_ones_refused) {  // E
   EXPECT_TRUE(store->running());
 }
 
+// E3: exports of what a query finds, checked by real readers (Python's csv and openpyxl).
+TEST_F(forwarding, exports_hold_every_row_of_the_query_and_real_readers_open_them) {
+  raiser node(nats.url());
+  start_store();
+  start_forwarder();
+  node.raise(0, 3000);
+  ASSERT_TRUE(kept_at_least(3000, 30s)) << transcript();
+  proto::export_request rq;
+  rq.query.scope = {"g"};
+  rq.query.keyword = "7";  // 0..2999 with a 7 in them
+  int expected = 0;
+  for (int i = 0; i < 3000; ++i) expected += std::to_string(i).find('7') != std::string::npos;
+  for (const char* format : {"csv", "xlsx"}) {
+    rq.format = format;
+    auto reply = proto::from_json<proto::export_reply>(
+        ask(std::string(proto::export_subject), proto::to_json(rq)));
+    ASSERT_TRUE(reply) << format;
+    ASSERT_TRUE(reply->ok) << format << ": " << reply->error;
+    EXPECT_EQ(reply->rows, static_cast<std::uint64_t>(expected)) << format;
+    ASSERT_TRUE(fs::exists(reply->file)) << reply->file;
+    EXPECT_EQ(reply->bytes, fs::file_size(reply->file));
+    const std::string reader =
+        std::string(format) == "csv"
+            ? "import csv,sys; r=list(csv.reader(open(sys.argv[1], encoding='utf-8-sig'))); "
+              "print(len(r)-1, r[0][4], r[1][1], r[1][3])"
+            : "import openpyxl,sys; ws=openpyxl.load_workbook(sys.argv[1]).active; "
+              "r=list(ws.iter_rows(values_only=True)); print(len(r)-1, r[0][4], r[1][1], r[1][3])";
+    const auto out = dir / "reader.out";
+    ASSERT_EQ(std::system(("/usr/bin/python3 -c \"" + reader + "\" " + reply->file + " > " +
+                           out.string() + " 2>&1")
+                              .c_str()),
+              0)
+        << log("reader.out");
+    EXPECT_EQ(log("reader.out"), std::to_string(expected) + " event g information\n") << format;
+  }
+  rq.format = "pdf";
+  auto bad = proto::from_json<proto::export_reply>(
+      ask(std::string(proto::export_subject), proto::to_json(rq)));
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE(bad->ok);
+  EXPECT_EQ(bad->error, "format \"pdf\" is not csv or xlsx");
+  rq.format = "csv";
+  rq.query.scope = {};
+  auto none = proto::from_json<proto::export_reply>(
+      ask(std::string(proto::export_subject), proto::to_json(rq)));
+  ASSERT_TRUE(none && none->ok);
+  EXPECT_EQ(none->rows, 0u) << "no scope, no rows";
+}
+
 TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5
   raiser node(nats.url());
   start_store();

@@ -211,7 +211,8 @@ TEST_F(event_db_test, retention_deletes_old_events_in_batches) {  // E3
   EXPECT_EQ(db.count(), 10u);
 }
 
-TEST_F(event_db_test, the_total_is_counted_up_to_ten_thousand) {  // E3: a page never waits on a count
+TEST_F(event_db_test,
+       the_total_is_counted_up_to_ten_thousand) {  // E3: a page never waits on a count
   event_db db(file);
   ASSERT_TRUE(db.insert("node-a", batch(1, 10001), 5).ok);
   auto q = scoped({"*"});

@@ -88,14 +88,41 @@ struct event_page {
   int v = 1;
   bool ok = false;
   std::string error;
-  std::uint64_t total = 0;   // matches over all pages, counted up to 10,000
-  bool total_exact = true;   // false: there are more than `total` (10,000+)
+  std::uint64_t total = 0;  // matches over all pages, counted up to 10,000
+  bool total_exact = true;  // false: there are more than `total` (10,000+)
   int page = 1;
   int page_size = 100;
   std::vector<event_row> events;
   bool operator==(const event_page&) const = default;
 };
 BOOST_DESCRIBE_STRUCT(event_page, (), (v, ok, error, total, total_exact, page, page_size, events))
+
+// hasys.mgr.evt.export — request to the manager's event store (E3 export): every event of the
+// query (its filters and scope; paging ignored), newest first, written as it is read into a
+// file of the store's export folder on the manager host; the reply names it.
+struct export_request {
+  int v = 1;
+  std::string format = "xlsx";  // "xlsx" or "csv"
+  event_query query;
+  std::uint64_t max_rows = 1'000'000;  // 1..1,000,000
+  bool operator==(const export_request&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(export_request, (), (v, format, query, max_rows))
+
+struct export_reply {
+  int v = 1;
+  bool ok = false;
+  std::string error;
+  std::string file;  // absolute path on the manager host; removed by the store after an hour
+  std::uint64_t rows = 0;
+  std::uint64_t bytes = 0;
+  bool operator==(const export_reply&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(export_reply, (), (v, ok, error, file, rows, bytes))
+
+inline constexpr std::string_view export_subject = "hasys.mgr.evt.export";
+std::string to_json(const export_request& m);
+std::string to_json(const export_reply& m);
 
 std::string ingest_subject(std::string_view node);  // hasys.mgr.evt.ingest.<node>
 inline constexpr std::string_view query_subject = "hasys.mgr.evt.query";
