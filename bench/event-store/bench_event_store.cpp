@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       char text[96];
       std::snprintf(text, sizeof text, texts[kind], static_cast<int>(rng() % 200));
       e.text = text;
-      b.push_back({++seq[static_cast<std::size_t>(node)], std::move(e)});
+      b.push_back({1, ++seq[static_cast<std::size_t>(node)], std::move(e)});
     }
     const auto c0 = clock_type::now();
     auto r = db.insert("node-" + std::to_string(node), b, proto::unix_ms_now());

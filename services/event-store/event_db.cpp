@@ -39,6 +39,13 @@ CREATE INDEX IF NOT EXISTS events_group_time ON events (grp, time_ms);
 CREATE INDEX IF NOT EXISTS events_server_time ON events (server, time_ms);
 CREATE INDEX IF NOT EXISTS events_severity_time ON events (severity, time_ms);
 CREATE INDEX IF NOT EXISTS events_received ON events (recv_ms);
+CREATE TABLE IF NOT EXISTS fault_rules (
+  server  TEXT    NOT NULL,
+  code    TEXT    NOT NULL,
+  store   INTEGER NOT NULL,
+  forward INTEGER NOT NULL,
+  PRIMARY KEY (server, code)
+);
 )sql";
 
 std::string details_json(const std::map<std::string, std::string>& d) {
@@ -400,6 +407,43 @@ std::uint64_t event_db::delete_older(std::int64_t before_unix_ms, int batch) {
   sqlite3_bind_int(del.s, 2, batch);
   if (sqlite3_step(del.s) != SQLITE_DONE) return 0;
   return static_cast<std::uint64_t>(sqlite3_changes(db_));
+}
+
+std::vector<proto::fault_rule> event_db::rules() const {
+  std::vector<proto::fault_rule> out;
+  statement q(db_, "SELECT server, code, store, forward FROM fault_rules ORDER BY server, code");
+  while (sqlite3_step(q.s) == SQLITE_ROW)
+    out.push_back({reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0)),
+                   reinterpret_cast<const char*>(sqlite3_column_text(q.s, 1)),
+                   sqlite3_column_int(q.s, 2) != 0, sqlite3_column_int(q.s, 3) != 0});
+  return out;
+}
+
+bool event_db::replace_rules(const std::vector<proto::fault_rule>& rules, std::string& error) {
+  auto fail = [&](const char* what) {
+    error = std::string(what) + ": " + sqlite3_errmsg(db_);
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return false;
+  };
+  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return fail("begin");
+  if (sqlite3_exec(db_, "DELETE FROM fault_rules", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return fail("delete");
+  {
+    statement ins(
+        db_, "INSERT OR REPLACE INTO fault_rules (server, code, store, forward) VALUES (?,?,?,?)");
+    for (const auto& r : rules) {
+      sqlite3_bind_text(ins.s, 1, r.server.data(), static_cast<int>(r.server.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_text(ins.s, 2, r.code.data(), static_cast<int>(r.code.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int(ins.s, 3, r.store ? 1 : 0);
+      sqlite3_bind_int(ins.s, 4, r.forward ? 1 : 0);
+      if (sqlite3_step(ins.s) != SQLITE_DONE) return fail("insert");
+      sqlite3_reset(ins.s);
+    }
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("commit");
+  return true;
 }
 
 void event_db::checkpoint() {

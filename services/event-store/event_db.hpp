@@ -47,6 +47,11 @@ class event_db {
   // commit never pays for a checkpoint (automatic checkpoints are off).
   void checkpoint();
 
+  // E4: the fault management rules, kept with the events; replace_rules swaps the whole set in
+  // one transaction.
+  std::vector<proto::fault_rule> rules() const;
+  bool replace_rules(const std::vector<proto::fault_rule>& rules, std::string& error);
+
   std::uint64_t count() const;
   // The events of a node in seq order (tests and `hasysctl`-style checks): seq, text.
   std::vector<std::pair<std::uint64_t, std::string>> texts_of(const std::string& node) const;

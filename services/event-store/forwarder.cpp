@@ -158,7 +158,7 @@ struct forwarder::impl {
     proto::ingest_request rq;
     rq.node = cfg.name;
     for (auto& i : batch)
-      if (i.event) rq.events.push_back({i.seq, *i.event});
+      if (i.event) rq.events.push_back({1, i.seq, *i.event});
     const std::string body = proto::to_json(rq);
     std::chrono::milliseconds backoff = 200ms;
     while (!rq.events.empty()) {

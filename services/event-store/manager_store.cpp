@@ -15,7 +15,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <optional>
 #include <thread>
@@ -33,7 +35,8 @@ struct manager_store::impl {
   std::unique_ptr<event_db> db;
   std::optional<bus::connection> bus;
   asio::signal_set signals;
-  std::uint64_t batches = 0, refused = 0, exports = 0;
+  std::uint64_t batches = 0, refused = 0, exports = 0, filtered = 0, forwarded = 0;
+  std::vector<proto::fault_rule> rules;  // E4, as in the database
   std::filesystem::path export_dir;
 
   // Checkpoints of the write-ahead log on a connection and thread of their own: a commit never
@@ -44,6 +47,7 @@ struct manager_store::impl {
   impl(asio::io_context& i, manager_options o)
       : ioc(i), opt(std::move(o)), log(i.get_executor()), signals(i, SIGINT, SIGTERM) {
     db = std::make_unique<event_db>(opt.database);  // throws: a clear start-up error
+    rules = db->rules();
     export_dir = opt.export_dir.empty() ? opt.database.parent_path() / "exports" : opt.export_dir;
     checkpointer = std::thread([this] {
       try {
@@ -82,7 +86,18 @@ struct manager_store::impl {
     for (const auto& e : rq->events)
       if (e.event.node != node)
         co_return refuse("a batch of " + node + " holds an event of " + e.event.node);
-    auto task = [this, node, events = std::move(rq->events)] {
+    // E4: what is kept and what goes to integrators, by server and code.
+    std::vector<proto::stored_event> kept, to_forward;
+    for (auto& e : rq->events) {
+      const auto r = rule_for(e.event.node, e.event.code);
+      if (r.forward) to_forward.push_back(e);
+      if (r.store)
+        kept.push_back(std::move(e));
+      else
+        ++filtered;
+    }
+    const std::uint64_t last = rq->events.empty() ? 0 : rq->events.back().seq;
+    auto task = [this, node, events = std::move(kept)] {
       return db->insert(node, events, proto::unix_ms_now());
     };
     auto r = co_await lane.run(std::move(task), 30s);
@@ -95,13 +110,94 @@ struct manager_store::impl {
       reply.ok = true;
       reply.stored = r->stored;
       reply.duplicates = r->duplicates;
-      reply.last_seq = r->last_seq;
+      reply.last_seq = std::max(r->last_seq, last);
+      // After the commit, as kept events are: a batch sent again is forwarded again, and
+      // integrators tell the two apart by (node, seq).
+      for (const auto& e : to_forward)
+        bus->publish(proto::itsm_subject(e.event.group, e.event.node), proto::to_json(e));
+      forwarded += to_forward.size();
     }
     if (!reply.ok) log.warning("ingest of " + node + " failed: " + reply.error);
     co_return reply;
   }
 
-  // A query (E2, E3), checked whole; a bad one gets ok=false and the reason, and is counted.
+  // E4: the rule for an event of a server: exact, then the server's "*", then "*" for the code,
+  // then "*" for both; none: kept, not forwarded.
+  proto::fault_rule rule_for(const std::string& server, const std::string& code) const {
+    const proto::fault_rule* best = nullptr;
+    int best_rank = 0;
+    for (const auto& r : rules) {
+      const int rank = r.server == server && r.code == code  ? 4
+                       : r.server == server && r.code == "*" ? 3
+                       : r.server == "*" && r.code == code   ? 2
+                       : r.server == "*" && r.code == "*"    ? 1
+                                                             : 0;
+      if (rank > best_rank) best = &r, best_rank = rank;
+    }
+    return best ? *best : proto::fault_rule{server, code, true, false};
+  }
+
+  static std::string check_rules(const std::vector<proto::fault_rule>& rs) {
+    if (rs.size() > 10000) return std::to_string(rs.size()) + " rules; at most 10000";
+    auto name_ok = [](const std::string& s, std::size_t max, bool dots) {
+      if (s == "*") return true;
+      if (s.empty() || s.size() > max) return false;
+      for (unsigned char c : s)
+        if (!(std::isalnum(c) || c == '_' || c == '-' || (dots && c == '.'))) return false;
+      return true;
+    };
+    for (std::size_t i = 0; i < rs.size(); ++i) {
+      const auto& r = rs[i];
+      const std::string at = "rules[" + std::to_string(i) + "]";
+      if (!name_ok(r.server, 15, true))
+        return at + ".server \"" + r.server + "\" is not a server name or *";
+      if (!name_ok(r.code, 40, false))
+        return at + ".code \"" + r.code + "\" is not an event code or *";
+      for (std::size_t j = 0; j < i; ++j)
+        if (rs[j].server == r.server && rs[j].code == r.code)
+          return at + " repeats rules[" + std::to_string(j) + "] (" + r.server + ", " + r.code +
+                 ")";
+    }
+    return {};
+  }
+
+  asio::awaitable<void> serve_faults_get(bus::subscription get) {
+    while (auto m = co_await get.next()) {
+      proto::fault_rules_reply reply;
+      reply.ok = true;
+      reply.rules = rules;
+      bus->respond(*m, proto::to_json(reply));
+    }
+  }
+
+  asio::awaitable<void> serve_faults_set(bus::subscription set) {
+    while (auto m = co_await set.next()) {
+      proto::fault_rules_reply reply;
+      auto rq = proto::from_json<proto::fault_rules>(m->data);
+      std::string why =
+          rq ? check_rules(rq->rules) : "the rules cannot be read: " + rq.error().message();
+      if (why.empty()) {
+        auto task = [this, rs = rq->rules] {
+          std::string error;
+          return db->replace_rules(rs, error) ? std::string() : error;
+        };
+        auto r = co_await lane.run(std::move(task), 30s);
+        why = !r ? "the database did not answer within 30 s" : *r;
+        if (why.empty()) rules = rq->rules;
+      }
+      if (!why.empty()) {
+        ++refused;
+        log.warning("fault rules refused: " + why);
+      } else {
+        log.info("fault rules: " + std::to_string(rules.size()) + " in force");
+      }
+      reply.ok = why.empty();
+      reply.error = why;
+      reply.rules = rules;
+      bus->respond(*m, proto::to_json(reply));
+    }
+  }
+
   // What is wrong with a query, or "" (E3 limits).
   static std::string check(const proto::event_query& q) {
     if (q.kind != "detailed" && q.kind != "basic" && q.kind != "window")
@@ -119,6 +215,7 @@ struct manager_store::impl {
     return {};
   }
 
+  // A query (E2, E3), checked whole; a bad one gets ok=false and the reason, and is counted.
   asio::awaitable<proto::event_page> query(const bus::message& m) {
     proto::event_page bad;
     auto q = proto::from_json<proto::event_query>(m.data);
@@ -261,6 +358,12 @@ struct manager_store::impl {
     daemon::spawn_or_die(ioc.get_executor(),
                          serve_queries(bus->subscribe(std::string(proto::query_subject), 1024)),
                          "queries");
+    daemon::spawn_or_die(
+        ioc.get_executor(),
+        serve_faults_get(bus->subscribe(std::string(proto::faults_get_subject), 64)), "faults.get");
+    daemon::spawn_or_die(
+        ioc.get_executor(),
+        serve_faults_set(bus->subscribe(std::string(proto::faults_set_subject), 64)), "faults.set");
     daemon::spawn_or_die(ioc.get_executor(),
                          serve_exports(bus->subscribe(std::string(proto::export_subject), 64)),
                          "exports");

@@ -18,6 +18,18 @@ std::string to_json(const export_request& m) {
 std::string to_json(const export_reply& m) {
   return boost::json::serialize(boost::json::value_from(m));
 }
+std::string itsm_subject(std::string_view group, std::string_view node) {
+  return "hasys.itsm." + std::string(group) + "." + std::string(node);
+}
+std::string to_json(const stored_event& m) {
+  return boost::json::serialize(boost::json::value_from(m));
+}
+std::string to_json(const fault_rules& m) {
+  return boost::json::serialize(boost::json::value_from(m));
+}
+std::string to_json(const fault_rules_reply& m) {
+  return boost::json::serialize(boost::json::value_from(m));
+}
 std::string to_json(const event_query& m) {
   return boost::json::serialize(boost::json::value_from(m));
 }

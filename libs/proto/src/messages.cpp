@@ -416,6 +416,9 @@ template boost::system::result<event_query> from_json<event_query>(std::string_v
 template boost::system::result<event_page> from_json<event_page>(std::string_view);
 template boost::system::result<export_request> from_json<export_request>(std::string_view);
 template boost::system::result<export_reply> from_json<export_reply>(std::string_view);
+template boost::system::result<fault_rules> from_json<fault_rules>(std::string_view);
+template boost::system::result<stored_event> from_json<stored_event>(std::string_view);
+template boost::system::result<fault_rules_reply> from_json<fault_rules_reply>(std::string_view);
 
 void duration_histogram::add(std::chrono::nanoseconds d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();

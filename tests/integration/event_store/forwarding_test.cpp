@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <hasys/bus/deadline.hpp>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -274,7 +275,7 @@ TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refu
   e.node = "node-b";  // node-a speaking for node-b
   e.code = "test_event";
   e.text = "forged";
-  rq.events.push_back({1, e});
+  rq.events.push_back({1, 1, e});
   auto forged = proto::from_json<proto::ingest_reply>(
       ask(proto::ingest_subject("node-a"), proto::to_json(rq)));
   ASSERT_TRUE(forged);
@@ -372,6 +373,71 @@ TEST_F(forwarding, exports_hold_every_row_of_the_query_and_real_readers_open_the
       ask(std::string(proto::export_subject), proto::to_json(rq)));
   ASSERT_TRUE(none && none->ok);
   EXPECT_EQ(none->rows, 0u) << "no scope, no rows";
+}
+
+// E4: per server and event code, kept or not, forwarded to integrators or not.
+TEST_F(forwarding, fault_rules_decide_what_is_kept_and_what_integrators_get) {
+  raiser node(nats.url());
+  start_store();
+  start_forwarder();
+  proto::fault_rules set;
+  set.rules = {{"node-a", "test_event", false, true}, {"*", "*", true, false}};
+  auto r = proto::from_json<proto::fault_rules_reply>(
+      ask(std::string(proto::faults_set_subject), proto::to_json(set)));
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->ok) << r->error;
+  EXPECT_EQ(r->rules, set.rules);
+  // An integrator on hasys.itsm.>, on a thread of its own.
+  std::promise<void> ready;
+  std::vector<proto::stored_event> heard;
+  std::thread integrator([&] {
+    boost::asio::io_context ioc;
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+          hasys::bus::options o;
+          o.url = nats.url();
+          auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+          auto sub = c.subscribe("hasys.itsm.>");
+          co_await c.flush(5000ms);
+          ready.set_value();
+          while (heard.size() < 100) {
+            auto m = co_await hasys::bus::with_deadline(sub.next(), 30000ms);
+            if (!m || !*m) break;
+            auto e = proto::from_json<proto::stored_event>((*m)->data);
+            if (e && (*m)->subject == "hasys.itsm.g.node-a") heard.push_back(*e);
+          }
+          c.close();
+        },
+        boost::asio::detached);
+    ioc.run();
+  });
+  ready.get_future().wait();
+  node.raise(0, 100);
+  integrator.join();
+  ASSERT_EQ(heard.size(), 100u);
+  EXPECT_EQ(heard.front().event.text, "0");
+  EXPECT_EQ(heard.back().event.text, "99");
+  EXPECT_GT(heard.back().seq, heard.front().seq);
+  EXPECT_EQ(kept(), 0u) << "store = false: not kept";
+  // Rules back to none: kept, not forwarded.
+  set.rules.clear();
+  r = proto::from_json<proto::fault_rules_reply>(
+      ask(std::string(proto::faults_set_subject), proto::to_json(set)));
+  ASSERT_TRUE(r && r->ok);
+  node.raise(100, 50);
+  ASSERT_TRUE(kept_at_least(50, 30s)) << transcript();
+  // Bad rules are refused whole, with the reason; the set in force stays.
+  set.rules = {{"node a", "x", true, true}};
+  r = proto::from_json<proto::fault_rules_reply>(
+      ask(std::string(proto::faults_set_subject), proto::to_json(set)));
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->ok);
+  EXPECT_EQ(r->error, "rules[0].server \"node a\" is not a server name or *");
+  EXPECT_TRUE(r->rules.empty());
+  r = proto::from_json<proto::fault_rules_reply>(ask(std::string(proto::faults_get_subject), "{}"));
+  ASSERT_TRUE(r && r->ok);
+  EXPECT_TRUE(r->rules.empty());
 }
 
 TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5

@@ -36,7 +36,7 @@ std::vector<proto::stored_event> batch(std::uint64_t first, int n,
     e.code = "test_event";
     e.text = "event " + std::to_string(first + static_cast<std::uint64_t>(i));
     e.details = {{"quote", "a \"b\"\n"}};
-    out.push_back({first + static_cast<std::uint64_t>(i), e});
+    out.push_back({1, first + static_cast<std::uint64_t>(i), e});
   }
   return out;
 }
@@ -97,10 +97,10 @@ void fill(event_db& db) {
     e.level = static_cast<hasys::cluster::severity>(i % 3);
     e.code = i % 3 == 2 ? "peer_lost" : "standby";
     e.text = i % 3 == 2 ? "Subnode is not responding [node-b]" : "This node is Standby [node-a]";
-    a.push_back({static_cast<std::uint64_t>(i + 1), e});
+    a.push_back({1, static_cast<std::uint64_t>(i + 1), e});
     e.node = "node-b";
     e.text = "서브노드 " + std::to_string(i);
-    b.push_back({static_cast<std::uint64_t>(i + 1), e});
+    b.push_back({1, static_cast<std::uint64_t>(i + 1), e});
   }
   ASSERT_TRUE(db.insert("node-a", a, 5).ok);
   ASSERT_TRUE(db.insert("node-b", b, 5).ok);

@@ -22,11 +22,12 @@ event_msg tag_invoke(boost::json::value_to_tag<event_msg>, const boost::json::va
 // One event as the node stored it: its sequence in the node's EVENTS stream (E5: the manager
 // keeps each (node, seq) once) and the event.
 struct stored_event {
+  int v = 1;
   std::uint64_t seq = 0;
   event_msg event;
   bool operator==(const stored_event&) const = default;
 };
-BOOST_DESCRIBE_STRUCT(stored_event, (), (seq, event))
+BOOST_DESCRIBE_STRUCT(stored_event, (), (v, seq, event))
 
 // hasys.mgr.evt.ingest.<node> — request, node -> manager.
 struct ingest_request {
@@ -123,6 +124,43 @@ BOOST_DESCRIBE_STRUCT(export_reply, (), (v, ok, error, file, rows, bytes))
 inline constexpr std::string_view export_subject = "hasys.mgr.evt.export";
 std::string to_json(const export_request& m);
 std::string to_json(const export_reply& m);
+
+// E4 fault management: per server and event code, whether the manager keeps the event and
+// whether it forwards it to integrators on hasys.itsm.<group>.<node> (the seed's TruITM). A rule
+// for a server wins over a rule for "*"; with no rule an event is kept and not forwarded.
+struct fault_rule {
+  std::string server;  // a node name, or "*"
+  std::string code;    // an event code, or "*"
+  bool store = true;
+  bool forward = false;
+  bool operator==(const fault_rule&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(fault_rule, (), (server, code, store, forward))
+
+// hasys.mgr.evt.faults.get (reply) and hasys.mgr.evt.faults.set (request: the whole set, which
+// replaces the old one; reply ingest_reply-like {ok, error} as fault_rules_reply).
+struct fault_rules {
+  int v = 1;
+  std::vector<fault_rule> rules;
+  bool operator==(const fault_rules&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(fault_rules, (), (v, rules))
+
+struct fault_rules_reply {
+  int v = 1;
+  bool ok = false;
+  std::string error;
+  std::vector<fault_rule> rules;  // the set in force after the request
+  bool operator==(const fault_rules_reply&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(fault_rules_reply, (), (v, ok, error, rules))
+
+inline constexpr std::string_view faults_get_subject = "hasys.mgr.evt.faults.get";
+inline constexpr std::string_view faults_set_subject = "hasys.mgr.evt.faults.set";
+std::string itsm_subject(std::string_view group, std::string_view node);  // hasys.itsm.<g>.<n>
+std::string to_json(const fault_rules& m);
+std::string to_json(const stored_event& m);  // what hasys.itsm.<g>.<n> carries
+std::string to_json(const fault_rules_reply& m);
 
 std::string ingest_subject(std::string_view node);  // hasys.mgr.evt.ingest.<node>
 inline constexpr std::string_view query_subject = "hasys.mgr.evt.query";
