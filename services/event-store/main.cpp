@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
       mo.bus_url = value();
     else if (a == "--bus-credentials")
       mo.bus_credentials = value();
+    else if (a == "--export-dir")
+      mo.export_dir = value();
     else if (a == "--retention-days") {
       const std::string v = value();
       try {

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -438,6 +439,69 @@ TEST_F(forwarding, fault_rules_decide_what_is_kept_and_what_integrators_get) {
   r = proto::from_json<proto::fault_rules_reply>(ask(std::string(proto::faults_get_subject), "{}"));
   ASSERT_TRUE(r && r->ok);
   EXPECT_TRUE(r->rules.empty());
+}
+
+// E5: the manager host's disk is full (a 1 MiB tmpfs under the store's database, in a mount
+// namespace of the store's own): commits fail with a clear error, the events wait on the node,
+// and once there is room again every one arrives, once, in order.
+TEST_F(forwarding, a_full_disk_on_the_manager_loses_nothing_and_says_why) {  // E5
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: mounts a small tmpfs in a mount namespace";
+  const auto small = dir / "small";
+  fs::create_directories(small);
+  store.emplace(child_process::spec{
+      "/usr/bin/unshare",
+      {"--mount", "--propagation", "private", "sh", "-c",
+       "mount -t tmpfs -o size=1m hasys-test \"$1\" && exec \"$2\" --manager --db \"$1/events.db\" "
+       "--bus \"$3\" --export-dir \"$4\"",
+       "store", small.string(), HASYS_EVENT_STORE, nats.url(), (dir / "exports").string()},
+      dir / "store.log"});
+  raiser node(nats.url());
+  start_forwarder();
+  node.raise(0, 20000);  // about 3 MB of rows: more than the disk holds
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (log("forwarder.log").find("full") == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_NE(log("forwarder.log").find("events wait on this node: the event store refused: "),
+            std::string::npos)
+      << transcript();
+  EXPECT_NE(log("store.log").find("database or disk is full"), std::string::npos) << transcript();
+  // Room again: the events that waited on the node arrive.
+  ASSERT_EQ(std::system(("nsenter -t " + std::to_string(store->pid()) +
+                         " -m mount -o remount,size=256m " + small.string())
+                            .c_str()),
+            0);
+  // The database lives in the store's mount namespace (SQLite would resolve /proc/<pid>/root
+  // back to this one): count through the store itself, with an export into a folder of ours.
+  proto::export_request rq;
+  rq.format = "csv";
+  rq.query.scope = {"*"};
+  std::optional<proto::export_reply> all;
+  const auto until2 = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < until2) {
+    auto r = proto::from_json<proto::export_reply>(
+        ask(std::string(proto::export_subject), proto::to_json(rq)));
+    if (r && r->ok && r->rows >= 20000) {
+      all = *r;
+      break;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(all) << transcript();
+  EXPECT_EQ(all->rows, 20000u);
+  std::ifstream csv(all->file);
+  std::string line;
+  std::getline(csv, line);  // the header
+  std::vector<std::string> texts;
+  while (std::getline(csv, line)) {  // time,group,server,severity,event,...
+    std::size_t at = 0;
+    for (int f = 0; f < 4; ++f) at = line.find(',', at) + 1;
+    texts.push_back(line.substr(at, line.find(',', at) - at));
+  }
+  ASSERT_EQ(texts.size(), 20000u);
+  std::reverse(texts.begin(), texts.end());  // newest first in the export
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    ASSERT_EQ(texts[i], std::to_string(i)) << "row " << i;
 }
 
 TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5
