@@ -37,7 +37,43 @@ write_secrets() {
     local cred
     cred="$(node_dir "$node")/bus.cred"
     [[ -s $cred ]] || (umask 077 && echo "hasys:$(random_hex 16)" >"$cred")
+    cred="$(node_dir "$node")/leaf.cred"
+    [[ -s $cred ]] || (umask 077 && echo "node-$node:$(random_hex 16)" >"$cred")
   done
+  if [[ $impl == hasys ]]; then write_hub_secrets; fi
+}
+
+# The manager hub in the mgr namespace (issue 10): a CA and the hub's certificate for its TLS
+# leaf listener (made here, never kept beyond the lab), the manager services' credentials.
+write_hub_secrets() {
+  local dir
+  dir=$(node_dir mgr)
+  mkdir -p "$dir"
+  [[ -s $dir/manager.cred ]] || (umask 077 && echo "manager:$(random_hex 16)" >"$dir/manager.cred")
+  [[ -s $dir/hub.pem && -s $dir/ca.pem ]] && return
+  command -v openssl >/dev/null || die "openssl not found (scripts/setup.sh installs it)"
+  (
+    umask 077
+    cd "$dir" \
+      && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+        -subj "/CN=hasys lab $prefix CA" -keyout ca.key -out ca.pem \
+      && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=hasys-hub" -keyout hub.key -out hub.csr \
+      && printf 'subjectAltName=IP:%s\n' "$manager_ip" >hub.ext \
+      && openssl x509 -req -in hub.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+        -extfile hub.ext -out hub.pem
+  ) >"$dir/openssl.log" 2>&1 || die "cannot make the hub's certificate (see $dir/openssl.log)"
+}
+
+# The hub's nats.conf: one account per node (deploy/nats/hub-conf.sh).
+write_hub_conf() {
+  local dir node leafs=()
+  dir=$(node_dir mgr)
+  for node in $(topology_nodes); do leafs+=("$(<"$(node_dir "$node")/leaf.cred")"); done
+  (umask 077 && "$repo/deploy/nats/hub-conf.sh" --listen 127.0.0.1:4222 \
+    --leaf-listen "$manager_ip:7422" --cert "$dir/hub.pem" --key "$dir/hub.key" \
+    --manager "$(<"$dir/manager.cred")" "${leafs[@]}" >"$dir/hub.conf") \
+    || die "cannot write the hub's configuration"
 }
 
 write_nats_conf() {  # node
@@ -48,6 +84,13 @@ write_nats_conf() {  # node
   sed -e "s|@SERVER_NAME@|node-$1|" -e "s|@LISTEN@|127.0.0.1:4222|" \
     -e "s|@USER@|$user|" -e "s|@PASSWORD@|$password|" -e "s|@STORE_DIR@|$dir/state/nats|" \
     "$repo/deploy/nats/node.conf.template" >"$dir/nats.conf"
+  if [[ $impl == hasys ]]; then  # the leaf link to the hub in the mgr namespace (issue 10)
+    IFS=: read -r user password <"$dir/leaf.cred"
+    sed -e "s|@LEAF_USER@|$user|" -e "s|@LEAF_PASSWORD@|$password|" \
+      -e "s|@MANAGER_ADDRESS@|$manager_ip|" -e "s|@MANAGER_PORT@|7422|" \
+      -e "s|@MANAGER_CA@|$(node_dir mgr)/ca.pem|" \
+      "$repo/deploy/nats/node-leaf.conf.template" >>"$dir/nats.conf"
+  fi
   chmod 0600 "$dir/nats.conf"
 }
 
@@ -200,6 +243,7 @@ write_node_files() {
   local node
   for node in $(topology_nodes); do mkdir -p "$(node_dir "$node")"; done
   write_secrets
+  if [[ $impl == hasys ]]; then write_hub_conf; fi
   for node in $(topology_nodes); do
     write_nats_conf "$node"
     write_web_start "$node"

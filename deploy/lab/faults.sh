@@ -42,7 +42,7 @@ fault_link() {
 fault_kill() {
   local node target sig=TERM pids=() pid d
   (($# >= 2)) || die "usage: kill <node> <daemon|all> [--signal SIG]"
-  node=$(norm_node "$1")
+  node=$(norm_node "$1" mgr)
   target=$2
   shift 2
   if (($#)); then
@@ -68,7 +68,7 @@ fault_kill() {
 
 fault_start() {
   (($# == 2)) || die "usage: start <node> <daemon>"
-  start_daemon "$(norm_node "$1")" "$(norm_daemon "$2")"
+  start_daemon "$(norm_node "$1" mgr)" "$(norm_daemon "$2")"
 }
 
 # The node's interfaces: eth0 and, with the heartbeat network, eth1.
