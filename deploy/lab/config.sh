@@ -50,6 +50,7 @@ write_hub_secrets() {
   dir=$(node_dir mgr)
   mkdir -p "$dir"
   [[ -s $dir/manager.cred ]] || (umask 077 && echo "manager:$(random_hex 16)" >"$dir/manager.cred")
+  [[ -s $dir/itsm.cred ]] || (umask 077 && echo "itsm:$(random_hex 16)" >"$dir/itsm.cred")
   [[ -s $dir/hub.pem && -s $dir/ca.pem ]] && return
   command -v openssl >/dev/null || die "openssl not found (scripts/setup.sh installs it)"
   (
@@ -72,7 +73,8 @@ write_hub_conf() {
   for node in $(topology_nodes); do leafs+=("$(<"$(node_dir "$node")/leaf.cred")"); done
   (umask 077 && "$repo/deploy/nats/hub-conf.sh" --listen 127.0.0.1:4222 \
     --leaf-listen "$manager_ip:7422" --cert "$dir/hub.pem" --key "$dir/hub.key" \
-    --manager "$(<"$dir/manager.cred")" "${leafs[@]}" >"$dir/hub.conf") \
+    --manager "$(<"$dir/manager.cred")" --integrator "$(<"$dir/itsm.cred")" "${leafs[@]}" \
+    >"$dir/hub.conf") \
     || die "cannot write the hub's configuration"
 }
 

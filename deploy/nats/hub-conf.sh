@@ -2,7 +2,7 @@
 # Prints the manager hub's nats-server configuration (issue 10).
 #
 #   hub-conf.sh --listen ADDR:PORT --leaf-listen ADDR:PORT --cert FILE --key FILE \
-#               --manager USER:PASSWORD NODE:PASSWORD...
+#               --manager USER:PASSWORD [--integrator USER:PASSWORD] NODE:PASSWORD...
 #
 # The manager's services connect on --listen as USER (account MANAGER). Each node's nats-server
 # connects as a leaf node on --leaf-listen over TLS (the hub's certificate and key, made at
@@ -13,13 +13,16 @@
 #   - node N reaches the manager's event store only as itself: hasys.mgr.evt.ingest.N;
 #   - the manager's commands to N (hasys.*.N.cmd.>) reach N and nobody else, and N's replies
 #     come back; hasys.mgr.hello reaches every node.
+# Integrators (--integrator, E4: the seed's TruITM) connect on --listen in an account of their
+# own that imports only hasys.itsm.> (the events the fault rules forward): they read, and
+# nothing they publish reaches the manager or a node.
 # With node A's credentials a command to node B, or an event or status in B's name, never
 # reaches the hub's manager account, nor node B. Node-local subjects (hasys.local.>) and the
 # node's JetStream API are kept home by the node's side (node-leaf.conf.template).
 set -euo pipefail
 
 die() { echo "hub-conf.sh: $*" >&2; exit 2; }
-listen="" leaf_listen="" cert="" key="" manager="" nodes=()
+listen="" leaf_listen="" cert="" key="" manager="" integrator="" nodes=()
 while (($#)); do
   case $1 in
     --listen) listen=${2:?}; shift 2 ;;
@@ -27,6 +30,7 @@ while (($#)); do
     --cert) cert=${2:?}; shift 2 ;;
     --key) key=${2:?}; shift 2 ;;
     --manager) manager=${2:?}; shift 2 ;;
+    --integrator) integrator=${2:?}; shift 2 ;;
     -*) die "unknown option $1" ;;
     *) nodes+=("$1"); shift ;;
   esac
@@ -47,6 +51,7 @@ echo "  MANAGER: {"
 echo "    users: [ { user: $(quote "${manager%%:*}"), password: $(quote "${manager#*:}") } ]"
 echo "    exports: ["
 echo "      { stream: \"hasys.mgr.hello\" }"
+if [[ -n $integrator ]]; then echo "      { stream: \"hasys.itsm.>\", accounts: [INTEGRATOR] }"; fi
 for entry in "${nodes[@]}"; do
   node=${entry%%:*}
   [[ $node =~ ^[A-Za-z0-9_.-]{1,15}$ && $node != *.* ]] || die "node name '$node' cannot be a subject token"
@@ -80,6 +85,13 @@ for entry in "${nodes[@]}"; do
   echo "    ]"
   echo "  }"
 done
+if [[ -n $integrator ]]; then
+  [[ $integrator == *:* ]] || die "--integrator needs USER:PASSWORD"
+  echo "  INTEGRATOR: {"
+  echo "    users: [ { user: $(quote "${integrator%%:*}"), password: $(quote "${integrator#*:}") } ]"
+  echo "    imports: [ { stream: { account: MANAGER, subject: \"hasys.itsm.>\" } } ]"
+  echo "  }"
+fi
 echo "}"
 echo
 echo "leafnodes {"

@@ -108,13 +108,15 @@ TEST(nats_template, the_hub_config_generator_gives_a_config_nats_server_accepts)
   auto r = run_command({"sh", "-c", "\"$@\" > " + (dir / "hub.conf").string(), "render", script,
                         "--listen", "127.0.0.1:4222", "--leaf-listen", "0.0.0.0:7422", "--cert",
                         (dir / "hub.pem").string(), "--key", (dir / "hub.key").string(),
-                        "--manager", "manager:m-secret", "node-a:a-secret", "node-b:b-secret"},
+                        "--manager", "manager:m-secret", "--integrator", "itsm:i-secret",
+                        "node-a:a-secret", "node-b:b-secret"},
                        10s);
   ASSERT_EQ(r.exit, 0) << r.out;
   std::ifstream in(dir / "hub.conf");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("NODE_NODE_A: {"), std::string::npos) << text;
   EXPECT_NE(text.find("account: NODE_NODE_B }"), std::string::npos) << text;
+  EXPECT_NE(text.find("INTEGRATOR: {"), std::string::npos) << text;
   auto check = run_command({"nats-server", "-c", (dir / "hub.conf").string(), "-t"}, 10s);
   EXPECT_EQ(check.exit, 0) << check.out;
   auto bad = run_command({script, "--listen", "x", "--leaf-listen", "y", "--cert", "c", "--key",

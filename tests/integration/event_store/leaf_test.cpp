@@ -156,13 +156,13 @@ struct leaf_site : ::testing::Test {
         " -extfile hub.ext -out hub.pem) >openssl.log 2>&1";
     ASSERT_EQ(std::system(("(" + cmd).c_str()), 0) << read(dir / "openssl.log");
 
-    const std::string render_hub = std::string(HASYS_NATS_TEMPLATES) +
-                                   "/hub-conf.sh --listen 127.0.0.1:4222 --leaf-listen 127.0.0.1:" +
-                                   std::to_string(leaf_port) + " --cert " + d + "/hub.pem --key " +
-                                   d +
-                                   "/hub.key --manager manager:manager-secret "
-                                   "node-a:leaf-secret-node-a node-b:leaf-secret-node-b > " +
-                                   d + "/hub.conf 2>&1";
+    const std::string render_hub =
+        std::string(HASYS_NATS_TEMPLATES) +
+        "/hub-conf.sh --listen 127.0.0.1:4222 --leaf-listen 127.0.0.1:" +
+        std::to_string(leaf_port) + " --cert " + d + "/hub.pem --key " + d +
+        "/hub.key --manager manager:manager-secret --integrator itsm:itsm-secret "
+        "node-a:leaf-secret-node-a node-b:leaf-secret-node-b > " +
+        d + "/hub.conf 2>&1";
     ASSERT_EQ(std::system(render_hub.c_str()), 0) << read(dir / "hub.conf");
     hasys::test::nats_server_options ho;
     ho.config = read(dir / "hub.conf");
@@ -334,4 +334,30 @@ TEST_F(leaf_site, with_node_a_credentials_nothing_speaks_for_node_b_or_leaks_loc
     EXPECT_NE(s.rfind("hasys.local.", 0), 0u) << s << " left the node";
     EXPECT_NE(s.rfind("$JS.", 0), 0u) << s << " left the node";
   }
+}
+
+// E4: an integrator (the seed's TruITM) has an account of its own on the hub: it hears the
+// events the fault rules forward and nothing else, and what it publishes reaches nobody.
+TEST_F(leaf_site, an_integrator_hears_only_forwarded_events_and_commands_nobody) {
+  client on_hub(hub->url(), "manager", "manager-secret", "hasys.>");
+  client on_a(node_a->url(), "local", "local-secret", "hasys.*.node-a.cmd.>");
+  client itsm(hub->url(), "itsm", "itsm-secret", ">");
+  ASSERT_NO_FATAL_FAILURE(wait_for_leaf(on_hub, on_a));
+  // The manager commands node A (it gets there), and forwards an event to integrators.
+  for (int i = 0; i < 200 && !on_a.heard("hasys.g.node-a.cmd.failover", 50ms); ++i)
+    on_hub.publish("hasys.g.node-a.cmd.failover");
+  ASSERT_TRUE(on_a.heard("hasys.g.node-a.cmd.failover", 1s));
+  on_hub.publish("hasys.itsm.g.node-a");
+  ASSERT_TRUE(itsm.heard("hasys.itsm.g.node-a", 5s));
+  for (const auto& s : itsm.subjects())
+    EXPECT_EQ(s.rfind("hasys.itsm.", 0), 0u) << "the integrator heard " << s;
+  // The integrator tries to command node A; then the manager says something A hears. What the
+  // integrator published would have reached A before it, had it crossed.
+  itsm.publish("hasys.g.node-a.cmd.forged_by_itsm");
+  on_hub.publish("hasys.g.node-a.cmd.marker");
+  ASSERT_TRUE(on_a.heard("hasys.g.node-a.cmd.marker", 5s));
+  EXPECT_FALSE(on_a.heard("hasys.g.node-a.cmd.forged_by_itsm", 200ms))
+      << "an integrator commanded a node";
+  for (const auto& s : on_hub.subjects())
+    EXPECT_EQ(s.find("forged_by_itsm"), std::string::npos) << s << " reached the manager";
 }
