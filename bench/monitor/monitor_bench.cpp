@@ -144,7 +144,7 @@ std::string fmt(double ms) {
 
 struct rig {
   fs::path dir;
-  hasys::test::nats_server nats;
+  hasys::test::nats_server nats{hasys::test::nats_server_options{.jetstream = true}};
   std::optional<tap> bus;
   std::string app;
 

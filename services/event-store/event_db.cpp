@@ -49,47 +49,9 @@ CREATE TABLE IF NOT EXISTS fault_rules (
 )sql";
 
 std::string details_json(const std::map<std::string, std::string>& d) {
-  std::string out = "{";
-  bool first = true;
-  auto quote = [&](const std::string& s) {
-    out += '"';
-    for (char c : s) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out += c;
-          }
-      }
-    }
-    out += '"';
-  };
-  for (const auto& [k, v] : d) {
-    if (!first) out += ',';
-    first = false;
-    quote(k);
-    out += ':';
-    quote(v);
-  }
-  return out + "}";
+  boost::json::object o;
+  for (const auto& [k, v] : d) o[k] = v;
+  return boost::json::serialize(o);
 }
 
 struct statement {

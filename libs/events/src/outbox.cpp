@@ -19,7 +19,7 @@ namespace hasys::events {
 
 namespace {
 
-enum class mode { unknown, stored, plain };
+enum class mode { unknown, stored };
 
 struct pending {
   std::string subject, data, id;
@@ -44,8 +44,7 @@ struct outbox::impl {
   bus::connection* conn = nullptr;
   std::optional<asio::steady_timer> wake;
   mode m = mode::unknown;
-  std::chrono::steady_clock::time_point recheck_at{};
-  bool said_plain = false, said_drop = false, stopped = false;
+  bool said_no_jetstream = false, said_drop = false, stopped = false;
 
   void say(const std::string& s) const {
     if (opt.log) opt.log(s);
@@ -56,18 +55,24 @@ struct outbox::impl {
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
-  // Is the EVENTS stream there (create it if not), or is there no JetStream at all?
+  // A pause of the sending loop, on the wake timer: a new event or the outbox's end cuts it short.
+  asio::awaitable<void> nap(std::chrono::milliseconds d) {
+    wake->expires_after(d);
+    co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  // Is the EVENTS stream there (create it if not)? Until it is, events wait here: a publish
+  // nobody stores would be an event lost (a nats-server still starting its JetStream answers
+  // no JetStream request for a moment, too).
   asio::awaitable<void> ensure_stream() {
     std::string info_subject = "$JS.API.STREAM.INFO." + std::string(stream_name);
     std::string empty;
     auto r = co_await conn->request(std::move(info_subject), std::move(empty), 2s);
     if (!r) {
-      if (r.error() == make_error_code(bus::errc::no_responders)) {
-        m = mode::plain;
-        recheck_at = std::chrono::steady_clock::now() + 10s;
-        if (!said_plain)
-          say("the node's nats-server has no JetStream: events are published, not stored");
-        said_plain = true;
+      if (r.error() == make_error_code(bus::errc::no_responders) && !said_no_jetstream) {
+        say("the node's nats-server answers no JetStream request (JetStream off, or not ready "
+            "yet): events wait until the EVENTS stream can take them");
+        said_no_jetstream = true;
       }
       co_return;
     }
@@ -95,32 +100,22 @@ struct outbox::impl {
   static asio::awaitable<void> run(std::shared_ptr<impl> self) {
     auto& s = *self;
     while (!s.stopped) {
-      // Knowing whether the stream is there before the first event: it goes out at once then.
-      if (s.m == mode::unknown && s.conn->connected()) co_await s.ensure_stream();
-      if (s.queue.empty()) {
+      // The stream is known before the first event (it then goes out at once), and looked at
+      // again after any failure.
+      if (s.m == mode::unknown) {
+        if (s.conn->connected()) co_await s.ensure_stream();
         if (s.m == mode::unknown) {
-          co_await s.pause(500ms);
+          co_await s.nap(s.conn->connected() ? 500ms : 100ms);
           continue;
         }
+      }
+      if (s.queue.empty()) {
         s.wake->expires_at(asio::steady_timer::time_point::max());
         co_await s.wake->async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
       if (!s.conn->connected()) {
-        co_await s.pause(100ms);
-        continue;
-      }
-      if (s.m == mode::unknown ||
-          (s.m == mode::plain && std::chrono::steady_clock::now() >= s.recheck_at)) {
-        co_await s.ensure_stream();
-        if (s.m == mode::unknown) {
-          co_await s.pause(500ms);
-          continue;
-        }
-      }
-      if (s.m == mode::plain) {
-        s.conn->publish(s.queue.front().subject, s.queue.front().data);
-        s.queue.pop_front();
+        co_await s.nap(100ms);
         continue;
       }
       // A window of publishes in flight at once (one round trip each would cap the rate at the
@@ -146,7 +141,7 @@ struct outbox::impl {
       // the stream again before the next try.
       s.m = mode::unknown;
       if (batch->closed) co_return;
-      co_await s.pause(200ms);
+      co_await s.nap(200ms);
     }
   }
 

@@ -3,6 +3,7 @@
 // mode forwards them to hasys-event-store in manager mode, which keeps each (node, seq) once in
 // SQLite. Real nats-server, real processes, killed and restarted at the worst moments.
 #include "event_db.hpp"
+#include "raiser.hpp"
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/events/outbox.hpp>
@@ -41,67 +42,6 @@ hasys::test::nats_server_options with_jetstream() {
   o.jetstream = true;
   return o;
 }
-
-// A daemon of the node as far as events go: an outbox on its own thread and bus connection.
-class raiser {
- public:
-  explicit raiser(std::string url) {
-    thread_ = std::thread([this, url] {
-      boost::asio::co_spawn(ioc_, open(url), boost::asio::detached);
-      ioc_.run();
-    });
-  }
-  ~raiser() {
-    boost::asio::post(ioc_, [this] {
-      if (conn_) conn_->close();
-      ioc_.stop();
-    });
-    thread_.join();
-  }
-  // Raises events first..first+n-1 (their text is their number).
-  void raise(int first, int n) {
-    boost::asio::post(ioc_, [this, first, n] {
-      for (int i = first; i < first + n; ++i) {
-        proto::event_msg e;
-        e.time_unix_ms = proto::unix_ms_now();
-        e.group = "g";
-        e.node = "node-a";
-        e.source = "test";
-        e.code = "test_event";
-        e.text = std::to_string(i);
-        out_.raise(e);
-      }
-    });
-  }
-  // Every event raised so far is in the node's stream.
-  bool stored_all(std::chrono::milliseconds within) {
-    const auto until = std::chrono::steady_clock::now() + within;
-    while (std::chrono::steady_clock::now() < until) {
-      std::promise<std::size_t> p;
-      auto f = p.get_future();
-      boost::asio::post(ioc_, [this, &p] { p.set_value(attached_ ? out_.waiting() : 1); });
-      if (f.get() == 0) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
- private:
-  boost::asio::awaitable<void> open(std::string url) {
-    hasys::bus::options o;
-    o.url = url;
-    o.name = "event-raiser";
-    conn_.emplace(co_await hasys::bus::connection::open(ioc_.get_executor(), o));
-    out_.attach(*conn_);
-    attached_ = true;
-  }
-
-  boost::asio::io_context ioc_;
-  hasys::events::outbox out_{{"test", 64 << 20, 100000, {}}};
-  std::optional<hasys::bus::connection> conn_;
-  bool attached_ = false;
-  std::thread thread_;
-};
 
 struct forwarding : ::testing::Test {
   fs::path dir;
@@ -221,7 +161,7 @@ seconds = 1
 }  // namespace
 
 TEST_F(forwarding, events_raised_while_the_manager_store_is_down_all_arrive_once_in_order) {  // E5
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_forwarder();
   node.raise(0, 10000);
   ASSERT_TRUE(node.stored_all(30s)) << "the node's stream took them";
@@ -231,7 +171,7 @@ TEST_F(forwarding, events_raised_while_the_manager_store_is_down_all_arrive_once
 }
 
 TEST_F(forwarding, a_forwarder_killed_mid_batch_loses_and_duplicates_nothing) {  // E5
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_store();
   start_forwarder();
   node.raise(0, 10000);
@@ -292,7 +232,7 @@ TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refu
 }
 
 TEST_F(forwarding, queries_over_the_bus_are_scoped_and_bad_ones_refused) {  // E2, E3
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_store();
   start_forwarder();
   node.raise(0, 150);
@@ -329,7 +269,7 @@ TEST_F(forwarding, queries_over_the_bus_are_scoped_and_bad_ones_refused) {  // E
 
 // E3: exports of what a query finds, checked by real readers (Python's csv and openpyxl).
 TEST_F(forwarding, exports_hold_every_row_of_the_query_and_real_readers_open_them) {
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_store();
   start_forwarder();
   node.raise(0, 3000);
@@ -378,7 +318,7 @@ TEST_F(forwarding, exports_hold_every_row_of_the_query_and_real_readers_open_the
 
 // E4: per server and event code, kept or not, forwarded to integrators or not.
 TEST_F(forwarding, fault_rules_decide_what_is_kept_and_what_integrators_get) {
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_store();
   start_forwarder();
   proto::fault_rules set;
@@ -455,7 +395,7 @@ TEST_F(forwarding, a_full_disk_on_the_manager_loses_nothing_and_says_why) {  // 
        "--bus \"$3\" --export-dir \"$4\"",
        "store", small.string(), HASYS_EVENT_STORE, nats.url(), (dir / "exports").string()},
       dir / "store.log"});
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_forwarder();
   node.raise(0, 20000);  // about 3 MB of rows: more than the disk holds
   const auto until = std::chrono::steady_clock::now() + 60s;
@@ -505,7 +445,7 @@ TEST_F(forwarding, a_full_disk_on_the_manager_loses_nothing_and_says_why) {  // 
 }
 
 TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5
-  raiser node(nats.url());
+  hasys::test::raiser node(nats.url());
   start_store();
   start_forwarder();
   node.raise(0, 3000);

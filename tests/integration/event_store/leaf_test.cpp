@@ -4,6 +4,7 @@
 // cross to the manager's store and survive the leaf link's loss; with node A's credentials
 // nothing speaks for node B, commands to B never reach A, and node-local subjects stay home.
 #include "event_db.hpp"
+#include "raiser.hpp"
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/events/outbox.hpp>
@@ -235,52 +236,6 @@ struct leaf_site : ::testing::Test {
   }
 };
 
-// A daemon of node A raising events through the outbox, on its own thread.
-class raiser {
- public:
-  raiser(std::string url, std::string user, std::string password) {
-    thread_ = std::thread([this, url, user, password] {
-      boost::asio::co_spawn(ioc_, open(url, user, password), boost::asio::detached);
-      ioc_.run();
-    });
-  }
-  ~raiser() {
-    boost::asio::post(ioc_, [this] {
-      if (conn_) conn_->close();
-      ioc_.stop();
-    });
-    thread_.join();
-  }
-  void raise(int first, int n) {
-    boost::asio::post(ioc_, [this, first, n] {
-      for (int i = first; i < first + n; ++i) {
-        proto::event_msg e;
-        e.time_unix_ms = proto::unix_ms_now();
-        e.group = "g";
-        e.node = "node-a";
-        e.source = "test";
-        e.code = "test_event";
-        e.text = std::to_string(i);
-        out_.raise(e);
-      }
-    });
-  }
-
- private:
-  boost::asio::awaitable<void> open(std::string url, std::string user, std::string password) {
-    hasys::bus::options o;
-    o.url = url;
-    o.user = user;
-    o.password = password;
-    conn_.emplace(co_await hasys::bus::connection::open(ioc_.get_executor(), o));
-    out_.attach(*conn_);
-  }
-  boost::asio::io_context ioc_;
-  hasys::events::outbox out_{{"test", 64 << 20, 100000, {}}};
-  std::optional<hasys::bus::connection> conn_;
-  std::thread thread_;
-};
-
 }  // namespace
 
 TEST_F(leaf_site, events_cross_the_tls_leaf_link_and_survive_its_loss) {  // E5
@@ -295,7 +250,7 @@ TEST_F(leaf_site, events_cross_the_tls_leaf_link_and_survive_its_loss) {  // E5
                           dir / "store.log"});
   forwarder.emplace(child_process::spec{
       HASYS_EVENT_STORE, {"--config", (dir / "node.toml").string()}, dir / "forwarder.log"});
-  raiser a(node_a->url(), "local", "local-secret");
+  hasys::test::raiser a(node_a->url(), "local", "local-secret");
   a.raise(0, 2000);
   ASSERT_TRUE(kept_at_least(1, 30s)) << read(dir / "forwarder.log") << read(dir / "store.log");
   hub->restart();  // the leaf link is cut (and the store's connection); it comes back

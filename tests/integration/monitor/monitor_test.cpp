@@ -140,7 +140,8 @@ std::optional<proto::event_msg> event_in(const bus_tap::entry& e) {
 
 struct monitor_fixture : ::testing::Test {
   fs::path dir;
-  hasys::test::nats_server nats;
+  // JetStream on, as on a node: the daemons' events wait for the EVENTS stream (fail closed).
+  hasys::test::nats_server nats{hasys::test::nats_server_options{.jetstream = true}};
   std::optional<bus_tap> tap;
   std::optional<child_process> monitor, executor;
   std::string app_script;

@@ -2,8 +2,8 @@
 // acknowledged it (a JetStream publish acknowledgement), and published again after a failure
 // with the same Nats-Msg-Id, so JetStream stores it once. The first events come before the bus
 // opens; a nats-server restart or a full buffer loses none. The stream is created when missing.
-// With no JetStream on the node's nats-server (a test bus) events are published plainly, and the
-// outbox says so once in its log.
+// With no JetStream on the node's nats-server, events wait here (it says so once in its log):
+// an event published where nothing stores it would be lost.
 #pragma once
 
 #include <hasys/bus/bus.hpp>
@@ -42,7 +42,7 @@ class outbox {
   std::size_t waiting() const noexcept;
   std::uint64_t dropped() const noexcept;
   std::uint64_t stored() const noexcept;
-  bool storing() const noexcept;  // the EVENTS stream is in use (not plain publishing)
+  bool storing() const noexcept;  // the EVENTS stream was found (or created) and is in use
 
   struct impl;
 
