@@ -7,7 +7,7 @@ packages=(
   libboost1.81-all-dev libboost-json1.81-dev
   libnats-dev nats-server
   libtomlplusplus-dev
-  libsqlite3-dev libssl-dev openssl libxlsxwriter-dev python3-openpyxl
+  libsqlite3-dev libssl-dev openssl libxlsxwriter-dev python3-openpyxl python3-yaml python3-jsonschema
   libgtest-dev libgmock-dev
   libsystemd-dev systemd
   iproute2 iputils-ping iputils-arping tcpdump procps psmisc util-linux e2fsprogs iptables
