@@ -76,6 +76,22 @@ class blocking_lane {
     co_return std::move(st->value);
   }
 
+  // Runs f() on the lane after whatever is queued, without waiting for it (writes whose order
+  // matters but whose caller need not wait, e.g. an audit entry). An exception is counted.
+  template <class F>
+  void post(F f) {
+    ++queued_;
+    boost::asio::post(pool_, [this, f = std::move(f)]() mutable {
+      try {
+        f();
+      } catch (...) {
+        ++failed_posts_;
+      }
+      --queued_;
+    });
+  }
+  std::size_t failed_posts() const noexcept { return failed_posts_.load(); }
+
   const std::string& name() const noexcept { return name_; }
   // Why the lane's thread runs without real-time priority ("" when it has it, or was not asked).
   // Set by the lane's first task: read it once a call has come back.
@@ -87,6 +103,7 @@ class blocking_lane {
   std::string name_;
   boost::asio::thread_pool pool_;
   std::atomic<std::size_t> queued_{0};
+  std::atomic<std::size_t> failed_posts_{0};
   std::string realtime_error_;
 };
 

@@ -1,0 +1,453 @@
+// The REST routes (see api.hpp).
+#include "api.hpp"
+
+#include "manager_db.hpp"
+
+#include <hasys/daemon/blocking_lane.hpp>
+
+#include <boost/describe/class.hpp>
+#include <boost/json.hpp>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace hasys::manager {
+
+// Request bodies, described once; Boost.JSON converts them.
+struct login_body {
+  std::string user, password;
+};
+BOOST_DESCRIBE_STRUCT(login_body, (), (user, password))
+struct password_body {
+  std::string current_password, new_password;
+};
+BOOST_DESCRIBE_STRUCT(password_body, (), (current_password, new_password))
+struct new_user_body {
+  std::string name, password;
+  bool admin = false;
+};
+BOOST_DESCRIBE_STRUCT(new_user_body, (), (name, password, admin))
+
+namespace {
+
+constexpr std::string_view cookie_name = "hasys_session";
+constexpr auto db_deadline = 10s;
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
+    throw std::runtime_error("no random bytes");
+  std::string out;
+  out.reserve(bytes * 2);
+  for (auto c : b) {
+    char h[3];
+    std::snprintf(h, sizeof h, "%02x", c);
+    out += h;
+  }
+  return out;
+}
+
+http_response reply(int status, const json::value& body) {
+  return {status, "application/json", json::serialize(body), {}};
+}
+http_response refuse(int status, const std::string& why) {
+  return reply(status, json::object{{"error", why}});
+}
+
+// The body as T, or why not (every field, with its type, is needed).
+template <class T>
+std::optional<T> parse_body(const std::string& body, std::string& why, const char* shape) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    why = std::string("the body must be a JSON object ") + shape;
+    return std::nullopt;
+  }
+  try {
+    return json::value_to<T>(v);
+  } catch (const std::exception&) {
+    why = std::string("the body must be ") + shape;
+    return std::nullopt;
+  }
+}
+
+bool valid_user_name(const std::string& n) {
+  static const std::regex re("[A-Za-z0-9_.@-]{1,32}");
+  return std::regex_match(n, re);
+}
+
+std::string session_cookie(const std::string& token, std::chrono::seconds idle) {
+  return std::string(cookie_name) + "=" + token +
+         "; Path=/; Max-Age=" + std::to_string(idle.count()) +
+         "; HttpOnly; Secure; SameSite=Strict";
+}
+
+std::string cookie_value(const std::string& header) {
+  const std::string key = std::string(cookie_name) + "=";
+  std::size_t pos = 0;
+  while ((pos = header.find(key, pos)) != std::string::npos) {
+    if (pos == 0 || header[pos - 1] == ' ' || header[pos - 1] == ';') {
+      auto start = pos + key.size();
+      auto end = header.find(';', start);
+      return header.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
+    pos += key.size();
+  }
+  return {};
+}
+
+std::vector<std::string> path_segments(const std::string& target) {
+  std::vector<std::string> out;
+  const auto path = target.substr(0, target.find('?'));
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) out.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+std::string query_param(const std::string& target, const std::string& key) {
+  auto q = target.find('?');
+  if (q == std::string::npos) return {};
+  std::string rest = target.substr(q + 1);
+  std::size_t start = 0;
+  while (start < rest.size()) {
+    auto amp = rest.find('&', start);
+    auto part = rest.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    auto eq = part.find('=');
+    if (part.substr(0, eq) == key) return eq == std::string::npos ? "" : part.substr(eq + 1);
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return {};
+}
+
+json::object user_json(const user_record& u) {
+  return {{"name", u.name},
+          {"admin", u.admin},
+          {"must_change_password", u.must_change_password},
+          {"created_unix_ms", u.created_unix_ms}};
+}
+
+}  // namespace
+
+struct api::impl {
+  manager_db& db;
+  daemon::blocking_lane& lane;
+  daemon::blocking_lane hashing{"bcrypt"};
+  fleet& live;
+  options opt;
+  session_table sessions;
+  login_limiter limiter;
+  counters stats;
+  bool bus_up = false;
+  const std::string dummy_hash;  // of the configured cost
+
+  impl(manager_db& d, daemon::blocking_lane& l, fleet& f, options o)
+      : db(d),
+        lane(l),
+        live(f),
+        opt(std::move(o)),
+        sessions(opt.session_idle, [] { return random_hex(32); }),
+        limiter(opt.limits),
+        dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)) {}
+
+  // A database call on the lane; throws when it did not come back in time (a 500).
+  template <class F>
+  asio::awaitable<std::invoke_result_t<F&>> on_db(F f) {
+    auto r = co_await lane.run(std::move(f), db_deadline);
+    if (!r) throw std::runtime_error("the manager database did not answer in time");
+    co_return std::move(*r);
+  }
+
+  // Written in order on the database lane; the request does not wait for it.
+  void audit(const std::string& user, const http_request& r, const std::string& action,
+             const std::string& target, const std::string& result) {
+    audit_entry e{0, 0, user, r.remote, action, target, result, random_hex(8)};
+    lane.post([this, e = std::move(e)] { db.audit(e); });
+  }
+
+  // --- sessions (M1) ---
+  asio::awaitable<http_response> login(const http_request& r) {
+    std::string why;
+    auto body = parse_body<login_body>(r.body, why, "{\"user\": string, \"password\": string}");
+    if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+    const auto now = clock::now();
+    if (auto wait = limiter.blocked(body->user, r.remote, now)) {
+      ++stats.login_blocked;
+      auto a = refuse(
+          429, "too many failed logins: try again in " + std::to_string(wait->count()) + " s");
+      a.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      audit(body->user, r, "login", body->user, "refused: too many failed logins");
+      co_return a;
+    }
+    auto task1 = [this, name = body->user] { return db.user(name); };
+    auto user = co_await on_db(std::move(task1));
+    // A user that does not exist costs the same bcrypt as one that does (no timing oracle).
+    auto verify = [pw = body->password, hash = user ? user->password_hash : dummy_hash] {
+      return bcrypt_verify(pw, hash);
+    };
+    auto ok = co_await hashing.run(std::move(verify), 30s);
+    if (!user || !ok || !*ok) {
+      ++stats.login_failures;
+      limiter.failed(body->user, r.remote, clock::now());
+      audit(body->user, r, "login", body->user, "failed: wrong user or password");
+      co_return refuse(401, "wrong user name or password");
+    }
+    limiter.succeeded(body->user, r.remote);
+    ++stats.logins;
+    const auto& s = sessions.open(user->name, clock::now());
+    audit(user->name, r, "login", user->name, "ok");
+    auto a = reply(200, json::object{{"user", user->name},
+                                     {"admin", user->admin},
+                                     {"must_change_password", user->must_change_password},
+                                     {"csrf", s.csrf},
+                                     {"idle_timeout_s", opt.session_idle.count()}});
+    a.headers.emplace_back("Set-Cookie", session_cookie(s.token, opt.session_idle));
+    co_return a;
+  }
+
+  asio::awaitable<http_response> change_password(const http_request& r, const session& s) {
+    std::string why;
+    auto body = parse_body<password_body>(
+        r.body, why, "{\"current_password\": string, \"new_password\": string}");
+    if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+    auto problems = password_problems(s.user, body->new_password, opt.strong_passwords);
+    if (body->new_password == body->current_password)
+      problems.emplace_back("the new password is the current one");
+    if (!problems.empty()) {
+      json::array list;
+      for (auto& p : problems) list.emplace_back(p);
+      co_return reply(400, json::object{{"error", "the new password is refused"},
+                                        {"problems", std::move(list)}});
+    }
+    auto task2 = [this, name = s.user] { return db.user(name); };
+    auto user = co_await on_db(std::move(task2));
+    if (!user) co_return refuse(401, "the session's user no longer exists");
+    auto verify = [pw = body->current_password, hash = user->password_hash] {
+      return bcrypt_verify(pw, hash);
+    };
+    auto ok = co_await hashing.run(std::move(verify), 30s);
+    if (!ok || !*ok) {
+      audit(s.user, r, "password", s.user, "refused: wrong current password");
+      co_return refuse(403, "the current password is wrong");
+    }
+    auto task3 = [pw = body->new_password, cost = opt.bcrypt_cost] {
+      return bcrypt_hash(pw, cost);
+    };
+    auto hash = co_await hashing.run(std::move(task3), 30s);
+    if (!hash) co_return refuse(503, "hashing the password took too long");
+    auto task4 = [this, name = s.user, h = *hash] {
+      return db.update_user(name, h, std::nullopt, false);
+    };
+    auto err = co_await on_db(std::move(task4));
+    if (!err.empty()) co_return refuse(400, err);
+    sessions.close_user(s.user, s.token);  // other sessions of the user end
+    audit(s.user, r, "password", s.user, "ok");
+    co_return reply(200, json::object{{"ok", true}});
+  }
+
+  // --- users (M2, admins) ---
+  asio::awaitable<http_response> users_route(const http_request& r, const session& s,
+                                             const std::vector<std::string>& seg) {
+    if (seg.size() == 3 && r.method == "GET") {
+      auto task5 = [this] { return db.users(); };
+      auto list = co_await on_db(std::move(task5));
+      json::array out;
+      for (auto& u : list) out.push_back(user_json(u));
+      co_return reply(200, out);
+    }
+    if (seg.size() == 3 && r.method == "POST") {
+      std::string why;
+      auto body = parse_body<new_user_body>(
+          r.body, why, "{\"name\": string, \"password\": string, \"admin\": boolean}");
+      if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+      if (!valid_user_name(body->name))
+        co_return refuse(400, "name: \"" + body->name + "\" is not 1..32 of A-Za-z0-9_.@-");
+      auto problems = password_problems(body->name, body->password, opt.strong_passwords);
+      if (!problems.empty()) co_return refuse(400, "password: " + problems.front());
+      auto task6 = [pw = body->password, cost = opt.bcrypt_cost] { return bcrypt_hash(pw, cost); };
+      auto hash = co_await hashing.run(std::move(task6), 30s);
+      if (!hash) co_return refuse(503, "hashing the password took too long");
+      // A new user changes the password an admin gave them at first login, like hasys.
+      user_record u{body->name, *hash, body->admin, true, 0};
+      auto task7 = [this, u] { return db.add_user(u); };
+      auto err = co_await on_db(std::move(task7));
+      audit(s.user, r, "user add", body->name, err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(409, err);
+      co_return reply(201, json::object{{"name", body->name}});
+    }
+    if (seg.size() == 4 && r.method == "DELETE") {
+      const auto name = seg[3];
+      if (name != manager_db::default_user && name == s.user)
+        co_return refuse(400, "you cannot delete yourself");
+      auto task8 = [this, name] { return db.delete_user(name); };
+      auto err = co_await on_db(std::move(task8));
+      audit(s.user, r, "user delete", name, err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(err.starts_with("no user") ? 404 : 400, err);
+      sessions.close_user(name);
+      co_return reply(200, json::object{{"ok", true}});
+    }
+    if (seg.size() == 4 && r.method == "PUT") {
+      const auto name = seg[3];
+      boost::system::error_code ec;
+      auto v = json::parse(r.body, ec);
+      if (ec || !v.is_object()) co_return refuse(400, "the body must be a JSON object");
+      std::optional<bool> admin;
+      std::optional<std::string> password;
+      for (const auto& [k, x] : v.as_object()) {
+        if (k == "admin" && x.is_bool())
+          admin = x.as_bool();
+        else if (k == "password" && x.is_string())
+          password = std::string(x.as_string());
+        else
+          co_return refuse(400, std::string(k) +
+                                    ": not a field of a user update "
+                                    "({\"admin\": boolean, \"password\": string})");
+      }
+      std::optional<std::string> hash;
+      if (password) {
+        auto problems = password_problems(name, *password, opt.strong_passwords);
+        if (!problems.empty()) co_return refuse(400, "password: " + problems.front());
+        auto task9 = [pw = *password, cost = opt.bcrypt_cost] { return bcrypt_hash(pw, cost); };
+        auto h = co_await hashing.run(std::move(task9), 30s);
+        if (!h) co_return refuse(503, "hashing the password took too long");
+        hash = *h;
+      }
+      // A password set by an admin is changed by its user at the next login.
+      auto task10 = [this, name, hash, admin] {
+        return db.update_user(name, hash, admin, hash ? std::optional<bool>(true) : std::nullopt);
+      };
+      auto err = co_await on_db(std::move(task10));
+      audit(s.user, r, "user update", name, err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(err.starts_with("no user") ? 404 : 400, err);
+      if (hash) sessions.close_user(name);
+      co_return reply(200, json::object{{"ok", true}});
+    }
+    co_return refuse(405, r.method + " is not allowed on " + r.target);
+  }
+
+  asio::awaitable<http_response> audit_route(const http_request& r) {
+    std::int64_t before = 0;
+    int limit = 100;
+    try {
+      if (auto b = query_param(r.target, "before"); !b.empty()) before = std::stoll(b);
+      if (auto l = query_param(r.target, "limit"); !l.empty()) limit = std::stoi(l);
+    } catch (const std::exception&) {
+      co_return refuse(400, "before and limit must be numbers");
+    }
+    if (limit < 1 || limit > 1000) co_return refuse(400, "limit must be 1..1000");
+    auto task11 = [this, before, limit] { return db.audit_log(before, limit); };
+    auto rows = co_await on_db(std::move(task11));
+    json::array out;
+    for (auto& e : rows)
+      out.push_back(json::object{{"id", e.id},
+                                 {"time_unix_ms", e.time_unix_ms},
+                                 {"user", e.user},
+                                 {"address", e.address},
+                                 {"action", e.action},
+                                 {"target", e.target},
+                                 {"result", e.result},
+                                 {"action_id", e.action_id}});
+    co_return reply(200, out);
+  }
+
+  // --- the router ---
+  asio::awaitable<http_response> route(http_request r) {
+    ++stats.requests;
+    const auto seg = path_segments(r.target);
+    if (seg.size() == 1 && seg[0] == "healthz")
+      co_return reply(
+          200, json::object{{"ok", true}, {"bus_connected", bus_up}, {"nodes", live.node_count()}});
+    if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") co_return refuse(404, "no such page");
+    if (seg.size() == 3 && seg[2] == "version" && r.method == "GET")
+      co_return reply(200,
+                      json::object{{"api", "v1"}, {"version", opt.version}, {"node_protocol", 1}});
+    if (seg.size() == 3 && seg[2] == "session" && r.method == "POST") co_return co_await login(r);
+
+    // Everything else needs a session.
+    const auto token = cookie_value(r.header("cookie"));
+    const session* s = token.empty() ? nullptr : sessions.use(token, clock::now());
+    if (!s) co_return refuse(401, "not logged in, or the session expired");
+    const session me = *s;  // the table may change while this request waits
+    const bool changes = r.method != "GET" && r.method != "HEAD";
+    if (changes) {
+      const auto& sent = r.header("x-csrf-token");
+      if (sent.size() != me.csrf.size() ||
+          CRYPTO_memcmp(sent.data(), me.csrf.data(), me.csrf.size()) != 0) {
+        ++stats.csrf_refused;
+        co_return refuse(403, "missing or wrong X-CSRF-Token");
+      }
+    }
+    auto task12 = [this, name = me.user] { return db.user(name); };
+    auto user = co_await on_db(std::move(task12));
+    if (!user) {
+      sessions.close(me.token);
+      co_return refuse(401, "the session's user no longer exists");
+    }
+    if (seg.size() >= 3 && seg[2] == "session") {
+      if (seg.size() == 3 && r.method == "GET")
+        co_return reply(200, json::object{{"user", user->name},
+                                          {"admin", user->admin},
+                                          {"must_change_password", user->must_change_password},
+                                          {"csrf", me.csrf},
+                                          {"idle_timeout_s", opt.session_idle.count()}});
+      if (seg.size() == 3 && r.method == "DELETE") {
+        sessions.close(me.token);
+        audit(me.user, r, "logout", me.user, "ok");
+        auto a = reply(200, json::object{{"ok", true}});
+        a.headers.emplace_back("Set-Cookie", std::string(cookie_name) +
+                                                 "=; Path=/; Max-Age=0; HttpOnly; Secure; "
+                                                 "SameSite=Strict");
+        co_return a;
+      }
+      if (seg.size() == 4 && seg[3] == "password" && r.method == "PUT")
+        co_return co_await change_password(r, me);
+      co_return refuse(405, r.method + " is not allowed on " + r.target);
+    }
+    if (user->must_change_password) {
+      ++stats.forbidden;
+      co_return reply(403, json::object{{"error", "the password must be changed first"},
+                                        {"must_change_password", true}});
+    }
+    if (seg[2] == "groups" && r.method == "GET" && seg.size() <= 4) {
+      auto task13 = [this, name = me.user] { return db.scope(name); };
+      auto scope = co_await on_db(std::move(task13));
+      if (seg.size() == 3) co_return reply(200, live.groups(scope, clock::now()));
+      auto g = live.group(seg[3], scope, clock::now());
+      // Out of scope and unknown look the same: a user learns nothing of other groups.
+      if (g.is_null()) co_return refuse(404, "no HA group '" + seg[3] + "'");
+      co_return reply(200, g);
+    }
+    if (seg[2] == "users" || seg[2] == "audit") {
+      if (!user->admin) {
+        ++stats.forbidden;
+        co_return refuse(403, "only administrators manage users and read the audit log");
+      }
+      if (seg[2] == "users") co_return co_await users_route(r, me, seg);
+      if (seg.size() == 3 && r.method == "GET") co_return co_await audit_route(r);
+    }
+    co_return refuse(404, "no route " + r.method + " " + r.target.substr(0, r.target.find('?')));
+  }
+};
+
+api::api(manager_db& db, daemon::blocking_lane& lane, fleet& f, options o)
+    : impl_(std::make_unique<impl>(db, lane, f, std::move(o))) {}
+api::~api() = default;
+asio::awaitable<http_response> api::handle(http_request r) { return impl_->route(std::move(r)); }
+const api::counters& api::stats() const { return impl_->stats; }
+std::size_t api::sessions() const { return impl_->sessions.size(); }
+void api::bus_connected(bool c) { impl_->bus_up = c; }
+
+}  // namespace hasys::manager

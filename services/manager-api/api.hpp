@@ -1,0 +1,52 @@
+// The REST API under /api/v1 (issue 11): sessions (M1), users (M2), the live groups (M5, M6),
+// the audit log. Every route checks the session, its CSRF token on state-changing requests and
+// the user's scope; every body is validated whole and a refusal names what is wrong.
+#pragma once
+
+#include "auth.hpp"
+#include "fleet.hpp"
+#include "http_types.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace hasys::daemon {
+class blocking_lane;
+}
+
+namespace hasys::manager {
+
+class manager_db;
+
+class api {
+ public:
+  struct options {
+    bool strong_passwords = false;  // M1's optional policy
+    int bcrypt_cost = 12;
+    std::chrono::seconds session_idle{15 * 60};
+    login_limiter::options limits;
+    std::string version;  // this build's version
+  };
+  struct counters {
+    std::uint64_t requests = 0, logins = 0, login_failures = 0, login_blocked = 0, csrf_refused = 0,
+                  forbidden = 0, bad_bodies = 0;
+  };
+
+  // db is used only on `lane`; fleet only on the caller's executor.
+  api(manager_db& db, daemon::blocking_lane& lane, fleet& f, options o);
+  ~api();
+  boost::asio::awaitable<http_response> handle(http_request r);
+  const counters& stats() const;
+  std::size_t sessions() const;
+  void bus_connected(bool c);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace hasys::manager

@@ -1,0 +1,173 @@
+// The live state of the fleet (see fleet.hpp).
+#include "fleet.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+
+namespace json = boost::json;
+
+namespace hasys::manager {
+
+namespace {
+
+// hasys.<group>.<node>.<kind>: the group and node tokens, or nothing.
+bool split_subject(std::string_view subject, std::string_view kind, std::string& group,
+                   std::string& node) {
+  if (!subject.starts_with("hasys.")) return false;
+  subject.remove_prefix(6);
+  const auto dot1 = subject.find('.');
+  if (dot1 == std::string_view::npos) return false;
+  const auto dot2 = subject.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || subject.substr(dot2 + 1) != kind) return false;
+  group = subject.substr(0, dot1);
+  node = subject.substr(dot1 + 1, dot2 - dot1 - 1);
+  return !group.empty() && !node.empty();
+}
+
+const json::value* field(const json::object& o, std::string_view key) { return o.if_contains(key); }
+
+json::value copy_or_null(const json::object& o, std::string_view key) {
+  const auto* v = field(o, key);
+  return v ? *v : json::value(nullptr);
+}
+
+std::int64_t age_ms(std::chrono::steady_clock::time_point at,
+                    std::chrono::steady_clock::time_point now) {
+  if (at == std::chrono::steady_clock::time_point{}) return -1;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - at).count();
+}
+
+}  // namespace
+
+bool fleet::in_scope(const std::vector<std::string>& scope, const std::string& group) {
+  return std::any_of(scope.begin(), scope.end(),
+                     [&](const std::string& s) { return s == "*" || s == group; });
+}
+
+std::string fleet::on_status(std::string_view subject, std::string_view data,
+                             clock::time_point now) {
+  std::string group, node;
+  if (!split_subject(subject, "status", group, node))
+    return refuse("not a status subject: " + std::string(subject));
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object()) return refuse("a status of " + node + " that is not a JSON object");
+  auto& o = v.as_object();
+  const auto* vv = field(o, "v");
+  if (!vv || !vv->is_int64()) return refuse("a status of " + node + " without a version");
+  // A status names its own group and node; the hub lets a node speak only in its own name, so a
+  // mismatch is a broken sender.
+  const auto* g = field(o, "group");
+  const auto* n = field(o, "node");
+  if (!g || !n || !g->is_string() || !n->is_string() || g->as_string() != group ||
+      n->as_string() != node)
+    return refuse("a status on " + std::string(subject) + " that names another group or node");
+  auto& s = nodes_[{group, node}];
+  s.group = group;
+  s.node = node;
+  s.version = vv->as_int64();
+  s.status = std::move(o);
+  s.status_at = now;
+  return {};
+}
+
+std::string fleet::on_metrics(std::string_view subject, std::string_view data,
+                              clock::time_point now, std::int64_t unix_ms) {
+  std::string group, node;
+  if (!split_subject(subject, "metrics", group, node))
+    return refuse("not a metrics subject: " + std::string(subject));
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object()) return refuse("metrics of " + node + " that are not a JSON object");
+  auto& s = nodes_[{group, node}];
+  s.group = group;
+  s.node = node;
+  auto percent = [&](std::string_view key) {
+    const auto* p = field(v.as_object(), key);
+    return p && p->is_number() ? p->to_number<double>() : -1.0;
+  };
+  s.history.push_back({unix_ms, percent("cpu_percent"), percent("memory_percent")});
+  while (!s.history.empty() && unix_ms - s.history.front().unix_ms > 90'000) s.history.pop_front();
+  s.metrics = std::move(v.as_object());
+  s.metrics_at = now;
+  return {};
+}
+
+json::object fleet::node_view(const node_state& n, clock::time_point now) const {
+  json::object o;
+  o["node"] = n.node;
+  o["protocol_version"] = n.version;
+  o["status_age_ms"] = age_ms(n.status_at, now);
+  o["metrics_age_ms"] = age_ms(n.metrics_at, now);
+  o["stale"] = n.status_at == clock::time_point{} || now - n.status_at > stale_after;
+  const auto& s = n.status;
+  if (n.version != 1 && n.version != 0) {
+    // Another protocol: shown as such, its fields not interpreted.
+    o["role"] = "unknown";
+    o["note"] = "protocol version " + std::to_string(n.version) + " (this manager speaks 1)";
+  } else {
+    for (auto key : {"role", "mode", "epoch", "healthy", "held", "role_for_ms", "time_unix_ms"})
+      o[key] = copy_or_null(s, key);
+    const auto* peer = field(s, "peer");
+    o["peer"] = peer ? *peer : json::value(nullptr);
+    const auto* links = field(s, "links");
+    o["links"] = links ? *links : json::value(nullptr);
+    const auto* gw = field(s, "gateway");
+    o["gateway"] = gw ? *gw : json::value(nullptr);
+    const auto* flow = field(s, "flow");
+    o["flow"] = flow ? *flow : json::value(nullptr);
+    const auto* health = field(s, "health");
+    o["health"] = health ? *health : json::value(nullptr);
+  }
+  const auto& m = n.metrics;
+  for (auto key :
+       {"cpu_percent", "memory_percent", "processes_total", "interfaces", "filesystems", "facts"})
+    o[key] = copy_or_null(m, key);
+  json::array h;
+  for (const auto& x : n.history)
+    h.push_back(json::array{
+        x.unix_ms, x.cpu_percent < 0 ? json::value(nullptr) : json::value(x.cpu_percent),
+        x.memory_percent < 0 ? json::value(nullptr) : json::value(x.memory_percent)});
+  o["history"] = std::move(h);
+  return o;
+}
+
+json::object fleet::group_view(const std::string& name, clock::time_point now) const {
+  json::object g;
+  g["name"] = name;
+  json::array nodes;
+  int active = 0;
+  for (auto it = nodes_.lower_bound({name, ""}); it != nodes_.end() && it->first.first == name;
+       ++it) {
+    auto v = node_view(it->second, now);
+    if (!v["stale"].as_bool() && v["role"] == "active") ++active;
+    nodes.push_back(std::move(v));
+  }
+  // Both nodes claim the Active role (or both believe the other is): the UI shows a banner.
+  g["roles_disagree"] = active > 1;
+  g["active_count"] = active;
+  g["nodes"] = std::move(nodes);
+  return g;
+}
+
+json::array fleet::groups(const std::vector<std::string>& scope, clock::time_point now) const {
+  json::array out;
+  std::string last;
+  for (const auto& [key, n] : nodes_) {
+    if (key.first == last || !in_scope(scope, key.first)) continue;
+    last = key.first;
+    out.push_back(group_view(key.first, now));
+  }
+  return out;
+}
+
+json::value fleet::group(const std::string& name, const std::vector<std::string>& scope,
+                         clock::time_point now) const {
+  if (!in_scope(scope, name)) return nullptr;
+  auto it = nodes_.lower_bound({name, ""});
+  if (it == nodes_.end() || it->first.first != name) return nullptr;
+  return group_view(name, now);
+}
+
+}  // namespace hasys::manager

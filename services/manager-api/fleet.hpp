@@ -1,0 +1,68 @@
+// The live state of every HA group the manager hears (M4–M6): each node's latest status and
+// metrics as it sent them, when they came, and 90 s of CPU and memory history per server.
+// Pure: the caller passes the messages and the time. A node speaking another protocol version
+// is kept and shown as such; it never breaks the view of the others.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace hasys::manager {
+
+class fleet {
+ public:
+  using clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds history_span{90};
+  // A status older than this is stale: the node (or its link to the hub) is silent.
+  static constexpr std::chrono::seconds stale_after{5};
+
+  struct sample {
+    std::int64_t unix_ms;
+    double cpu_percent, memory_percent;  // negative: not known yet
+  };
+  struct node_state {
+    std::string group, node;
+    boost::json::object status, metrics;  // as sent; empty until the first
+    clock::time_point status_at{}, metrics_at{};
+    std::int64_t version = 0;  // "v" of the latest message
+    std::deque<sample> history;
+  };
+
+  // hasys.<group>.<node>.status and hasys.<group>.<node>.metrics. Returns why a message was not
+  // taken ("" when it was); refused ones are counted.
+  std::string on_status(std::string_view subject, std::string_view data, clock::time_point now);
+  std::string on_metrics(std::string_view subject, std::string_view data, clock::time_point now,
+                         std::int64_t unix_ms);
+
+  // Every group in scope (["*"]: all), by name, each with its nodes side by side.
+  boost::json::array groups(const std::vector<std::string>& scope, clock::time_point now) const;
+  // One group in scope, or null when unknown or out of scope.
+  boost::json::value group(const std::string& name, const std::vector<std::string>& scope,
+                           clock::time_point now) const;
+
+  std::size_t node_count() const { return nodes_.size(); }
+  std::uint64_t refused() const { return refused_; }
+
+  static bool in_scope(const std::vector<std::string>& scope, const std::string& group);
+
+ private:
+  std::string refuse(std::string why) {
+    ++refused_;
+    return why;
+  }
+  boost::json::object node_view(const node_state& n, clock::time_point now) const;
+  boost::json::object group_view(const std::string& name, clock::time_point now) const;
+  std::map<std::pair<std::string, std::string>, node_state> nodes_;  // (group, node)
+  std::uint64_t refused_ = 0;
+};
+
+}  // namespace hasys::manager

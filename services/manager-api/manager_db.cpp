@@ -1,0 +1,239 @@
+// The manager's database: users, business groups, audit log (see manager_db.hpp).
+#include "manager_db.hpp"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace hasys::manager {
+
+namespace {
+
+constexpr const char* schema = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS users (
+  name          TEXT PRIMARY KEY,
+  password_hash TEXT    NOT NULL,
+  admin         INTEGER NOT NULL,
+  must_change   INTEGER NOT NULL,
+  created_ms    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS business_groups (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS business_group_ha (
+  business_group TEXT NOT NULL REFERENCES business_groups(name) ON DELETE CASCADE,
+  ha_group       TEXT NOT NULL,
+  PRIMARY KEY (business_group, ha_group)
+);
+CREATE TABLE IF NOT EXISTS business_group_users (
+  business_group TEXT NOT NULL REFERENCES business_groups(name) ON DELETE CASCADE,
+  user           TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  PRIMARY KEY (business_group, user)
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id        INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms   INTEGER NOT NULL,
+  user      TEXT NOT NULL,
+  address   TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  target    TEXT NOT NULL,
+  result    TEXT NOT NULL,
+  action_id TEXT NOT NULL
+);
+)sql";
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class statement {
+ public:
+  statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("manager database: ") + sqlite3_errmsg(db));
+  }
+  ~statement() { sqlite3_finalize(s_); }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  // true: a row is there; false: done. Throws on an error.
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("manager database: ") + sqlite3_errmsg(db_));
+  }
+  std::string text(int i) const {
+    auto* p = sqlite3_column_text(s_, i);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  std::int64_t integer(int i) const { return sqlite3_column_int64(s_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+user_record read_user(const statement& s) {
+  return {s.text(0), s.text(1), s.integer(2) != 0, s.integer(3) != 0, s.integer(4)};
+}
+
+}  // namespace
+
+std::string bcrypt_hash(const std::string& password, int cost) {
+  unsigned char random[16];
+  if (RAND_bytes(random, sizeof random) != 1)
+    throw std::runtime_error("no random bytes for a salt");
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (!crypt_gensalt_rn("$2b$", static_cast<unsigned long>(cost),
+                        reinterpret_cast<const char*>(random), sizeof random, salt, sizeof salt))
+    throw std::runtime_error("libcrypt cannot make a $2b$ salt");
+  crypt_data data{};
+  const char* h = crypt_r(password.c_str(), salt, &data);
+  if (!h || h[0] == '*') throw std::runtime_error("libcrypt cannot hash with $2b$");
+  return h;
+}
+
+bool bcrypt_verify(const std::string& password, const std::string& hash) {
+  if (!hash.starts_with("$2b$")) return false;
+  crypt_data data{};
+  const char* h = crypt_r(password.c_str(), hash.c_str(), &data);
+  if (!h || std::strlen(h) != hash.size()) return false;
+  return CRYPTO_memcmp(h, hash.data(), hash.size()) == 0;
+}
+
+manager_db::manager_db(const std::filesystem::path& file, int bcrypt_cost) : file_(file) {
+  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot open the manager database " + file.string() + ": " + why);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    exec(schema);
+    if (!user(default_user))
+      add_user({default_user, bcrypt_hash(default_password, bcrypt_cost), true, true, now_ms()});
+  } catch (const std::exception& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot set up the manager database " + file.string() + ": " +
+                             e.what());
+  }
+}
+
+manager_db::~manager_db() { sqlite3_close(db_); }
+
+void manager_db::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error(why);
+  }
+}
+
+std::optional<user_record> manager_db::user(const std::string& name) {
+  statement s(
+      db_, "SELECT name, password_hash, admin, must_change, created_ms FROM users WHERE name = ?");
+  s.bind(1, name);
+  if (!s.step()) return std::nullopt;
+  return read_user(s);
+}
+
+std::vector<user_record> manager_db::users() {
+  statement s(
+      db_, "SELECT name, password_hash, admin, must_change, created_ms FROM users ORDER BY name");
+  std::vector<user_record> out;
+  while (s.step()) out.push_back(read_user(s));
+  return out;
+}
+
+std::string manager_db::add_user(const user_record& u) {
+  if (user(u.name)) return "user '" + u.name + "' exists";
+  statement s(db_,
+              "INSERT INTO users (name, password_hash, admin, must_change, created_ms) "
+              "VALUES (?, ?, ?, ?, ?)");
+  s.bind(1, u.name).bind(2, u.password_hash).bind(3, std::int64_t{u.admin});
+  s.bind(4, std::int64_t{u.must_change_password})
+      .bind(5, u.created_unix_ms ? u.created_unix_ms : now_ms());
+  s.step();
+  return {};
+}
+
+std::string manager_db::update_user(const std::string& name,
+                                    std::optional<std::string> password_hash,
+                                    std::optional<bool> admin, std::optional<bool> must_change) {
+  auto u = user(name);
+  if (!u) return "no user '" + name + "'";
+  if (admin && !*admin && name == default_user)
+    return "user '" + name + "' is the default administrator and stays one";
+  statement s(db_, "UPDATE users SET password_hash = ?, admin = ?, must_change = ? WHERE name = ?");
+  s.bind(1, password_hash.value_or(u->password_hash));
+  s.bind(2, std::int64_t{admin.value_or(u->admin)});
+  s.bind(3, std::int64_t{must_change.value_or(u->must_change_password)});
+  s.bind(4, name);
+  s.step();
+  return {};
+}
+
+std::string manager_db::delete_user(const std::string& name) {
+  if (name == default_user) return "user '" + name + "' is the default user and cannot be deleted";
+  if (!user(name)) return "no user '" + name + "'";
+  statement s(db_, "DELETE FROM users WHERE name = ?");
+  s.bind(1, name);
+  s.step();
+  return {};
+}
+
+std::vector<std::string> manager_db::scope(const std::string& name) {
+  auto u = user(name);
+  if (!u) return {};
+  if (u->admin) return {"*"};
+  statement s(db_,
+              "SELECT DISTINCT h.ha_group FROM business_group_ha h JOIN business_group_users u "
+              "ON h.business_group = u.business_group WHERE u.user = ? ORDER BY h.ha_group");
+  s.bind(1, name);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+void manager_db::audit(const audit_entry& e) {
+  statement s(db_,
+              "INSERT INTO audit (time_ms, user, address, action, target, result, action_id) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, e.time_unix_ms ? e.time_unix_ms : now_ms()).bind(2, e.user).bind(3, e.address);
+  s.bind(4, e.action).bind(5, e.target).bind(6, e.result).bind(7, e.action_id);
+  s.step();
+}
+
+std::vector<audit_entry> manager_db::audit_log(std::int64_t before_id, int limit) {
+  statement s(db_,
+              "SELECT id, time_ms, user, address, action, target, result, action_id FROM audit "
+              "WHERE id < ? ORDER BY id DESC LIMIT ?");
+  s.bind(1, before_id > 0 ? before_id : INT64_MAX).bind(2, std::int64_t{limit});
+  std::vector<audit_entry> out;
+  while (s.step())
+    out.push_back({s.integer(0), s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                   s.text(6), s.text(7)});
+  return out;
+}
+
+}  // namespace hasys::manager

@@ -1,0 +1,67 @@
+// The manager's own database (SQLite): users (M1, M2), business groups and their mappings (M3),
+// and the audit log. Blocking: called on the API's database lane, never on its I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace hasys::manager {
+
+struct user_record {
+  std::string name;
+  std::string password_hash;  // bcrypt $2b$
+  bool admin = false;
+  bool must_change_password = false;
+  std::int64_t created_unix_ms = 0;
+};
+
+struct audit_entry {
+  std::int64_t id = 0;
+  std::int64_t time_unix_ms = 0;
+  std::string user, address, action, target, result;
+  std::string action_id;  // carried by the node's events an operation causes
+};
+
+// bcrypt through libcrypt ($2b$, cost 4..31): slow on purpose, so called off the I/O thread.
+std::string bcrypt_hash(const std::string& password, int cost);
+bool bcrypt_verify(const std::string& password, const std::string& hash);
+
+class manager_db {
+ public:
+  static constexpr const char* default_user = "hasys";
+  static constexpr const char* default_password = "manager";
+
+  // Opens (creates) the database; a new one gets the default user hasys / manager, an admin
+  // who must change the password at first login. Throws std::runtime_error naming the file.
+  manager_db(const std::filesystem::path& file, int bcrypt_cost);
+  ~manager_db();
+  manager_db(const manager_db&) = delete;
+  manager_db& operator=(const manager_db&) = delete;
+
+  std::optional<user_record> user(const std::string& name);
+  std::vector<user_record> users();
+  // Each returns why it was refused, for the API's 4xx answer ("user 'x' exists"), or "".
+  std::string add_user(const user_record& u);
+  std::string update_user(const std::string& name, std::optional<std::string> password_hash,
+                          std::optional<bool> admin, std::optional<bool> must_change);
+  std::string delete_user(const std::string& name);
+
+  // The HA groups a user may see (M3): every group for an admin (["*"]), else those of the
+  // business groups they belong to.
+  std::vector<std::string> scope(const std::string& user);
+
+  void audit(const audit_entry& e);
+  std::vector<audit_entry> audit_log(std::int64_t before_id, int limit);
+
+ private:
+  void exec(const char* sql);
+  sqlite3* db_ = nullptr;
+  std::filesystem::path file_;
+};
+
+}  // namespace hasys::manager

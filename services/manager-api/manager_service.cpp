@@ -1,0 +1,116 @@
+// hasys-manager-api's shell (see manager_service.hpp).
+#include "manager_service.hpp"
+
+#include "fleet.hpp"
+#include "http_server.hpp"
+#include "manager_db.hpp"
+#include "tls.hpp"
+
+#include <hasys/bus/bus.hpp>
+#include <hasys/daemon/blocking_lane.hpp>
+#include <hasys/daemon/log.hpp>
+#include <hasys/daemon/spawn.hpp>
+#include <hasys/proto/messages.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <optional>
+
+namespace asio = boost::asio;
+
+namespace hasys::manager {
+
+struct manager_service::impl {
+  asio::io_context& ioc;
+  service_options opt;
+  daemon::logger log;
+  daemon::blocking_lane lane{"manager-db"};
+  std::unique_ptr<manager_db> db;
+  std::unique_ptr<asio::ssl::context> tls;
+  fleet live;
+  std::unique_ptr<api> rest;
+  std::unique_ptr<http_server> server;
+  std::optional<bus::connection> bus;
+  asio::signal_set signals;
+
+  impl(asio::io_context& i, service_options o)
+      : ioc(i), opt(std::move(o)), log(i.get_executor()), signals(i, SIGINT, SIGTERM) {
+    if (!opt.database.parent_path().empty())
+      std::filesystem::create_directories(opt.database.parent_path());
+    db = std::make_unique<manager_db>(opt.database, opt.rest.bcrypt_cost);
+    tls = make_tls_context(opt.tls_cert, opt.tls_key, opt.tls_host);
+    rest = std::make_unique<api>(*db, lane, live, opt.rest);
+    http_server::options so;
+    so.address = opt.listen_address;
+    so.port = opt.port;
+    auto handler = [this](http_request r) { return rest->handle(std::move(r)); };
+    server = std::make_unique<http_server>(ioc.get_executor(), *tls, so, std::move(handler));
+    if (!opt.port_file.empty()) {
+      std::ofstream(opt.port_file) << server->port() << '\n';
+    }
+  }
+
+  // The fleet's live state from the hub: every node's status and metrics (M5, M6).
+  asio::awaitable<void> follow_status(bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto why = live.on_status(m->subject, m->data, fleet::clock::now());
+      if (!why.empty()) log.warning("status refused: " + why);
+    }
+  }
+  asio::awaitable<void> follow_metrics(bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto why = live.on_metrics(m->subject, m->data, fleet::clock::now(), proto::unix_ms_now());
+      if (!why.empty()) log.warning("metrics refused: " + why);
+    }
+  }
+
+  asio::awaitable<void> bus_loop() {
+    auto o = bus::options{};
+    o.url = opt.bus_url;
+    o.name = "hasys-manager-api";
+    if (!opt.bus_credentials.empty())
+      o = bus::node_options(opt.bus_url, opt.bus_credentials, "hasys-manager-api");
+    bus = co_await bus::connection::open(ioc.get_executor(), std::move(o));
+    rest->bus_connected(bus->connected());
+    daemon::spawn_or_die(ioc.get_executor(),
+                         follow_status(bus->subscribe("hasys.*.*.status", 65536)), "status");
+    daemon::spawn_or_die(ioc.get_executor(),
+                         follow_metrics(bus->subscribe("hasys.*.*.metrics", 65536)), "metrics");
+    for (;;) {
+      auto e = co_await bus->next_event();
+      log.info(std::string("bus ") + std::string(bus::to_string(e)));
+      rest->bus_connected(e == bus::conn_event::connected || e == bus::conn_event::reconnected);
+      if (e == bus::conn_event::closed) co_return;
+    }
+  }
+
+  asio::awaitable<void> signal_loop() {
+    auto [ec, sig] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    log.info("signal: stopping");
+    server->stop();
+    if (bus) bus->close();
+    asio::post(ioc, [this] { ioc.stop(); });
+  }
+};
+
+manager_service::manager_service(asio::io_context& ioc, service_options o)
+    : impl_(std::make_unique<impl>(ioc, std::move(o))) {}
+manager_service::~manager_service() = default;
+
+void manager_service::start() {
+  auto& i = *impl_;
+  daemon::spawn_or_die(i.ioc.get_executor(), i.signal_loop(), "signals");
+  daemon::spawn_or_die(i.ioc.get_executor(), i.bus_loop(), "bus");
+  daemon::spawn_or_die(i.ioc.get_executor(), i.server->run(), "https");
+  i.log.info("hasys-manager-api listening on https://" + i.opt.listen_address + ":" +
+             std::to_string(i.server->port()) + " (database " + i.opt.database.string() + ")");
+}
+
+}  // namespace hasys::manager

@@ -1,0 +1,416 @@
+// hasys-manager-api as a real process over real HTTPS, with a real nats-server as its hub
+// (issue 11): sessions and the first-login password change (M1), the password policy, CSRF,
+// login lockout, idle expiry, users (M2), the live groups from the bus and their scope, the
+// audit log, bad input, TLS versions, a restart.
+#include <hasys/bus/bus.hpp>
+#include <hasys/test/child_process.hpp>
+#include <hasys/test/coroutine_test.hpp>
+#include <hasys/test/file_wait.hpp>
+#include <hasys/test/https_client.hpp>
+#include <hasys/test/nats_server.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using hasys::test::child_process;
+using hasys::test::https_client;
+using hasys::test::https_response;
+using namespace std::chrono_literals;
+
+namespace {
+
+json::value body_of(const https_response& r) {
+  boost::system::error_code ec;
+  auto v = json::parse(r.body, ec);
+  return ec ? json::value(nullptr) : v;
+}
+
+std::string text(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return {};
+  auto* x = v.as_object().if_contains(key);
+  return x && x->is_string() ? std::string(x->as_string()) : std::string();
+}
+
+struct manager_api : ::testing::Test {
+  fs::path dir;
+  hasys::test::nats_server hub;
+  std::optional<child_process> api;
+  std::uint16_t port = 0;
+  std::vector<std::string> extra_args;
+
+  void SetUp() override {
+    static int n = 0;
+    dir = fs::temp_directory_path() /
+          ("hma" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override {
+    api.reset();
+    fs::remove_all(dir);
+  }
+
+  void start(std::vector<std::string> args = {}) {
+    fs::remove(dir / "port");
+    hasys::test::file_watch watch(dir);
+    std::vector<std::string> argv{"--listen",      "127.0.0.1:0",
+                                  "--port-file",   (dir / "port").string(),
+                                  "--db",          (dir / "manager.db").string(),
+                                  "--tls-cert",    (dir / "tls.crt").string(),
+                                  "--tls-key",     (dir / "tls.key").string(),
+                                  "--bus",         hub.url(),
+                                  "--bcrypt-cost", "4"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    api.emplace(child_process::spec{HASYS_MANAGER_API, argv, dir / "manager-api.log"});
+    auto p = watch.wait_for(dir / "port", *api, 20s);
+    ASSERT_TRUE(p) << "hasys-manager-api did not start; its log:\n" << log();
+    port = static_cast<std::uint16_t>(std::stoi(*p));
+  }
+  std::string log() const {
+    std::ifstream in(dir / "manager-api.log");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  https_client client() const { return https_client("127.0.0.1", port); }
+
+  // Logs in as hasys and changes the first password to `password`.
+  https_client admin(const std::string& password = "n3w-Secret!") {
+    auto c = client();
+    auto r = c.login("hasys", "manager");
+    EXPECT_EQ(r.status, 200) << r.body;
+    r = c.request("PUT", "/api/v1/session/password",
+                  R"({"current_password":"manager","new_password":")" + password + "\"}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return c;
+  }
+
+  // Publishes on the hub as a node would.
+  void publish(const std::vector<std::pair<std::string, std::string>>& messages) {
+    boost::asio::io_context ioc;
+    auto op = [&]() -> boost::asio::awaitable<void> {
+      auto o = hasys::bus::options{};
+      o.url = hub.url();
+      o.retry_on_failed_connect = false;
+      auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+      for (auto& [s, d] : messages) c.publish(s, d);
+      (void)co_await c.flush(2s);
+      c.close();
+    };
+    hasys::test::run_coroutine_test(ioc, op(), 10s);
+  }
+
+  // The API answers a state that arrives through the bus (no push yet to wait on): asked again
+  // every 20 ms until it holds or 5 s passed.
+  template <class Pred>
+  bool eventually(Pred p, std::chrono::milliseconds limit = 5s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      if (p()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return p();
+  }
+};
+
+std::string status_json(const std::string& group, const std::string& node,
+                        const std::string& role) {
+  return json::serialize(json::object{{"v", 1},
+                                      {"group", group},
+                                      {"node", node},
+                                      {"time_unix_ms", 1},
+                                      {"role", role},
+                                      {"mode", "auto"},
+                                      {"epoch", 3},
+                                      {"healthy", true}});
+}
+
+}  // namespace
+
+TEST_F(manager_api, the_first_login_must_change_the_default_password_before_anything_else) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto c = client();
+  auto r = c.login("hasys", "manager");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("must_change_password"), true);
+  const auto cookie = r.header("set-cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("Secure"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
+
+  r = c.get("/api/v1/groups");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(body_of(r).at("must_change_password"), true);
+
+  r = c.request("PUT", "/api/v1/session/password",
+                R"({"current_password":"wrong","new_password":"another-one"})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  r = c.request("PUT", "/api/v1/session/password",
+                R"({"current_password":"manager","new_password":"manager"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = c.request("PUT", "/api/v1/session/password",
+                R"({"current_password":"manager","new_password":"another-one"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = c.get("/api/v1/groups");
+  EXPECT_EQ(r.status, 200) << r.body;
+
+  auto again = client();
+  EXPECT_EQ(again.login("hasys", "manager").status, 401);
+  r = again.login("hasys", "another-one");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("must_change_password"), false);
+}
+
+TEST_F(manager_api, the_strong_policy_names_every_rule_a_password_breaks) {
+  ASSERT_NO_FATAL_FAILURE(start({"--strong-passwords"}));
+  auto c = client();
+  ASSERT_EQ(c.login("hasys", "manager").status, 200);
+  auto r = c.request("PUT", "/api/v1/session/password",
+                     R"({"current_password":"manager","new_password":"ABC"})");
+  ASSERT_EQ(r.status, 400) << r.body;
+  const auto problems = body_of(r).at("problems").as_array();
+  EXPECT_EQ(problems.size(), 4u) << r.body;  // length, lower case, digit, special
+  r = c.request("PUT", "/api/v1/session/password",
+                R"({"current_password":"manager","new_password":"g00d-enough"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(manager_api, state_changing_requests_need_the_session_csrf_token) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto c = admin();
+  const auto token = c.csrf;
+  c.csrf.clear();
+  auto r = c.request("DELETE", "/api/v1/session");
+  EXPECT_EQ(r.status, 403) << r.body;
+  c.csrf = std::string(token.size(), '0');
+  r = c.request("DELETE", "/api/v1/session");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(c.get("/api/v1/session").status, 200);  // still logged in
+  c.csrf = token;
+  r = c.request("DELETE", "/api/v1/session");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(c.cookie.empty());  // the server cleared it
+  c.cookie = "hasys_session=" + std::string(64, 'f');
+  EXPECT_EQ(c.get("/api/v1/session").status, 401);
+}
+
+TEST_F(manager_api, failed_logins_lock_the_user_out_even_with_the_right_password) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto c = client();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.login("hasys", "guess" + std::to_string(i)).status, 401);
+  auto r = c.login("hasys", "manager");
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_FALSE(r.header("retry-after").empty());
+  // Another user from the same address is locked out too (the address has failed five times).
+  EXPECT_EQ(c.login("someone", "x").status, 429);
+}
+
+TEST_F(manager_api, an_idle_session_expires) {
+  ASSERT_NO_FATAL_FAILURE(start({"--session-idle", "1"}));
+  auto c = client();
+  ASSERT_EQ(c.login("hasys", "manager").status, 200);
+  EXPECT_EQ(c.get("/api/v1/session").status, 200);
+  std::this_thread::sleep_for(1500ms);  // the idleness is what is tested
+  EXPECT_EQ(c.get("/api/v1/session").status, 401);
+}
+
+TEST_F(manager_api, admins_manage_users_and_the_default_user_cannot_be_deleted) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  auto r =
+      a.request("POST", "/api/v1/users", R"({"name":"bob","password":"bob-pass-1","admin":false})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"bob","password":"x2","admin":false})").status,
+      409);
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"bad name!","password":"x2","admin":false})")
+          .status,
+      400);
+
+  auto bob = client();
+  ASSERT_EQ(bob.login("bob", "bob-pass-1").status, 200);
+  EXPECT_EQ(bob.get("/api/v1/groups").status, 403);  // must change first
+  ASSERT_EQ(bob.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"bob-pass-1","new_password":"bob-pass-2"})")
+                .status,
+            200);
+  EXPECT_EQ(bob.get("/api/v1/groups").status, 200);
+  EXPECT_EQ(bob.get("/api/v1/users").status, 403);  // not an admin
+  EXPECT_EQ(bob.request("DELETE", "/api/v1/users/hasys").status, 403);
+
+  r = a.request("DELETE", "/api/v1/users/hasys");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(text(body_of(r), "error").find("cannot be deleted"), std::string::npos) << r.body;
+  EXPECT_EQ(a.request("DELETE", "/api/v1/users/bob").status, 200);
+  EXPECT_EQ(bob.get("/api/v1/session").status, 401);  // bob's session ended with bob
+  r = a.get("/api/v1/users");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r).as_array().size(), 1u) << r.body;
+}
+
+TEST_F(manager_api, groups_show_what_the_nodes_publish_within_the_users_scope) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
+          .status,
+      201);
+  publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
+           {"hasys.g1.node-b.status", status_json("g1", "node-b", "standby")},
+           // A status in another node's name is refused, not shown.
+           {"hasys.g1.node-c.status", status_json("g1", "node-a", "active")}});
+  ASSERT_TRUE(eventually([&] {
+    auto r = a.get("/api/v1/groups/g1");
+    return r.status == 200 && body_of(r).at("nodes").as_array().size() == 2;
+  })) << a.get("/api/v1/groups").body;
+  auto g = body_of(a.get("/api/v1/groups/g1"));
+  EXPECT_EQ(g.at("nodes").at(0).at("role"), "active");
+  EXPECT_EQ(g.at("nodes").at(1).at("role"), "standby");
+  EXPECT_EQ(g.at("roles_disagree"), false);
+
+  // Both claim the Active role: the group says so.
+  publish({{"hasys.g1.node-b.status", status_json("g1", "node-b", "active")}});
+  EXPECT_TRUE(
+      eventually([&] { return body_of(a.get("/api/v1/groups/g1")).at("roles_disagree") == true; }));
+
+  // eve belongs to no business group: she sees nothing, and g1 looks as unknown as a group
+  // that does not exist.
+  auto eve = client();
+  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
+  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
+                .status,
+            200);
+  auto r = eve.get("/api/v1/groups");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r).as_array().size(), 0u) << r.body;
+  EXPECT_EQ(eve.get("/api/v1/groups/g1").status, 404);
+  EXPECT_EQ(eve.get("/api/v1/groups/nope").status, 404);
+}
+
+TEST_F(manager_api, a_node_of_another_protocol_version_is_shown_as_such) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  auto future = json::serialize(json::object{
+      {"v", 2}, {"group", "g2"}, {"node", "node-x"}, {"state", json::object{{"who", "knows"}}}});
+  publish({{"hasys.g2.node-x.status", future},
+           {"hasys.g2.node-y.status", status_json("g2", "node-y", "active")}});
+  ASSERT_TRUE(eventually([&] {
+    auto r = a.get("/api/v1/groups/g2");
+    return r.status == 200 && body_of(r).at("nodes").as_array().size() == 2;
+  }));
+  auto g = body_of(a.get("/api/v1/groups/g2"));
+  EXPECT_EQ(g.at("nodes").at(0).at("protocol_version"), 2);
+  EXPECT_NE(text(g.at("nodes").at(0), "note").find("protocol version 2"), std::string::npos);
+  EXPECT_EQ(g.at("nodes").at(1).at("role"), "active");
+}
+
+TEST_F(manager_api, the_audit_log_records_logins_and_changes_for_admins) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto c = client();
+  EXPECT_EQ(c.login("hasys", "wrong").status, 401);
+  auto a = admin();
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"dan","password":"dan-pass-1","admin":true})")
+          .status,
+      201);
+  auto r = a.get("/api/v1/audit?limit=10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<std::string> seen;
+  const auto entries = body_of(r);
+  for (const auto& e : entries.as_array())
+    seen.push_back(text(e, "action") + " " + text(e, "target") + " " + text(e, "user") + ": " +
+                   text(e, "result"));
+  // Newest first; each names who, what and the result, from an address.
+  const std::vector<std::string> expected{"user add dan hasys: ok", "password hasys hasys: ok",
+                                          "login hasys hasys: ok",
+                                          "login hasys hasys: failed: wrong user or password"};
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(text(entries.at(0), "address"), "127.0.0.1");
+  EXPECT_EQ(a.get("/api/v1/audit?limit=5000").status, 400);
+}
+
+TEST_F(manager_api, bad_requests_get_clear_errors_and_change_nothing) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto c = client();
+  auto r = c.request("POST", "/api/v1/session", "not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(text(body_of(r), "error").find("JSON object"), std::string::npos) << r.body;
+  r = c.request("POST", "/api/v1/session", R"({"user":"hasys"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(text(body_of(r), "error").find("password"), std::string::npos) << r.body;
+  r = c.request("POST", "/api/v1/session", std::string(100 * 1024, 'x'));
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(c.get("/api/v1/nothing-here").status, 401);  // unknown routes need a session too
+  EXPECT_EQ(c.get("/elsewhere").status, 404);
+  auto a = admin();
+  r = a.request("PUT", "/api/v1/users/hasys", R"({"admin":false})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = a.request("PUT", "/api/v1/users/hasys", R"({"colour":"blue"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(text(body_of(r), "error").find("colour"), std::string::npos) << r.body;
+  EXPECT_EQ(a.get("/api/v1/nothing-here").status, 404);
+  // Nothing changed: hasys is still an admin.
+  EXPECT_EQ(body_of(a.get("/api/v1/session")).at("admin"), true);
+}
+
+TEST_F(manager_api, tls_is_1_2_or_newer_with_aes_256_or_chacha20_only) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto c = client();
+  ASSERT_EQ(c.get("/healthz").status, 200);
+  EXPECT_EQ(c.tls_version, "TLSv1.3");
+  EXPECT_TRUE(c.cipher == "TLS_AES_256_GCM_SHA384" || c.cipher == "TLS_CHACHA20_POLY1305_SHA256")
+      << c.cipher;
+  // A TLS 1.1 client, and a TLS 1.2 client offering only AES-128, are refused.
+  namespace asio = boost::asio;
+  auto handshake = [&](auto configure) {
+    asio::io_context ioc;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    configure(ctx.native_handle());
+    boost::beast::ssl_stream<boost::beast::tcp_stream> s(ioc, ctx);
+    boost::beast::get_lowest_layer(s).expires_after(5s);
+    boost::beast::get_lowest_layer(s).connect({asio::ip::make_address("127.0.0.1"), port});
+    boost::system::error_code ec;
+    s.handshake(asio::ssl::stream_base::client, ec);
+    return ec;
+  };
+  EXPECT_TRUE(handshake([](SSL_CTX* x) {
+    SSL_CTX_set_security_level(x, 0);
+    SSL_CTX_set_min_proto_version(x, TLS1_1_VERSION);
+    SSL_CTX_set_max_proto_version(x, TLS1_1_VERSION);
+  }));
+  EXPECT_TRUE(handshake([](SSL_CTX* x) {
+    SSL_CTX_set_max_proto_version(x, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(x, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256");
+  }));
+  EXPECT_FALSE(handshake([](SSL_CTX* x) {
+    SSL_CTX_set_max_proto_version(x, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(x, "ECDHE-ECDSA-AES256-GCM-SHA384");
+  }));
+}
+
+TEST_F(manager_api, a_restarted_manager_keeps_its_users_and_certificate) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  admin("kept-Secret1!");
+  std::ifstream cert_before(dir / "tls.crt");
+  const std::string before{std::istreambuf_iterator<char>(cert_before), {}};
+  EXPECT_EQ(fs::status(dir / "tls.key").permissions() & fs::perms::others_read, fs::perms::none);
+  api->stop();
+  ASSERT_NO_FATAL_FAILURE(start());
+  std::ifstream cert_after(dir / "tls.crt");
+  EXPECT_EQ(before, std::string(std::istreambuf_iterator<char>(cert_after), {}));
+  auto c = client();
+  auto r = c.login("hasys", "kept-Secret1!");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("must_change_password"), false);
+}
