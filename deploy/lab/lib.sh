@@ -7,6 +7,7 @@ readonly hb_net=192.0.2
 readonly gateway_ip=198.51.100.1
 readonly client_ip=198.51.100.50
 readonly manager_ip=198.51.100.10
+readonly manager_port=8443  # hasys-manager-api in the mgr namespace
 # Processes that emulate the wire, not the node: never frozen or killed by fault commands.
 readonly infra_daemons="netem-pub netem-hb"
 

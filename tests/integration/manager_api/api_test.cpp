@@ -58,7 +58,22 @@ struct manager_api : ::testing::Test {
   }
   void TearDown() override {
     api.reset();
+    // Every exchange of the test, checked against docs/openapi.yaml.
+    if (fs::exists(dir / "exchanges.jsonl")) {
+      auto [rc, out] = check_openapi({(dir / "exchanges.jsonl").string()});
+      EXPECT_EQ(rc, 0) << out;
+    }
     fs::remove_all(dir);
+  }
+
+  std::pair<int, std::string> check_openapi(std::vector<std::string> args) {
+    std::string cmd = "/usr/bin/python3 " HASYS_SOURCE_DIR
+                      "/tests/contract/check_openapi.py " HASYS_SOURCE_DIR "/docs/openapi.yaml";
+    for (auto& a : args) cmd += " '" + a + "'";
+    cmd += " >'" + (dir / "check.out").string() + "' 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream in(dir / "check.out");
+    return {WEXITSTATUS(rc), std::string(std::istreambuf_iterator<char>(in), {})};
   }
 
   void start(std::vector<std::string> args = {}) {
@@ -81,7 +96,11 @@ struct manager_api : ::testing::Test {
     std::ifstream in(dir / "manager-api.log");
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   }
-  https_client client() const { return https_client("127.0.0.1", port); }
+  https_client client() const {
+    https_client c("127.0.0.1", port);
+    c.capture_file = (dir / "exchanges.jsonl").string();
+    return c;
+  }
 
   // Logs in as hasys and changes the first password to `password`.
   https_client admin(const std::string& password = "n3w-Secret!") {
@@ -107,6 +126,19 @@ struct manager_api : ::testing::Test {
       c.close();
     };
     hasys::test::run_coroutine_test(ioc, op(), 10s);
+  }
+
+  // Nodes publish their status every second; so does this, until the API shows what pred wants
+  // (the manager subscribes to the hub in its own time after it starts).
+  template <class Pred>
+  bool publish_until(const std::vector<std::pair<std::string, std::string>>& messages, Pred p,
+                     std::chrono::milliseconds limit = 5s) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+      publish(messages);
+      if (eventually(p, 200ms)) return true;
+    }
+    return false;
   }
 
   // The API answers a state that arrives through the bus (no push yet to wait on): asked again
@@ -265,14 +297,16 @@ TEST_F(manager_api, groups_show_what_the_nodes_publish_within_the_users_scope) {
       a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
           .status,
       201);
-  publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
-           {"hasys.g1.node-b.status", status_json("g1", "node-b", "standby")},
-           // A status in another node's name is refused, not shown.
-           {"hasys.g1.node-c.status", status_json("g1", "node-a", "active")}});
-  ASSERT_TRUE(eventually([&] {
-    auto r = a.get("/api/v1/groups/g1");
-    return r.status == 200 && body_of(r).at("nodes").as_array().size() == 2;
-  })) << a.get("/api/v1/groups").body;
+  ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
+                             {"hasys.g1.node-b.status", status_json("g1", "node-b", "standby")},
+                             // A status in another node's name is refused, not shown.
+                             {"hasys.g1.node-c.status", status_json("g1", "node-a", "active")}},
+                            [&] {
+                              auto r = a.get("/api/v1/groups/g1");
+                              return r.status == 200 &&
+                                     body_of(r).at("nodes").as_array().size() == 2;
+                            }))
+      << a.get("/api/v1/groups").body;
   auto g = body_of(a.get("/api/v1/groups/g1"));
   EXPECT_EQ(g.at("nodes").at(0).at("role"), "active");
   EXPECT_EQ(g.at("nodes").at(1).at("role"), "standby");
@@ -303,12 +337,13 @@ TEST_F(manager_api, a_node_of_another_protocol_version_is_shown_as_such) {
   auto a = admin();
   auto future = json::serialize(json::object{
       {"v", 2}, {"group", "g2"}, {"node", "node-x"}, {"state", json::object{{"who", "knows"}}}});
-  publish({{"hasys.g2.node-x.status", future},
-           {"hasys.g2.node-y.status", status_json("g2", "node-y", "active")}});
-  ASSERT_TRUE(eventually([&] {
-    auto r = a.get("/api/v1/groups/g2");
-    return r.status == 200 && body_of(r).at("nodes").as_array().size() == 2;
-  }));
+  ASSERT_TRUE(publish_until({{"hasys.g2.node-x.status", future},
+                             {"hasys.g2.node-y.status", status_json("g2", "node-y", "active")}},
+                            [&] {
+                              auto r = a.get("/api/v1/groups/g2");
+                              return r.status == 200 &&
+                                     body_of(r).at("nodes").as_array().size() == 2;
+                            }));
   auto g = body_of(a.get("/api/v1/groups/g2"));
   EXPECT_EQ(g.at("nodes").at(0).at("protocol_version"), 2);
   EXPECT_NE(text(g.at("nodes").at(0), "note").find("protocol version 2"), std::string::npos);
@@ -413,4 +448,43 @@ TEST_F(manager_api, a_restarted_manager_keeps_its_users_and_certificate) {
   auto r = c.login("hasys", "kept-Secret1!");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_of(r).at("must_change_password"), false);
+}
+
+TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto anon = client();
+  EXPECT_EQ(anon.get("/healthz").status, 200);
+  EXPECT_EQ(anon.get("/api/v1/version").status, 200);
+  auto a = admin();
+  EXPECT_EQ(a.get("/api/v1/session").status, 200);
+  EXPECT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
+                            [&] { return a.get("/api/v1/groups/g1").status == 200; }));
+  EXPECT_EQ(a.get("/api/v1/groups").status, 200);
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"op","password":"op-pass-1","admin":false})")
+          .status,
+      201);
+  EXPECT_EQ(a.request("PUT", "/api/v1/users/op", R"({"admin":true})").status, 200);
+  EXPECT_EQ(a.get("/api/v1/users").status, 200);
+  EXPECT_EQ(a.get("/api/v1/audit").status, 200);
+  EXPECT_EQ(a.request("DELETE", "/api/v1/users/op").status, 200);
+  EXPECT_EQ(a.request("DELETE", "/api/v1/session").status, 200);
+  auto [rc, out] = check_openapi({(dir / "exchanges.jsonl").string(), "--all-operations"});
+  EXPECT_EQ(rc, 0) << out;
+}
+
+TEST_F(manager_api, the_openapi_checker_refuses_an_undocumented_answer) {
+  // The checker can fail: an undocumented status, an extra field, a wrong type.
+  std::ofstream(dir / "bad.jsonl")
+      << R"({"method":"GET","target":"/healthz","status":418,"content_type":"application/json","body":"{}"})"
+      << "\n"
+      << R"({"method":"GET","target":"/healthz","status":200,"content_type":"application/json","body":"{\"ok\":true,\"bus_connected\":true,\"nodes\":1,\"extra\":1}"})"
+      << "\n"
+      << R"({"method":"GET","target":"/api/v1/version","status":200,"content_type":"application/json","body":"{\"api\":\"v1\",\"version\":1,\"node_protocol\":1}"})"
+      << "\n";
+  auto [rc, out] = check_openapi({(dir / "bad.jsonl").string()});
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("status 418 is not documented"), std::string::npos) << out;
+  EXPECT_NE(out.find("field 'extra'"), std::string::npos) << out;
+  EXPECT_NE(out.find("at version"), std::string::npos) << out;
 }

@@ -10,6 +10,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <fstream>
 #include <stdexcept>
 
 namespace asio = boost::asio;
@@ -71,6 +72,14 @@ https_response https_client::request(const std::string& method, const std::strin
     run();
   } catch (const std::exception& e) {
     throw std::runtime_error("https " + method + " " + target + ": " + e.what());
+  }
+  if (!capture_file.empty()) {
+    boost::json::object x{{"method", method},
+                          {"target", target},
+                          {"status", out.status},
+                          {"content_type", out.header("content-type")},
+                          {"body", out.body}};
+    std::ofstream(capture_file, std::ios::app) << boost::json::serialize(x) << '\n';
   }
   beast::error_code ec;
   tcp.expires_after(std::chrono::seconds(1));

@@ -32,6 +32,9 @@ class https_client {
 
   std::string cookie;       // "hasys_session=..." once set by the server
   std::string csrf;         // sent as X-CSRF-Token on anything but GET and HEAD
+  // When set, every exchange is appended here as a JSON line {method, target, status,
+  // content_type, body} for tests/contract/check_openapi.py.
+  std::string capture_file;
   std::string tls_version;  // of the last connection, e.g. "TLSv1.3"
   std::string cipher;       // of the last connection
 
