@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <regex>
@@ -35,6 +37,14 @@ struct new_user_body {
   bool admin = false;
 };
 BOOST_DESCRIBE_STRUCT(new_user_body, (), (name, password, admin))
+struct new_business_group_body {
+  std::string name;
+};
+BOOST_DESCRIBE_STRUCT(new_business_group_body, (), (name))
+struct business_group_body {
+  std::vector<std::string> ha_groups, users;
+};
+BOOST_DESCRIBE_STRUCT(business_group_body, (), (ha_groups, users))
 
 namespace {
 
@@ -104,6 +114,37 @@ std::string cookie_value(const std::string& header) {
   return {};
 }
 
+// %XX decoded (a business group's name may be Korean); nothing when malformed.
+std::optional<std::string> percent_decoded(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+      return std::nullopt;
+    out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+bool valid_ha_group(const std::string& n) {
+  static const std::regex re("[A-Za-z0-9_.-]{1,20}");
+  return std::regex_match(n, re);
+}
+
+// A business group's name: 1..60 bytes of UTF-8 text (Korean names welcome), no control
+// characters and no '/'.
+bool valid_business_group(const std::string& n) {
+  if (n.empty() || n.size() > 60) return false;
+  return std::none_of(n.begin(), n.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/';
+  });
+}
+
 std::vector<std::string> path_segments(const std::string& target) {
   std::vector<std::string> out;
   const auto path = target.substr(0, target.find('?'));
@@ -111,7 +152,11 @@ std::vector<std::string> path_segments(const std::string& target) {
   while (start <= path.size()) {
     auto slash = path.find('/', start);
     if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(path.substr(start, slash - start));
+    if (slash > start) {
+      // A malformed escape keeps its raw text, which no name matches.
+      auto raw = path.substr(start, slash - start);
+      out.push_back(percent_decoded(raw).value_or(raw));
+    }
     start = slash + 1;
   }
   return out;
@@ -338,6 +383,60 @@ struct api::impl {
     co_return refuse(405, r.method + " is not allowed on " + r.target);
   }
 
+  // --- business groups (M3, admins) ---
+  asio::awaitable<http_response> business_groups_route(const http_request& r, const session& s,
+                                                       const std::vector<std::string>& seg) {
+    if (seg.size() == 3 && r.method == "GET") {
+      auto task = [this] { return db.business_groups(); };
+      auto list = co_await on_db(std::move(task));
+      json::array out;
+      for (auto& g : list) {
+        json::array ha(g.ha_groups.begin(), g.ha_groups.end());
+        json::array users(g.users.begin(), g.users.end());
+        out.push_back(json::object{{"name", g.name}, {"ha_groups", ha}, {"users", users}});
+      }
+      co_return reply(200, out);
+    }
+    if (seg.size() == 3 && r.method == "POST") {
+      std::string why;
+      auto body = parse_body<new_business_group_body>(r.body, why, "{\"name\": string}");
+      if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+      if (!valid_business_group(body->name))
+        co_return refuse(400,
+                         "name: \"" + body->name +
+                             "\" is not 1..60 bytes of text without '/' or control characters");
+      auto task = [this, name = body->name] { return db.add_business_group(name); };
+      auto err = co_await on_db(std::move(task));
+      audit(s.user, r, "business group add", body->name, err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(409, err);
+      co_return reply(201, json::object{{"name", body->name}});
+    }
+    if (seg.size() == 4 && r.method == "PUT") {
+      std::string why;
+      auto body = parse_body<business_group_body>(r.body, why,
+                                                  "{\"ha_groups\": [string], \"users\": [string]}");
+      if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+      for (std::size_t i = 0; i < body->ha_groups.size(); ++i)
+        if (!valid_ha_group(body->ha_groups[i]))
+          co_return refuse(400, "ha_groups[" + std::to_string(i) + "]: \"" + body->ha_groups[i] +
+                                    "\" is not 1..20 of A-Za-z0-9_.-");
+      business_group g{seg[3], body->ha_groups, body->users};
+      auto task = [this, g] { return db.set_business_group(g); };
+      auto err = co_await on_db(std::move(task));
+      audit(s.user, r, "business group update", seg[3], err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(err.starts_with("no business") ? 404 : 400, err);
+      co_return reply(200, json::object{{"ok", true}});
+    }
+    if (seg.size() == 4 && r.method == "DELETE") {
+      auto task = [this, name = seg[3]] { return db.delete_business_group(name); };
+      auto err = co_await on_db(std::move(task));
+      audit(s.user, r, "business group delete", seg[3], err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(404, err);
+      co_return reply(200, json::object{{"ok", true}});
+    }
+    co_return refuse(405, r.method + " is not allowed on " + r.target);
+  }
+
   asio::awaitable<http_response> audit_route(const http_request& r) {
     std::int64_t before = 0;
     int limit = 100;
@@ -422,20 +521,36 @@ struct api::impl {
                                         {"must_change_password", true}});
     }
     if (seg[2] == "groups" && r.method == "GET" && seg.size() <= 4) {
-      auto task13 = [this, name = me.user] { return db.scope(name); };
-      auto scope = co_await on_db(std::move(task13));
-      if (seg.size() == 3) co_return reply(200, live.groups(scope, clock::now()));
+      auto task = [this, name = me.user] {
+        return std::pair{db.scope(name), db.business_labels(name)};
+      };
+      auto [scope, labels] = co_await on_db(std::move(task));
+      auto label = [&labels](json::object& g) {
+        json::array bgs;
+        if (auto it = labels.find(std::string(g.at("name").as_string())); it != labels.end())
+          for (auto& b : it->second) bgs.emplace_back(b);
+        g["business_groups"] = std::move(bgs);
+      };
+      if (seg.size() == 3) {
+        auto all = live.groups(scope, clock::now());
+        for (auto& g : all) label(g.as_object());
+        co_return reply(200, all);
+      }
       auto g = live.group(seg[3], scope, clock::now());
       // Out of scope and unknown look the same: a user learns nothing of other groups.
       if (g.is_null()) co_return refuse(404, "no HA group '" + seg[3] + "'");
+      label(g.as_object());
       co_return reply(200, g);
     }
-    if (seg[2] == "users" || seg[2] == "audit") {
+    if (seg[2] == "users" || seg[2] == "audit" || seg[2] == "business-groups") {
       if (!user->admin) {
         ++stats.forbidden;
-        co_return refuse(403, "only administrators manage users and read the audit log");
+        co_return refuse(403,
+                         "only administrators manage users and business groups and read "
+                         "the audit log");
       }
       if (seg[2] == "users") co_return co_await users_route(r, me, seg);
+      if (seg[2] == "business-groups") co_return co_await business_groups_route(r, me, seg);
       if (seg.size() == 3 && r.method == "GET") co_return co_await audit_route(r);
     }
     co_return refuse(404, "no route " + r.method + " " + r.target.substr(0, r.target.find('?')));

@@ -215,6 +215,92 @@ std::vector<std::string> manager_db::scope(const std::string& name) {
   return out;
 }
 
+std::map<std::string, std::vector<std::string>> manager_db::business_labels(
+    const std::string& name) {
+  auto u = user(name);
+  std::map<std::string, std::vector<std::string>> out;
+  if (!u) return out;
+  statement s(db_, u->admin ? "SELECT ha_group, business_group FROM business_group_ha "
+                              "WHERE ? IS NOT NULL ORDER BY ha_group, business_group"
+                            : "SELECT h.ha_group, h.business_group FROM business_group_ha h "
+                              "JOIN business_group_users u ON h.business_group = u.business_group "
+                              "WHERE u.user = ? ORDER BY h.ha_group, h.business_group");
+  s.bind(1, name);
+  while (s.step()) out[s.text(0)].push_back(s.text(1));
+  return out;
+}
+
+std::vector<business_group> manager_db::business_groups() {
+  std::vector<business_group> out;
+  {
+    statement s(db_, "SELECT name FROM business_groups ORDER BY name");
+    while (s.step()) out.push_back({s.text(0), {}, {}});
+  }
+  for (auto& g : out) {
+    statement h(db_, "SELECT ha_group FROM business_group_ha WHERE business_group = ? ORDER BY 1");
+    h.bind(1, g.name);
+    while (h.step()) g.ha_groups.push_back(h.text(0));
+    statement u(db_, "SELECT user FROM business_group_users WHERE business_group = ? ORDER BY 1");
+    u.bind(1, g.name);
+    while (u.step()) g.users.push_back(u.text(0));
+  }
+  return out;
+}
+
+std::string manager_db::add_business_group(const std::string& name) {
+  statement q(db_, "SELECT 1 FROM business_groups WHERE name = ?");
+  q.bind(1, name);
+  if (q.step()) return "business group '" + name + "' exists";
+  statement s(db_, "INSERT INTO business_groups (name) VALUES (?)");
+  s.bind(1, name);
+  s.step();
+  return {};
+}
+
+std::string manager_db::set_business_group(const business_group& g) {
+  {
+    statement q(db_, "SELECT 1 FROM business_groups WHERE name = ?");
+    q.bind(1, g.name);
+    if (!q.step()) return "no business group '" + g.name + "'";
+  }
+  for (const auto& u : g.users)
+    if (!user(u)) return "users: no user '" + u + "'";
+  exec("BEGIN IMMEDIATE");
+  try {
+    statement d1(db_, "DELETE FROM business_group_ha WHERE business_group = ?");
+    d1.bind(1, g.name);
+    d1.step();
+    statement d2(db_, "DELETE FROM business_group_users WHERE business_group = ?");
+    d2.bind(1, g.name);
+    d2.step();
+    for (const auto& h : g.ha_groups) {
+      statement i(db_, "INSERT OR IGNORE INTO business_group_ha VALUES (?, ?)");
+      i.bind(1, g.name).bind(2, h);
+      i.step();
+    }
+    for (const auto& u : g.users) {
+      statement i(db_, "INSERT OR IGNORE INTO business_group_users VALUES (?, ?)");
+      i.bind(1, g.name).bind(2, u);
+      i.step();
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return {};
+}
+
+std::string manager_db::delete_business_group(const std::string& name) {
+  statement q(db_, "SELECT 1 FROM business_groups WHERE name = ?");
+  q.bind(1, name);
+  if (!q.step()) return "no business group '" + name + "'";
+  statement s(db_, "DELETE FROM business_groups WHERE name = ?");
+  s.bind(1, name);
+  s.step();
+  return {};
+}
+
 void manager_db::audit(const audit_entry& e) {
   statement s(db_,
               "INSERT INTO audit (time_ms, user, address, action, target, result, action_id) "

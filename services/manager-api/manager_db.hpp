@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ struct user_record {
   bool admin = false;
   bool must_change_password = false;
   std::int64_t created_unix_ms = 0;
+};
+
+// M3: a business group (업무그룹) with its HA groups and its users.
+struct business_group {
+  std::string name;
+  std::vector<std::string> ha_groups, users;
 };
 
 struct audit_entry {
@@ -54,6 +61,16 @@ class manager_db {
   // The HA groups a user may see (M3): every group for an admin (["*"]), else those of the
   // business groups they belong to.
   std::vector<std::string> scope(const std::string& user);
+  // HA group -> the business groups it belongs to that the user may know of (all for an admin,
+  // else the user's own).
+  std::map<std::string, std::vector<std::string>> business_labels(const std::string& user);
+
+  std::vector<business_group> business_groups();
+  std::string add_business_group(const std::string& name);
+  // Replaces the group's HA groups and users whole, in one transaction; refused whole (a user
+  // that does not exist) with nothing changed.
+  std::string set_business_group(const business_group& g);
+  std::string delete_business_group(const std::string& name);
 
   void audit(const audit_entry& e);
   std::vector<audit_entry> audit_log(std::int64_t before_id, int limit);

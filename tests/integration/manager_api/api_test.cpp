@@ -332,6 +332,56 @@ TEST_F(manager_api, groups_show_what_the_nodes_publish_within_the_users_scope) {
   EXPECT_EQ(eve.get("/api/v1/groups/nope").status, 404);
 }
 
+TEST_F(manager_api, business_groups_decide_which_ha_groups_a_user_sees) {  // M3
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
+          .status,
+      201);
+  ASSERT_TRUE(
+      publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
+                     {"hasys.g2.node-c.status", status_json("g2", "node-c", "active")}},
+                    [&] { return body_of(a.get("/api/v1/groups")).as_array().size() == 2; }));
+  // A Korean business group name, percent-encoded in the path.
+  auto r = a.request("POST", "/api/v1/business-groups", R"({"name":"영업"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string path = "/api/v1/business-groups/%EC%98%81%EC%97%85";
+  // Refused whole: a user that does not exist; nothing is kept.
+  r = a.request("PUT", path, R"({"ha_groups":["g1"],"users":["eve","nobody"]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(text(body_of(r), "error").find("nobody"), std::string::npos) << r.body;
+  r = a.request("PUT", path, R"({"ha_groups":["g1","bad name"],"users":["eve"]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(text(body_of(r), "error").find("ha_groups[1]"), std::string::npos) << r.body;
+
+  auto eve = client();
+  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
+  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
+                .status,
+            200);
+  EXPECT_EQ(body_of(eve.get("/api/v1/groups")).as_array().size(), 0u);
+
+  r = a.request("PUT", path, R"({"ha_groups":["g1"],"users":["eve"]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto groups = body_of(eve.get("/api/v1/groups"));
+  ASSERT_EQ(groups.as_array().size(), 1u) << groups;
+  EXPECT_EQ(groups.at(0).at("name"), "g1");
+  EXPECT_EQ(groups.at(0).at("business_groups").at(0), "영업");
+  EXPECT_EQ(eve.get("/api/v1/groups/g1").status, 200);
+  EXPECT_EQ(eve.get("/api/v1/groups/g2").status, 404);
+  EXPECT_EQ(eve.get("/api/v1/business-groups").status, 403);
+  EXPECT_EQ(eve.request("PUT", path, R"({"ha_groups":["g1","g2"],"users":["eve"]})").status, 403);
+
+  r = a.get("/api/v1/business-groups");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(body_of(r).at(0).at("users").at(0), "eve") << r.body;
+  EXPECT_EQ(a.request("DELETE", path).status, 200);
+  EXPECT_EQ(body_of(eve.get("/api/v1/groups")).as_array().size(), 0u);
+  EXPECT_EQ(eve.get("/api/v1/groups/g1").status, 404);
+}
+
 TEST_F(manager_api, a_node_of_another_protocol_version_is_shown_as_such) {
   ASSERT_NO_FATAL_FAILURE(start());
   auto a = admin();
@@ -467,6 +517,13 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   EXPECT_EQ(a.request("PUT", "/api/v1/users/op", R"({"admin":true})").status, 200);
   EXPECT_EQ(a.get("/api/v1/users").status, 200);
   EXPECT_EQ(a.get("/api/v1/audit").status, 200);
+  EXPECT_EQ(a.request("POST", "/api/v1/business-groups", R"({"name":"ops"})").status, 201);
+  EXPECT_EQ(
+      a.request("PUT", "/api/v1/business-groups/ops", R"({"ha_groups":["g1"],"users":["op"]})")
+          .status,
+      200);
+  EXPECT_EQ(a.get("/api/v1/business-groups").status, 200);
+  EXPECT_EQ(a.request("DELETE", "/api/v1/business-groups/ops").status, 200);
   EXPECT_EQ(a.request("DELETE", "/api/v1/users/op").status, 200);
   EXPECT_EQ(a.request("DELETE", "/api/v1/session").status, 200);
   auto [rc, out] = check_openapi({(dir / "exchanges.jsonl").string(), "--all-operations"});
