@@ -11,7 +11,8 @@
 #   - the manager hears from node N only subjects in N's name: hasys.*.N.status,
 #     hasys.*.N.metrics(.>), hasys.evt.*.N, hasys.reg.*.N;
 #   - node N reaches the manager's event store only as itself: hasys.mgr.evt.ingest.N;
-#   - the manager's commands to N (hasys.*.N.cmd.>) reach N and nobody else, and N's replies
+#   - the manager's commands to N (hasys.*.N.cmd.>, and of the executor's only
+#     hasys.*.N.exec.ready and .exec.drbd_reconnect) reach N and nobody else, and N's replies
 #     come back; hasys.mgr.hello reaches every node.
 # Integrators (--integrator, E4: the seed's TruITM) connect on --listen in an account of their
 # own that imports only hasys.itsm.> (the events the fault rules forward): they read, and
@@ -66,6 +67,9 @@ for entry in "${nodes[@]}"; do
     echo "      { stream: { account: $acc, subject: \"$s\" } }"
   done
   echo "      { service: { account: $acc, subject: \"hasys.*.$node.cmd.>\" } }"
+  for s in ready drbd_reconnect; do
+    echo "      { service: { account: $acc, subject: \"hasys.*.$node.exec.$s\" } }"
+  done
 done
 echo "    ]"
 echo "  }"
@@ -78,6 +82,9 @@ for entry in "${nodes[@]}"; do
     echo "      { stream: \"$s\", accounts: [MANAGER] }"
   done
   echo "      { service: \"hasys.*.$node.cmd.>\", accounts: [MANAGER] }"
+  for s in ready drbd_reconnect; do
+    echo "      { service: \"hasys.*.$node.exec.$s\", accounts: [MANAGER] }"
+  done
   echo "    ]"
   echo "    imports: ["
   echo "      { stream: { account: MANAGER, subject: \"hasys.mgr.hello\" } }"

@@ -125,10 +125,29 @@ struct heartbeat_daemon::impl final : group_output {
 
   // ---- group_output: called on the fast thread ----
   void event(proto::event_msg e) override {
-    asio::post(slow, [this, e = std::move(e)] {
+    asio::post(slow, [this, e = std::move(e)]() mutable {
+      tag_with_action(e);
       log.info("event " + event_line(e));
       events.raise(e);
     });
+  }
+
+  // An operator action from the manager (issue 11): the group's events within 30 s after it
+  // was accepted carry its id, so its audit entry links to the role changes it caused. A newer
+  // action replaces it. Slow thread only.
+  struct recent_action {
+    std::string id;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::map<std::string, recent_action> actions;
+  void tag_with_action(proto::event_msg& e) {
+    auto it = actions.find(e.group);
+    if (it == actions.end()) return;
+    if (std::chrono::steady_clock::now() > it->second.until) {
+      actions.erase(it);
+      return;
+    }
+    e.details.emplace("action_id", it->second.id);
   }
   void status(proto::status_msg s) override {
     asio::post(slow, [this, s = std::move(s)] {
@@ -184,13 +203,14 @@ struct heartbeat_daemon::impl final : group_output {
   }
 
   void operator_event(group_runner& g, cluster::command_kind k, const std::string& origin,
-                      const cluster::command_reply& r) {
+                      const cluster::command_reply& r, const std::string& user = {}) {
     proto::event_msg e{proto::unix_ms_now(), g.name(), cfg.name, "heartbeat",
                        r.accepted ? cluster::severity::information : cluster::severity::warning,
                        "operator_command",
                        "Operator command " + std::string(r.accepted ? "accepted" : "refused") + " [" +
                            std::string(cluster::to_string(k)) + " from " + origin + ": " + r.text + "]",
                        {{"command", std::string(cluster::to_string(k))}, {"origin", origin}}};
+    if (!user.empty()) e.details.emplace("user", user);
     event(std::move(e));
   }
 
@@ -218,9 +238,19 @@ struct heartbeat_daemon::impl final : group_output {
       } else if (auto kind = cluster::command_from_string(verb)) {
         auto req = proto::from_json<proto::command_request>(m->data);
         const std::string origin = req && !req->origin.empty() ? req->origin : "bus";
-        auto r = co_await on_fast(g, [k = *kind](group_runner& x) { return x.command(k); });
-        operator_event(g, *kind, origin, r);
-        reply = proto::to_json(proto::command_reply{r.accepted, r.text});
+        if (req && req->dry_run) {
+          // The manager's preview: the role machine's answer, nothing changed, no event.
+          auto [r, after] = co_await on_fast(g, [k = *kind](group_runner& x) { return x.preview(k); });
+          reply = proto::to_json(proto::command_reply{r.accepted, r.text, true, std::string(cluster::to_string(after))});
+        } else {
+          // The id first: the events the command causes come after its acceptance.
+          const std::string action_id = req ? req->action_id.substr(0, 64) : "";
+          if (!action_id.empty()) actions[g.name()] = {action_id, std::chrono::steady_clock::now() + std::chrono::seconds(30)};
+          auto r = co_await on_fast(g, [k = *kind](group_runner& x) { return x.command(k); });
+          if (!r.accepted && !action_id.empty()) actions.erase(g.name());
+          operator_event(g, *kind, origin, r, req ? req->user : "");
+          reply = proto::to_json(proto::command_reply{r.accepted, r.text});
+        }
       } else {
         reply = proto::to_json(proto::command_reply{false, "unknown command \"" + verb + "\""});
       }

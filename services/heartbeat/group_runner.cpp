@@ -236,6 +236,14 @@ cluster::command_reply group_runner::command(cluster::command_kind kind) {
   return last_reply_;
 }
 
+std::pair<cluster::command_reply, cluster::role> group_runner::preview(
+    cluster::command_kind kind) const {
+  auto t = cluster::step(setup_.params, state_, cluster::operator_command{kind}, now());
+  for (const auto& a : t.actions)
+    if (const auto* r = std::get_if<cluster::command_reply>(&a)) return {*r, t.next.current};
+  return {{false, "no reply from the role machine"}, state_.current};
+}
+
 void group_runner::health(const proto::health_msg& h) {
   // Only the newest verdict counts: a restarted monitor has a higher boot id (its boot ids only
   // grow) and starts a new sequence; a late message of an older boot is not the truth any more.

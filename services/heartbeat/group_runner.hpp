@@ -68,6 +68,9 @@ class group_runner {
   const std::string& name() const noexcept { return setup_.group; }
   // Operator command (R2-R6): fed to the machine; its reply.
   cluster::command_reply command(cluster::command_kind kind);
+  // What command(kind) would answer now and the role it would step to, by the same pure step,
+  // with nothing changed (the manager's preview, issue 11).
+  std::pair<cluster::command_reply, cluster::role> preview(cluster::command_kind kind) const;
   // The executor reported on this group's flow.
   void observed(const proto::observed_state& o);
   // hasys-monitor's verdict for this group (issue 9): fed to the role machine when it changes.

@@ -37,6 +37,11 @@ struct new_user_body {
   bool admin = false;
 };
 BOOST_DESCRIBE_STRUCT(new_user_body, (), (name, password, admin))
+struct operation_body {
+  std::string kind;
+  std::string node;  // "" for a manual failover: the group's Active node
+};
+BOOST_DESCRIBE_STRUCT(operation_body, (), (kind, node))
 struct new_business_group_body {
   std::string name;
 };
@@ -192,6 +197,7 @@ struct api::impl {
   daemon::blocking_lane& lane;
   daemon::blocking_lane hashing{"bcrypt"};
   fleet& live;
+  bus_request_fn request;
   options opt;
   session_table sessions;
   login_limiter limiter;
@@ -199,10 +205,11 @@ struct api::impl {
   bool bus_up = false;
   const std::string dummy_hash;  // of the configured cost
 
-  impl(manager_db& d, daemon::blocking_lane& l, fleet& f, options o)
+  impl(manager_db& d, daemon::blocking_lane& l, fleet& f, bus_request_fn rq, options o)
       : db(d),
         lane(l),
         live(f),
+        request(std::move(rq)),
         opt(std::move(o)),
         sessions(opt.session_idle, [] { return random_hex(32); }),
         limiter(opt.limits),
@@ -219,7 +226,12 @@ struct api::impl {
   // Written in order on the database lane; the request does not wait for it.
   void audit(const std::string& user, const http_request& r, const std::string& action,
              const std::string& target, const std::string& result) {
-    audit_entry e{0, 0, user, r.remote, action, target, result, random_hex(8)};
+    audit_with_id(user, r, action, target, result, random_hex(8));
+  }
+  void audit_with_id(const std::string& user, const http_request& r, const std::string& action,
+                     const std::string& target, const std::string& result,
+                     const std::string& action_id) {
+    audit_entry e{0, 0, user, r.remote, action, target, result, action_id};
     lane.post([this, e = std::move(e)] { db.audit(e); });
   }
 
@@ -383,6 +395,156 @@ struct api::impl {
     co_return refuse(405, r.method + " is not allowed on " + r.target);
   }
 
+  // --- operations (M6, M8), proxied to the nodes over the hub ---
+  struct operation_kind {
+    const char* name;
+    const char* verb;  // cmd.<verb> of hasys-heartbeat, or exec.<verb> of hasys-executor
+    bool executor;     // exec.* rather than cmd.*
+    int becomes;       // who becomes Active: 0 unchanged, 1 the node itself, 2 its peer
+  };
+  static const operation_kind* find_kind(const std::string& k) {
+    static const operation_kind kinds[] = {
+        {"manual_failover", "manual_failover", false, 2},
+        {"partition_active", "partition_active", false, 1},
+        {"partition_standby", "partition_standby", false, 2},
+        {"forced_active", "forced_active", false, 1},
+        {"forced_standby", "forced_standby", false, 2},
+        {"set_mode_auto", "set_mode_auto", false, 0},
+        {"set_mode_manual", "set_mode_manual", false, 0},
+        {"stop_maintenance", "stop_maintenance", false, 0},
+        {"drbd_reconnect", "drbd_reconnect", true, 0},
+    };
+    for (const auto& x : kinds)
+      if (k == x.name) return &x;
+    return nullptr;
+  }
+
+  static std::string field_text(const json::value& o, std::string_view key) {
+    if (!o.is_object()) return {};
+    const auto* v = o.as_object().if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  }
+
+  asio::awaitable<http_response> operation(const http_request& r, const session& s,
+                                           const std::string& group_name,
+                                           const std::vector<std::string>& scope) {
+    std::string why;
+    auto body = parse_body<operation_body>(r.body, why, "{\"kind\": string, \"node\": string}");
+    if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+    const auto* kind = find_kind(body->kind);
+    if (!kind)
+      co_return refuse(400, "kind: \"" + body->kind +
+                                "\" is not one of manual_failover, partition_active, "
+                                "partition_standby, forced_active, forced_standby, set_mode_auto, "
+                                "set_mode_manual, stop_maintenance, drbd_reconnect");
+    const auto g = live.group(group_name, scope, clock::now());
+    if (g.is_null()) co_return refuse(404, "no HA group '" + group_name + "'");
+    // The group's nodes as the manager last heard them.
+    std::string active;
+    std::vector<std::string> nodes;
+    json::value active_view;
+    for (const auto& n : g.at("nodes").as_array()) {
+      nodes.push_back(field_text(n, "node"));
+      if (field_text(n, "role") == "active" && !n.at("stale").as_bool()) {
+        active = field_text(n, "node");
+        active_view = n;
+      }
+    }
+    std::string node = body->node;
+    if (node.empty() && std::string(kind->name) == "manual_failover") node = active;
+    if (node.empty())
+      co_return refuse(400, std::string("node: ") +
+                                (std::string(kind->name) == "manual_failover"
+                                     ? "the group has no Active node to hand over from; name one"
+                                     : "which server of the group (" + nodes.front() +
+                                           (nodes.size() > 1 ? ", " + nodes.back() : "") + ")?"));
+    if (std::find(nodes.begin(), nodes.end(), node) == nodes.end())
+      co_return refuse(400, "node: \"" + node + "\" is not a server of HA group " + group_name);
+    std::string peer;
+    for (auto& n : nodes)
+      if (n != node) peer = n;
+    const bool dry_run = query_param(r.target, "dry_run") == "1";
+    const std::string action_id = random_hex(8);
+    const std::string subject =
+        "hasys." + group_name + "." + node + (kind->executor ? ".exec." : ".cmd.") + kind->verb;
+    json::object result{
+        {"kind", kind->name}, {"group", group_name}, {"node", node}, {"dry_run", dry_run}};
+    if (dry_run) {
+      // What would move where, what runs now, and the readiness of the node that would take over:
+      // the nodes' own rules answer, nothing changes.
+      const std::string becomes = kind->becomes == 1 ? node : kind->becomes == 2 ? peer : "";
+      result["active_now"] = active.empty() ? json::value(nullptr) : json::value(active);
+      result["active_after"] = kind->becomes == 0 ? result["active_now"]
+                               : becomes.empty()  ? json::value(nullptr)
+                                                  : json::value(becomes);
+      json::array running;
+      if (active_view.is_object())
+        if (auto* flow = active_view.as_object().if_contains("flow"); flow && flow->is_object())
+          if (auto* res = flow->as_object().if_contains("resources"); res && res->is_array())
+            running = res->as_array();
+      result["running_now"] = std::move(running);
+      if (!kind->executor) {
+        json::object rq{{"v", 1}, {"origin", "manager"}, {"user", s.user}, {"dry_run", true}};
+        std::string rq_subject = subject, rq_body = json::serialize(rq);
+        auto answer = co_await request(std::move(rq_subject), std::move(rq_body), 5s);
+        if (!answer.ok) co_return refuse(504, node + " does not answer (" + answer.error + ")");
+        boost::system::error_code ec;
+        auto v = json::parse(answer.data, ec);
+        result["accepted"] = !ec && v.is_object() && v.as_object().if_contains("accepted") &&
+                             v.at("accepted") == true;
+        result["text"] = field_text(v, "text");
+        result["role_after"] = field_text(v, "role_after");
+      } else {
+        result["accepted"] = true;
+        result["text"] = "would run drbdadm connect for the group's DRBD resources on " + node;
+        result["role_after"] = "";
+      }
+      if (!becomes.empty() && becomes != active) {
+        json::object rq{{"v", 1}, {"origin", "manager"}, {"user", s.user}};
+        std::string rq_subject = "hasys." + group_name + "." + becomes + ".exec.ready";
+        std::string rq_body = json::serialize(rq);
+        auto ready = co_await request(std::move(rq_subject), std::move(rq_body), 10s);
+        boost::system::error_code ec;
+        auto v = ready.ok ? json::parse(ready.data, ec) : json::value(nullptr);
+        result["readiness"] = json::object{
+            {"node", becomes},
+            {"answered", ready.ok && !ec},
+            {"ready", ready.ok && !ec && v.is_object() && v.as_object().if_contains("accepted") &&
+                          v.at("accepted") == true},
+            {"text", ready.ok ? field_text(v, "text")
+                              : becomes + " does not answer (" + ready.error + ")"}};
+      } else {
+        result["readiness"] = nullptr;
+      }
+      co_return reply(200, result);
+    }
+    json::object rq{{"v", 1},
+                    {"origin", "manager"},
+                    {"user", s.user},
+                    {"action_id", action_id},
+                    {"dry_run", false}};
+    std::string rq_subject = subject, rq_body = json::serialize(rq);
+    auto answer = co_await request(std::move(rq_subject), std::move(rq_body), 5s);
+    const std::string target = group_name + "/" + node;
+    if (!answer.ok) {
+      audit_with_id(s.user, r, std::string("operation ") + kind->name, target,
+                    "no answer: " + answer.error, action_id);
+      co_return refuse(504, node + " does not answer (" + answer.error +
+                                "): its daemon or its link to the hub is down; nothing was done");
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(answer.data, ec);
+    const bool accepted =
+        !ec && v.is_object() && v.as_object().if_contains("accepted") && v.at("accepted") == true;
+    const std::string text = field_text(v, "text");
+    audit_with_id(s.user, r, std::string("operation ") + kind->name, target,
+                  (accepted ? "accepted: " : "refused: ") + text, action_id);
+    result["accepted"] = accepted;
+    result["text"] = text;
+    result["action_id"] = action_id;
+    co_return reply(200, result);
+  }
+
   // --- business groups (M3, admins) ---
   asio::awaitable<http_response> business_groups_route(const http_request& r, const session& s,
                                                        const std::vector<std::string>& seg) {
@@ -520,6 +682,11 @@ struct api::impl {
       co_return reply(403, json::object{{"error", "the password must be changed first"},
                                         {"must_change_password", true}});
     }
+    if (seg[2] == "groups" && seg.size() == 5 && seg[4] == "operations" && r.method == "POST") {
+      auto task = [this, name = me.user] { return db.scope(name); };
+      auto scope = co_await on_db(std::move(task));
+      co_return co_await operation(r, me, seg[3], scope);
+    }
     if (seg[2] == "groups" && r.method == "GET" && seg.size() <= 4) {
       auto task = [this, name = me.user] {
         return std::pair{db.scope(name), db.business_labels(name)};
@@ -557,8 +724,8 @@ struct api::impl {
   }
 };
 
-api::api(manager_db& db, daemon::blocking_lane& lane, fleet& f, options o)
-    : impl_(std::make_unique<impl>(db, lane, f, std::move(o))) {}
+api::api(manager_db& db, daemon::blocking_lane& lane, fleet& f, bus_request_fn request, options o)
+    : impl_(std::make_unique<impl>(db, lane, f, std::move(request), std::move(o))) {}
 api::~api() = default;
 asio::awaitable<http_response> api::handle(http_request r) { return impl_->route(std::move(r)); }
 const api::counters& api::stats() const { return impl_->stats; }

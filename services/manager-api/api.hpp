@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,15 @@ class blocking_lane;
 namespace hasys::manager {
 
 class manager_db;
+
+// A request over the hub with a deadline (the manager's bus connection, or a test's stand-in).
+struct bus_reply {
+  bool ok = false;
+  std::string data;   // the reply, when ok
+  std::string error;  // why not: "no responders", "timeout", "not connected"
+};
+using bus_request_fn = std::function<boost::asio::awaitable<bus_reply>(
+    std::string subject, std::string body, std::chrono::milliseconds timeout)>;
 
 class api {
  public:
@@ -37,7 +47,7 @@ class api {
   };
 
   // db is used only on `lane`; fleet only on the caller's executor.
-  api(manager_db& db, daemon::blocking_lane& lane, fleet& f, options o);
+  api(manager_db& db, daemon::blocking_lane& lane, fleet& f, bus_request_fn request, options o);
   ~api();
   boost::asio::awaitable<http_response> handle(http_request r);
   const counters& stats() const;

@@ -45,7 +45,7 @@ struct manager_service::impl {
       std::filesystem::create_directories(opt.database.parent_path());
     db = std::make_unique<manager_db>(opt.database, opt.rest.bcrypt_cost);
     tls = make_tls_context(opt.tls_cert, opt.tls_key, opt.tls_host);
-    rest = std::make_unique<api>(*db, lane, live, opt.rest);
+    rest = std::make_unique<api>(*db, lane, live, bus_request(), opt.rest);
     http_server::options so;
     so.address = opt.listen_address;
     so.port = opt.port;
@@ -54,6 +54,17 @@ struct manager_service::impl {
     if (!opt.port_file.empty()) {
       std::ofstream(opt.port_file) << server->port() << '\n';
     }
+  }
+
+  // Requests to the nodes through the hub, for the API's operations.
+  bus_request_fn bus_request() {
+    return [this](std::string subject, std::string body,
+                  std::chrono::milliseconds timeout) -> asio::awaitable<bus_reply> {
+      if (!bus) co_return bus_reply{false, {}, "the manager is not connected to the hub"};
+      auto r = co_await bus->request(std::move(subject), std::move(body), timeout);
+      if (!r) co_return bus_reply{false, {}, r.error().message()};
+      co_return bus_reply{true, std::move(r->data), {}};
+    };
   }
 
   // The fleet's live state from the hub: every node's status and metrics (M5, M6).

@@ -2,6 +2,7 @@
 // the hub, and the host reaches it at https://127.0.0.1:<ui.port> through the lab's relay, as
 // an operator's browser would. Its groups follow the nodes live.
 #include "node_view.hpp"
+#include "vip_watch.hpp"
 
 #include <hasys/test/https_client.hpp>
 
@@ -10,9 +11,13 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+using hasys::lab::client_reads;
+using hasys::lab::expect_serving;
 using hasys::lab::lab;
+using hasys::lab::vip_watch;
 using hasys::lab::wait_status;
 using hasys::test::https_client;
 namespace json = boost::json;
@@ -32,6 +37,25 @@ std::map<std::string, std::string> roles(https_client& c) {
     if (n.at("role").is_string() && !n.at("stale").as_bool())
       out[std::string(n.at("node").as_string())] = std::string(n.at("role").as_string());
   return out;
+}
+
+https_client logged_in(const lab& l) {
+  std::ifstream port_file(l.dir() / "mgr" / "ui.port");
+  int port = 0;
+  port_file >> port;
+  https_client c("127.0.0.1", static_cast<std::uint16_t>(port));
+  EXPECT_EQ(c.login("hasys", "manager").status, 200);
+  EXPECT_EQ(c.request("PUT", "/api/v1/session/password",
+                      R"({"current_password":"manager","new_password":"lab-pass-1"})")
+                .status,
+            200);
+  return c;
+}
+
+json::value parsed(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  return ec ? json::value(nullptr) : v;
 }
 
 // The manager's view arrives through the hub (no push yet to wait on): asked every 50 ms.
@@ -71,4 +95,53 @@ TEST(manager, the_host_reaches_the_labs_manager_and_sees_the_roles_move) {
   ASSERT_TRUE(wait_status(l, "b", {"--role", "active", "--peer-role", "standby"}, 30s));
   EXPECT_TRUE(manager_shows(c, {{"node-a", "standby"}, {"node-b", "active"}}, 5s))
       << c.get("/api/v1/groups").body;
+}
+
+TEST(manager, a_manual_failover_from_the_api_is_previewed_then_moves_the_virtual_ip) {
+  SKIP_UNLESS_ROOT();
+  lab l("mg2");
+  vip_watch w(l, {"a", "b"}, "198.51.100.100");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active"}, 30s));
+  auto c = logged_in(l);
+  ASSERT_TRUE(manager_shows(c, {{"node-a", "active"}, {"node-b", "standby"}}, 10s));
+
+  // The preview: the node's own rules answer; what moves where, what runs, the Standby's
+  // readiness — and nothing changes.
+  auto r = c.request("POST", "/api/v1/groups/lab/operations?dry_run=1",
+                     R"({"kind":"manual_failover","node":""})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto p = parsed(r.body);
+  EXPECT_EQ(p.at("accepted"), true) << r.body;
+  EXPECT_EQ(p.at("node"), "node-a") << r.body;
+  EXPECT_EQ(p.at("active_now"), "node-a") << r.body;
+  EXPECT_EQ(p.at("active_after"), "node-b") << r.body;
+  EXPECT_EQ(p.at("readiness").at("ready"), true) << r.body;
+  EXPECT_FALSE(p.at("running_now").as_array().empty()) << r.body;
+  EXPECT_TRUE(manager_shows(c, {{"node-a", "active"}, {"node-b", "standby"}}, 1s));
+  EXPECT_EQ(client_reads(l, "198.51.100.100"), "node-a");
+
+  r = c.request("POST", "/api/v1/groups/lab/operations", R"({"kind":"manual_failover","node":""})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto done = parsed(r.body);
+  ASSERT_EQ(done.at("accepted"), true) << r.body;
+  const std::string action_id(done.at("action_id").as_string());
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
+  EXPECT_EQ(w.longest_overlap(), 0ms);
+  EXPECT_TRUE(manager_shows(c, {{"node-a", "standby"}, {"node-b", "active"}}, 5s));
+
+  // The audit entry names the action; node a's events of the hand-over carry its id.
+  auto audit = parsed(c.get("/api/v1/audit?limit=5").body);
+  bool audited = false;
+  for (const auto& e : audit.as_array())
+    if (e.at("action_id") == action_id.c_str() && e.at("action") == "operation manual_failover")
+      audited = true;
+  EXPECT_TRUE(audited) << audit;
+  auto events = l.ctl("a", "events", "--last", "20", "--json", "--group", "lab");
+  ASSERT_TRUE(events.ok()) << events.out;
+  int tagged = 0;
+  std::istringstream lines(events.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("\"action_id\":\"" + action_id + "\"") != std::string::npos) ++tagged;
+  EXPECT_GE(tagged, 2) << events.out;  // the accepted command and the role changes after it
 }

@@ -288,19 +288,27 @@ event_msg tag_invoke(json::value_to_tag<event_msg>, const json::value& jv) {
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const command_request& m) {
-  jv = json::object{{"v", schema_version}, {"origin", m.origin}, {"user", m.user}};
+  jv = json::object{{"v", schema_version}, {"origin", m.origin}, {"user", m.user},
+                    {"action_id", m.action_id}, {"dry_run", m.dry_run}};
 }
 command_request tag_invoke(json::value_to_tag<command_request>, const json::value& jv) {
   const auto& o = obj(jv);
-  return {get_or<std::string>(o, "origin", ""), get_or<std::string>(o, "user", "")};
+  return {get_or<std::string>(o, "origin", ""), get_or<std::string>(o, "user", ""),
+          get_or<std::string>(o, "action_id", ""), get_or<bool>(o, "dry_run", false)};
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const command_reply& m) {
-  jv = json::object{{"v", schema_version}, {"accepted", m.accepted}, {"text", m.text}};
+  json::object o{{"v", schema_version}, {"accepted", m.accepted}, {"text", m.text}};
+  if (m.dry_run) {  // only a preview's answer says so
+    o["dry_run"] = true;
+    o["role_after"] = m.role_after;
+  }
+  jv = std::move(o);
 }
 command_reply tag_invoke(json::value_to_tag<command_reply>, const json::value& jv) {
   const auto& o = obj(jv);
-  return {get<bool>(o, "accepted"), get<std::string>(o, "text")};
+  return {get<bool>(o, "accepted"), get<std::string>(o, "text"), get_or<bool>(o, "dry_run", false),
+          get_or<std::string>(o, "role_after", "")};
 }
 
 void tag_invoke(json::value_from_tag, json::value& jv, const desired_state& m) {

@@ -17,9 +17,14 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -152,6 +157,61 @@ struct manager_api : ::testing::Test {
     }
     return p();
   }
+};
+
+// A stand-in for a node's daemons (the real ones answer in the lab test, lab_manager_tests):
+// it answers requests on one subject pattern with a fixed reply and keeps what it was asked.
+class stand_in_node {
+ public:
+  stand_in_node(const std::string& url, std::string subject, std::string reply)
+      : thread_([this, url, subject = std::move(subject), reply = std::move(reply)] {
+          auto op = serve(url, subject, reply);
+          boost::asio::co_spawn(ioc_, std::move(op), [](std::exception_ptr) {});
+          ioc_.run();
+        }) {
+    std::unique_lock lock(mutex_);
+    ready_cv_.wait_for(lock, 10s, [this] { return ready_; });
+  }
+  ~stand_in_node() {
+    boost::asio::post(ioc_, [this] {
+      if (conn_) conn_->close();
+    });
+    ioc_.stop();
+    thread_.join();
+  }
+  std::vector<std::pair<std::string, std::string>> asked() {
+    std::lock_guard lock(mutex_);
+    return asked_;
+  }
+
+ private:
+  boost::asio::awaitable<void> serve(std::string url, std::string subject, std::string reply) {
+    auto o = hasys::bus::options{};
+    o.url = url;
+    o.retry_on_failed_connect = false;
+    conn_.emplace(co_await hasys::bus::connection::open(ioc_.get_executor(), o));
+    auto sub = conn_->subscribe(subject);
+    (void)co_await conn_->flush(2s);
+    {
+      std::lock_guard lock(mutex_);
+      ready_ = true;
+    }
+    ready_cv_.notify_all();
+    while (auto m = co_await sub.next()) {
+      {
+        std::lock_guard lock(mutex_);
+        asked_.emplace_back(m->subject, m->data);
+      }
+      conn_->respond(*m, reply);
+    }
+  }
+  boost::asio::io_context ioc_;
+  std::optional<hasys::bus::connection> conn_;
+  std::mutex mutex_;
+  std::condition_variable ready_cv_;
+  bool ready_ = false;
+  std::vector<std::pair<std::string, std::string>> asked_;
+  std::thread thread_;
 };
 
 std::string status_json(const std::string& group, const std::string& node,
@@ -510,6 +570,14 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   EXPECT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
                             [&] { return a.get("/api/v1/groups/g1").status == 200; }));
   EXPECT_EQ(a.get("/api/v1/groups").status, 200);
+  {
+    stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
+                         R"({"v":1,"accepted":true,"text":"done"})");
+    EXPECT_EQ(a.request("POST", "/api/v1/groups/g1/operations",
+                        R"({"kind":"set_mode_manual","node":"node-a"})")
+                  .status,
+              200);
+  }
   EXPECT_EQ(
       a.request("POST", "/api/v1/users", R"({"name":"op","password":"op-pass-1","admin":false})")
           .status,
@@ -544,4 +612,100 @@ TEST_F(manager_api, the_openapi_checker_refuses_an_undocumented_answer) {
   EXPECT_NE(out.find("status 418 is not documented"), std::string::npos) << out;
   EXPECT_NE(out.find("field 'extra'"), std::string::npos) << out;
   EXPECT_NE(out.find("at version"), std::string::npos) << out;
+}
+
+TEST_F(manager_api, operations_reach_the_node_with_their_id_and_say_when_nobody_answers) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
+                             {"hasys.g1.node-b.status", status_json("g1", "node-b", "standby")}},
+                            [&] {
+                              auto r = a.get("/api/v1/groups/g1");
+                              return r.status == 200 &&
+                                     body_of(r).at("nodes").as_array().size() == 2;
+                            }));
+  // Nobody answers for node-a yet: a clear 504, and the audit says so.
+  auto r =
+      a.request("POST", "/api/v1/groups/g1/operations", R"({"kind":"manual_failover","node":""})");
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_NE(text(body_of(r), "error").find("node-a does not answer"), std::string::npos) << r.body;
+
+  stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
+                       R"({"v":1,"accepted":true,"text":"handing over to the peer"})");
+  stand_in_node node_b(hub.url(), "hasys.g1.node-b.exec.ready",
+                       R"({"v":1,"accepted":true,"text":"ready: 3 checks passed"})");
+  r = a.request("POST", "/api/v1/groups/g1/operations?dry_run=1",
+                R"({"kind":"manual_failover","node":""})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto p = body_of(r);
+  EXPECT_EQ(p.at("active_now"), "node-a");
+  EXPECT_EQ(p.at("active_after"), "node-b");
+  EXPECT_EQ(p.at("readiness").at("ready"), true) << r.body;
+  r = a.request("POST", "/api/v1/groups/g1/operations", R"({"kind":"manual_failover","node":""})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = text(body_of(r), "action_id");
+  EXPECT_EQ(id.size(), 16u) << r.body;
+
+  auto asked = node_a.asked();
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[0].first, "hasys.g1.node-a.cmd.manual_failover");
+  auto preview = json::parse(asked[0].second);
+  EXPECT_EQ(preview.at("dry_run"), true);
+  auto real = json::parse(asked[1].second);
+  EXPECT_EQ(real.at("origin"), "manager");
+  EXPECT_EQ(real.at("user"), "hasys");
+  EXPECT_EQ(real.at("action_id"), id.c_str());
+  EXPECT_EQ(real.at("dry_run"), false);
+  EXPECT_EQ(node_b.asked().size(), 1u);  // readiness asked of the node that would take over
+
+  auto audit = body_of(a.get("/api/v1/audit?limit=3"));
+  EXPECT_EQ(audit.at(0).at("action"), "operation manual_failover");
+  EXPECT_EQ(audit.at(0).at("target"), "g1/node-a");
+  EXPECT_EQ(audit.at(0).at("action_id"), id.c_str());
+  EXPECT_EQ(audit.at(0).at("result"), "accepted: handing over to the peer");
+  EXPECT_NE(text(audit.at(1), "result").find("no answer"), std::string::npos) << audit;
+
+  // Bad operations change nothing and say why.
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/groups/g1/operations", R"({"kind":"explode","node":""})").status,
+      400);
+  r = a.request("POST", "/api/v1/groups/g1/operations",
+                R"({"kind":"forced_active","node":"node-z"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(text(body_of(r), "error").find("node-z"), std::string::npos) << r.body;
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/groups/g1/operations", R"({"kind":"forced_active","node":""})")
+          .status,
+      400);
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/groups/zz/operations", R"({"kind":"manual_failover","node":""})")
+          .status,
+      404);
+  EXPECT_EQ(node_a.asked().size(), 2u);
+}
+
+TEST_F(manager_api, a_user_cannot_act_on_a_group_outside_their_business_groups) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
+          .status,
+      201);
+  ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
+                            [&] { return a.get("/api/v1/groups/g1").status == 200; }));
+  stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
+                       R"({"v":1,"accepted":true,"text":"done"})");
+  auto eve = client();
+  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
+  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
+                .status,
+            200);
+  auto r = eve.request("POST", "/api/v1/groups/g1/operations",
+                       R"({"kind":"forced_active","node":"node-a"})");
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = eve.request("POST", "/api/v1/groups/g1/operations?dry_run=1",
+                  R"({"kind":"forced_active","node":"node-a"})");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_TRUE(node_a.asked().empty());
 }

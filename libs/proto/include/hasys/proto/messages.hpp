@@ -191,12 +191,18 @@ struct event_msg {
 struct command_request {
   std::string origin;  // hasysctl, menu, file, manager
   std::string user;    // who asked, when known
+  // The manager's id for the operator action (issue 11): the node's events that follow carry
+  // it in details["action_id"], so the audit entry links to what it caused.
+  std::string action_id;
+  bool dry_run = false;  // preview: the role machine's answer, nothing changed
   bool operator==(const command_request&) const = default;
 };
 
 struct command_reply {
   bool accepted = false;
   std::string text;
+  bool dry_run = false;    // this was a preview: nothing changed
+  std::string role_after;  // a preview's role for this node once the command is taken
   bool operator==(const command_reply&) const = default;
 };
 
