@@ -4,7 +4,12 @@
 #include "manager_db.hpp"
 
 #include <hasys/daemon/blocking_lane.hpp>
+#include <hasys/proto/messages.hpp>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/describe/class.hpp>
 #include <boost/json.hpp>
 
@@ -15,6 +20,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <regex>
 
 namespace asio = boost::asio;
@@ -204,6 +210,19 @@ struct api::impl {
   counters stats;
   bool bus_up = false;
   const std::string dummy_hash;  // of the configured cost
+  // Streams: a change of users or business groups makes every stream read its scope again.
+  std::uint64_t scope_generation = 0;
+  // The latest events heard, for the streams (E2's live window); bounded.
+  struct recent_event {
+    std::uint64_t seq;
+    std::string group;
+    json::value event;
+  };
+  std::deque<recent_event> recent_events;
+  std::uint64_t event_seq = 0;
+  static constexpr std::size_t recent_events_max = 5000;
+  // Each group's JSON at its latest change, made once for every stream.
+  std::map<std::string, std::pair<std::uint64_t, std::string>> group_cache;
 
   impl(manager_db& d, daemon::blocking_lane& l, fleet& f, bus_request_fn rq, options o)
       : db(d),
@@ -214,6 +233,8 @@ struct api::impl {
         sessions(opt.session_idle, [] { return random_hex(32); }),
         limiter(opt.limits),
         dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)) {}
+
+  const std::string& group_json(const std::string& name, std::uint64_t change);
 
   // A database call on the lane; throws when it did not come back in time (a 500).
   template <class F>
@@ -354,6 +375,7 @@ struct api::impl {
       audit(s.user, r, "user delete", name, err.empty() ? "ok" : "refused: " + err);
       if (!err.empty()) co_return refuse(err.starts_with("no user") ? 404 : 400, err);
       sessions.close_user(name);
+      ++scope_generation;
       co_return reply(200, json::object{{"ok", true}});
     }
     if (seg.size() == 4 && r.method == "PUT") {
@@ -390,6 +412,7 @@ struct api::impl {
       audit(s.user, r, "user update", name, err.empty() ? "ok" : "refused: " + err);
       if (!err.empty()) co_return refuse(err.starts_with("no user") ? 404 : 400, err);
       if (hash) sessions.close_user(name);
+      ++scope_generation;
       co_return reply(200, json::object{{"ok", true}});
     }
     co_return refuse(405, r.method + " is not allowed on " + r.target);
@@ -586,6 +609,7 @@ struct api::impl {
       auto task = [this, g] { return db.set_business_group(g); };
       auto err = co_await on_db(std::move(task));
       audit(s.user, r, "business group update", seg[3], err.empty() ? "ok" : "refused: " + err);
+      ++scope_generation;
       if (!err.empty()) co_return refuse(err.starts_with("no business") ? 404 : 400, err);
       co_return reply(200, json::object{{"ok", true}});
     }
@@ -593,6 +617,7 @@ struct api::impl {
       auto task = [this, name = seg[3]] { return db.delete_business_group(name); };
       auto err = co_await on_db(std::move(task));
       audit(s.user, r, "business group delete", seg[3], err.empty() ? "ok" : "refused: " + err);
+      ++scope_generation;
       if (!err.empty()) co_return refuse(404, err);
       co_return reply(200, json::object{{"ok", true}});
     }
@@ -724,11 +749,138 @@ struct api::impl {
   }
 };
 
+namespace {
+
+// One WebSocket client's messages: first a snapshot of every group in scope, then, at most once
+// per 250 ms, the groups that changed since, the groups that left its scope and the events of
+// its groups. Made from the latest state when the previous message is gone, so a slow client
+// costs no memory: it skips states, never queues them.
+class client_stream : public stream_feed {
+ public:
+  client_stream(api::impl& a, std::string token, std::string user, asio::any_io_executor ex)
+      : api_(a), token_(std::move(token)), user_(std::move(user)), timer_(ex) {}
+
+  asio::awaitable<std::optional<std::string>> next() override;
+
+ private:
+  api::impl& api_;
+  std::string token_, user_;
+  asio::steady_timer timer_;
+  std::vector<std::string> scope_;
+  std::uint64_t generation_ = ~std::uint64_t{0};
+  std::map<std::string, std::uint64_t> sent_;  // group -> change last sent
+  std::uint64_t event_seq_ = 0;
+  bool first_ = true;
+  clock::time_point last_send_{};
+};
+
+}  // namespace
+
+const std::string& api::impl::group_json(const std::string& name, std::uint64_t change) {
+  auto& slot = group_cache[name];
+  if (slot.second.empty() || slot.first != change) {
+    slot.first = change;
+    slot.second = json::serialize(live.group(name, {"*"}, clock::now()));
+  }
+  return slot.second;
+}
+
+asio::awaitable<std::optional<std::string>> client_stream::next() {
+  for (;;) {
+    if (!first_) {
+      timer_.expires_at(last_send_ + 250ms);
+      co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    // The session keeps living while its page listens; logout or deletion ends the stream.
+    const session* s = api_.sessions.use(token_, clock::now());
+    if (!s) co_return std::nullopt;
+    if (generation_ != api_.scope_generation) {
+      generation_ = api_.scope_generation;
+      auto task = [a = &api_, name = user_] { return a->db.scope(name); };
+      scope_ = co_await api_.on_db(std::move(task));
+    }
+    std::string groups, removed;
+    std::map<std::string, std::uint64_t> now_sent;
+    for (const auto& [name, change] : api_.live.changes(scope_)) {
+      auto it = sent_.find(name);
+      if (it == sent_.end() || it->second != change) {
+        if (!groups.empty()) groups += ',';
+        groups += api_.group_json(name, change);
+      }
+      now_sent.emplace(name, change);
+    }
+    for (const auto& [name, change] : sent_)
+      if (!now_sent.contains(name)) {
+        if (!removed.empty()) removed += ',';
+        removed += json::serialize(json::value(name));
+      }
+    std::string events;
+    bool gap = false;
+    if (!api_.recent_events.empty() && event_seq_ + 1 < api_.recent_events.front().seq && !first_)
+      gap = true;  // this client fell behind the window: the event store has them
+    for (const auto& e : api_.recent_events) {
+      if (e.seq <= event_seq_ || !fleet::in_scope(scope_, e.group)) continue;
+      if (first_) continue;  // the snapshot starts from now; the E2 window comes from REST
+      if (!events.empty()) events += ',';
+      events += json::serialize(e.event);
+    }
+    if (!api_.recent_events.empty()) event_seq_ = api_.recent_events.back().seq;
+    sent_ = std::move(now_sent);
+    if (first_ || !groups.empty() || !removed.empty() || !events.empty() || gap) {
+      std::string m = std::string("{\"type\":\"") + (first_ ? "snapshot" : "delta") +
+                      "\",\"server_time_unix_ms\":" + std::to_string(proto::unix_ms_now()) +
+                      ",\"groups\":[" + groups + "],\"removed\":[" + removed + "],\"events\":[" +
+                      events + "],\"events_gap\":" + (gap ? "true" : "false") + "}";
+      first_ = false;
+      last_send_ = clock::now();
+      co_return m;
+    }
+    last_send_ = clock::now();
+  }
+}
+
 api::api(manager_db& db, daemon::blocking_lane& lane, fleet& f, bus_request_fn request, options o)
     : impl_(std::make_unique<impl>(db, lane, f, std::move(request), std::move(o))) {}
 api::~api() = default;
 asio::awaitable<http_response> api::handle(http_request r) { return impl_->route(std::move(r)); }
 const api::counters& api::stats() const { return impl_->stats; }
+
+asio::awaitable<stream_open> api::open_stream(http_request r) {
+  auto& i = *impl_;
+  ++i.stats.requests;
+  if (r.target.substr(0, r.target.find('?')) != "/api/v1/stream")
+    co_return stream_open{refuse(404, "no stream here: /api/v1/stream"), nullptr};
+  // Cross-site WebSocket hijacking: a browser sends the page's origin; it must be this host.
+  const auto& origin = r.header("origin");
+  const auto& host = r.header("host");
+  if (!origin.empty() && origin != "https://" + host)
+    co_return stream_open{refuse(403, "the stream is for pages of this manager only"), nullptr};
+  const auto token = cookie_value(r.header("cookie"));
+  const session* s = token.empty() ? nullptr : i.sessions.use(token, clock::now());
+  if (!s) co_return stream_open{refuse(401, "not logged in, or the session expired"), nullptr};
+  const session me = *s;
+  auto task = [p = &i, name = me.user] { return p->db.user(name); };
+  auto user = co_await i.on_db(std::move(task));
+  if (!user) co_return stream_open{refuse(401, "the session's user no longer exists"), nullptr};
+  if (user->must_change_password)
+    co_return stream_open{refuse(403, "the password must be changed first"), nullptr};
+  auto ex = co_await asio::this_coro::executor;
+  co_return stream_open{{}, std::make_unique<client_stream>(i, me.token, me.user, ex)};
+}
+
+void api::on_event(std::string_view subject, std::string_view data) {
+  auto& i = *impl_;
+  // hasys.evt.<group>.<node>
+  if (!subject.starts_with("hasys.evt.")) return;
+  auto rest = subject.substr(10);
+  auto dot = rest.find('.');
+  if (dot == std::string_view::npos) return;
+  boost::system::error_code ec;
+  auto v = json::parse(data, ec);
+  if (ec || !v.is_object()) return;
+  i.recent_events.push_back({++i.event_seq, std::string(rest.substr(0, dot)), std::move(v)});
+  if (i.recent_events.size() > impl::recent_events_max) i.recent_events.pop_front();
+}
 std::size_t api::sessions() const { return impl_->sessions.size(); }
 void api::bus_connected(bool c) { impl_->bus_up = c; }
 

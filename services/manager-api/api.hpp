@@ -50,12 +50,18 @@ class api {
   api(manager_db& db, daemon::blocking_lane& lane, fleet& f, bus_request_fn request, options o);
   ~api();
   boost::asio::awaitable<http_response> handle(http_request r);
+  // GET /api/v1/stream (WebSocket): status, metrics and event deltas of the groups the user
+  // may see, at most one message per 250 ms.
+  boost::asio::awaitable<stream_open> open_stream(http_request r);
+  // hasys.evt.<group>.<node> from the hub, for the streams.
+  void on_event(std::string_view subject, std::string_view data);
   const counters& stats() const;
   std::size_t sessions() const;
   void bus_connected(bool c);
 
+  struct impl;  // opaque; public so the stream clients of api.cpp may hold one
+
  private:
-  struct impl;
   std::unique_ptr<impl> impl_;
 };
 

@@ -45,8 +45,8 @@ bool fleet::in_scope(const std::vector<std::string>& scope, const std::string& g
                      [&](const std::string& s) { return s == "*" || s == group; });
 }
 
-std::string fleet::on_status(std::string_view subject, std::string_view data,
-                             clock::time_point now) {
+std::string fleet::on_status(std::string_view subject, std::string_view data, clock::time_point now,
+                             std::int64_t unix_ms) {
   std::string group, node;
   if (!split_subject(subject, "status", group, node))
     return refuse("not a status subject: " + std::string(subject));
@@ -69,6 +69,8 @@ std::string fleet::on_status(std::string_view subject, std::string_view data,
   s.version = vv->as_int64();
   s.status = std::move(o);
   s.status_at = now;
+  s.status_unix_ms = unix_ms;
+  s.change = ++change_;
   return {};
 }
 
@@ -91,6 +93,8 @@ std::string fleet::on_metrics(std::string_view subject, std::string_view data,
   while (!s.history.empty() && unix_ms - s.history.front().unix_ms > 90'000) s.history.pop_front();
   s.metrics = std::move(v.as_object());
   s.metrics_at = now;
+  s.metrics_unix_ms = unix_ms;
+  s.change = ++change_;
   return {};
 }
 
@@ -100,6 +104,8 @@ json::object fleet::node_view(const node_state& n, clock::time_point now) const 
   o["protocol_version"] = n.version;
   o["status_age_ms"] = age_ms(n.status_at, now);
   o["metrics_age_ms"] = age_ms(n.metrics_at, now);
+  o["status_unix_ms"] = n.status_unix_ms;
+  o["metrics_unix_ms"] = n.metrics_unix_ms;
   o["stale"] = n.status_at == clock::time_point{} || now - n.status_at > stale_after;
   const auto& s = n.status;
   if (n.version != 1 && n.version != 0) {
@@ -158,6 +164,27 @@ json::array fleet::groups(const std::vector<std::string>& scope, clock::time_poi
     if (key.first == last || !in_scope(scope, key.first)) continue;
     last = key.first;
     out.push_back(group_view(key.first, now));
+  }
+  return out;
+}
+
+void fleet::sweep(clock::time_point now) {
+  for (auto& [key, n] : nodes_) {
+    const bool stale = n.status_at == clock::time_point{} || now - n.status_at > stale_after;
+    if (stale && !n.swept_stale) n.change = ++change_;
+    n.swept_stale = stale;
+  }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> fleet::changes(
+    const std::vector<std::string>& scope) const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& [key, n] : nodes_) {
+    if (!in_scope(scope, key.first)) continue;
+    if (out.empty() || out.back().first != key.first)
+      out.emplace_back(key.first, n.change);
+    else
+      out.back().second = std::max(out.back().second, n.change);
   }
   return out;
 }

@@ -33,13 +33,17 @@ class fleet {
     std::string group, node;
     boost::json::object status, metrics;  // as sent; empty until the first
     clock::time_point status_at{}, metrics_at{};
-    std::int64_t version = 0;  // "v" of the latest message
+    std::int64_t status_unix_ms = 0, metrics_unix_ms = 0;  // the manager's clock at receipt
+    std::int64_t version = 0;                              // "v" of the latest message
+    std::uint64_t change = 0;  // the fleet's change counter at its latest update
+    bool swept_stale = false;  // sweep() has counted its silence as a change
     std::deque<sample> history;
   };
 
   // hasys.<group>.<node>.status and hasys.<group>.<node>.metrics. Returns why a message was not
   // taken ("" when it was); refused ones are counted.
-  std::string on_status(std::string_view subject, std::string_view data, clock::time_point now);
+  std::string on_status(std::string_view subject, std::string_view data, clock::time_point now,
+                        std::int64_t unix_ms = 0);
   std::string on_metrics(std::string_view subject, std::string_view data, clock::time_point now,
                          std::int64_t unix_ms);
 
@@ -48,6 +52,14 @@ class fleet {
   // One group in scope, or null when unknown or out of scope.
   boost::json::value group(const std::string& name, const std::vector<std::string>& scope,
                            clock::time_point now) const;
+
+  // Every group in scope with the counter of its latest change (grows with every update of any
+  // of its nodes): what a stream client has not seen yet is what changed after it looked.
+  std::vector<std::pair<std::string, std::uint64_t>> changes(
+      const std::vector<std::string>& scope) const;
+  std::uint64_t change() const { return change_; }
+  // Nodes that fell silent since the last sweep count as changed (their views say stale).
+  void sweep(clock::time_point now);
 
   std::size_t node_count() const { return nodes_.size(); }
   std::uint64_t refused() const { return refused_; }
@@ -63,6 +75,7 @@ class fleet {
   boost::json::object group_view(const std::string& name, clock::time_point now) const;
   std::map<std::pair<std::string, std::string>, node_state> nodes_;  // (group, node)
   std::uint64_t refused_ = 0;
+  std::uint64_t change_ = 0;
 };
 
 }  // namespace hasys::manager

@@ -5,16 +5,22 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
+using namespace asio::experimental::awaitable_operators;
 using tcp = asio::ip::tcp;
 
 namespace hasys::manager {
@@ -24,11 +30,17 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   asio::ssl::context& tls;
   options opt;
   handler handle;
+  stream_handler open_stream;
   tcp::acceptor acceptor;
   counters stats;
 
-  impl(asio::any_io_executor e, asio::ssl::context& t, options o, handler h)
-      : ex(e), tls(t), opt(std::move(o)), handle(std::move(h)), acceptor(e) {
+  impl(asio::any_io_executor e, asio::ssl::context& t, options o, handler h, stream_handler sh)
+      : ex(e),
+        tls(t),
+        opt(std::move(o)),
+        handle(std::move(h)),
+        open_stream(std::move(sh)),
+        acceptor(e) {
     boost::system::error_code ec;
     const auto address = asio::ip::make_address(opt.address, ec);
     if (ec) throw std::runtime_error("manager API: " + opt.address + " is not an IP address");
@@ -146,6 +158,17 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
         break;
       }
       auto req = parser.release();
+      if (websocket::is_upgrade(req) && open_stream) {
+        auto opened = co_await open_stream(to_request(req, remote));
+        if (!opened.feed) {
+          beast::get_lowest_layer(stream).expires_after(opt.read_timeout);
+          auto r = to_response(std::move(opened.refusal), req.version(), false);
+          co_await http::async_write(stream, r, asio::as_tuple(asio::use_awaitable));
+          break;
+        }
+        co_await serve_stream(std::move(stream), std::move(req), std::move(opened.feed));
+        co_return;
+      }
       const bool keep_alive = req.keep_alive();
       const unsigned version = req.version();
       http_response answer;
@@ -162,6 +185,60 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  }
+
+  using ws_stream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+
+  // One WebSocket client: the feed's messages written as they come, each within the write
+  // timeout or the client is dropped; its frames read (and ignored) so pings and the close
+  // handshake are answered.
+  asio::awaitable<void> serve_stream(beast::ssl_stream<beast::tcp_stream> tls_stream,
+                                     http::request<http::string_body> req,
+                                     std::unique_ptr<stream_feed> feed) {
+    ws_stream ws(std::move(tls_stream));
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& r) { r.set(http::field::server, "hasys-manager-api"); }));
+    ws.read_message_max(4096);
+    auto [ec] = co_await ws.async_accept(req, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    ++stats.streams_open;
+    struct closed_guard {
+      counters& c;
+      ~closed_guard() { --c.streams_open; }
+    } guard{stats};
+    co_await (write_stream(ws, *feed) || read_stream(ws));
+  }
+
+  asio::awaitable<void> write_stream(ws_stream& ws, stream_feed& feed) {
+    for (;;) {
+      auto message = co_await feed.next();
+      if (!message) {
+        co_await ws.async_close(
+            websocket::close_reason(websocket::close_code::policy_error, "the session ended"),
+            asio::as_tuple(asio::use_awaitable));
+        co_return;
+      }
+      asio::steady_timer deadline(ex, opt.stream_write_timeout);
+      auto r =
+          co_await (ws.async_write(asio::buffer(*message), asio::as_tuple(asio::use_awaitable)) ||
+                    deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+      if (r.index() == 1) {
+        ++stats.streams_dropped_slow;  // it did not take one message in time: dropped
+        co_return;
+      }
+      if (std::get<0>(std::get<0>(r))) co_return;
+    }
+  }
+
+  static asio::awaitable<void> read_stream(ws_stream& ws) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [ec, n] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      buffer.consume(n);
+    }
   }
 
   asio::awaitable<void> accept_loop() {
@@ -181,8 +258,9 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-http_server::http_server(asio::any_io_executor ex, asio::ssl::context& tls, options o, handler h)
-    : impl_(std::make_shared<impl>(ex, tls, std::move(o), std::move(h))) {}
+http_server::http_server(asio::any_io_executor ex, asio::ssl::context& tls, options o, handler h,
+                         stream_handler streams)
+    : impl_(std::make_shared<impl>(ex, tls, std::move(o), std::move(h), std::move(streams))) {}
 http_server::~http_server() { stop(); }
 unsigned short http_server::port() const { return impl_->acceptor.local_endpoint().port(); }
 asio::awaitable<void> http_server::run() { return impl_->accept_loop(); }

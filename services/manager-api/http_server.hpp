@@ -30,12 +30,17 @@ class http_server {
     std::chrono::seconds read_timeout{15};  // a request must arrive whole within this
     std::chrono::seconds idle_timeout{60};  // between requests of a kept-alive connection
     std::size_t max_connections = 2000;
+    // A stream client that has not taken a message within this is dropped (its memory never
+    // grows: messages are made from the latest state when the previous one is gone).
+    std::chrono::seconds stream_write_timeout{5};
   };
   using handler = std::function<boost::asio::awaitable<http_response>(http_request)>;
+  // WebSocket upgrades (GET /api/v1/stream).
+  using stream_handler = std::function<boost::asio::awaitable<stream_open>(http_request)>;
 
   // Binds at once (throws std::runtime_error naming the address when it cannot).
-  http_server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, options o,
-              handler h);
+  http_server(boost::asio::any_io_executor ex, boost::asio::ssl::context& tls, options o, handler h,
+              stream_handler streams);
   ~http_server();
   unsigned short port() const;
   // Accepts until the listener is closed (stop()).
@@ -44,7 +49,8 @@ class http_server {
 
   struct counters {
     std::uint64_t accepted = 0, open = 0, refused_full = 0, handshake_failures = 0,
-                  bad_requests = 0, too_large = 0, timeouts = 0, handler_errors = 0;
+                  bad_requests = 0, too_large = 0, timeouts = 0, handler_errors = 0,
+                  streams_open = 0, streams_dropped_slow = 0;
   };
   const counters& stats() const;
 

@@ -2,6 +2,10 @@
 // handlers and their tests need not include it (the server converts at the edge).
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +32,21 @@ struct http_response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The messages of one WebSocket client (/api/v1/stream), produced by the API; the server only
+// carries them.
+class stream_feed {
+ public:
+  virtual ~stream_feed() = default;
+  // The next message to send, waiting as long as it takes; nothing: close the stream.
+  virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+};
+
+// The API's answer to an upgrade request: a feed, or the refusal to send instead.
+struct stream_open {
+  http_response refusal;
+  std::unique_ptr<stream_feed> feed;
 };
 
 }  // namespace hasys::manager

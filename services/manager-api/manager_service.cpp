@@ -16,6 +16,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
@@ -50,7 +51,9 @@ struct manager_service::impl {
     so.address = opt.listen_address;
     so.port = opt.port;
     auto handler = [this](http_request r) { return rest->handle(std::move(r)); };
-    server = std::make_unique<http_server>(ioc.get_executor(), *tls, so, std::move(handler));
+    auto streams = [this](http_request r) { return rest->open_stream(std::move(r)); };
+    server = std::make_unique<http_server>(ioc.get_executor(), *tls, so, std::move(handler),
+                                           std::move(streams));
     if (!opt.port_file.empty()) {
       std::ofstream(opt.port_file) << server->port() << '\n';
     }
@@ -70,7 +73,7 @@ struct manager_service::impl {
   // The fleet's live state from the hub: every node's status and metrics (M5, M6).
   asio::awaitable<void> follow_status(bus::subscription sub) {
     while (auto m = co_await sub.next()) {
-      auto why = live.on_status(m->subject, m->data, fleet::clock::now());
+      auto why = live.on_status(m->subject, m->data, fleet::clock::now(), proto::unix_ms_now());
       if (!why.empty()) log.warning("status refused: " + why);
     }
   }
@@ -78,6 +81,21 @@ struct manager_service::impl {
     while (auto m = co_await sub.next()) {
       auto why = live.on_metrics(m->subject, m->data, fleet::clock::now(), proto::unix_ms_now());
       if (!why.empty()) log.warning("metrics refused: " + why);
+    }
+  }
+
+  asio::awaitable<void> follow_events(bus::subscription sub) {
+    while (auto m = co_await sub.next()) rest->on_event(m->subject, m->data);
+  }
+
+  // A node gone silent changes nothing by itself: the sweep marks it stale, which the streams
+  // then carry.
+  asio::awaitable<void> stale_sweep() {
+    asio::steady_timer every(ioc);
+    for (;;) {
+      every.expires_after(std::chrono::milliseconds(500));
+      co_await every.async_wait(asio::use_awaitable);
+      live.sweep(fleet::clock::now());
     }
   }
 
@@ -93,6 +111,8 @@ struct manager_service::impl {
                          follow_status(bus->subscribe("hasys.*.*.status", 65536)), "status");
     daemon::spawn_or_die(ioc.get_executor(),
                          follow_metrics(bus->subscribe("hasys.*.*.metrics", 65536)), "metrics");
+    daemon::spawn_or_die(ioc.get_executor(), follow_events(bus->subscribe("hasys.evt.*.*", 65536)),
+                         "events");
     for (;;) {
       auto e = co_await bus->next_event();
       log.info(std::string("bus ") + std::string(bus::to_string(e)));
@@ -120,6 +140,7 @@ void manager_service::start() {
   daemon::spawn_or_die(i.ioc.get_executor(), i.signal_loop(), "signals");
   daemon::spawn_or_die(i.ioc.get_executor(), i.bus_loop(), "bus");
   daemon::spawn_or_die(i.ioc.get_executor(), i.server->run(), "https");
+  daemon::spawn_or_die(i.ioc.get_executor(), i.stale_sweep(), "stale sweep");
   i.log.info("hasys-manager-api listening on https://" + i.opt.listen_address + ":" +
              std::to_string(i.server->port()) + " (database " + i.opt.database.string() + ")");
 }

@@ -91,7 +91,9 @@ def main(argv):
     if all_ops:
         for template, item in doc["paths"].items():
             for method in item:
+                # WebSocket routes are exercised by the stream tests, not over plain HTTPS.
                 if method in ("get", "put", "post", "delete", "patch") and \
+                        not item[method].get("x-websocket") and \
                         (template, method) not in called:
                     failures.append(f"{method.upper()} {template} was never called")
     print(f"checked {count} exchanges, {len(called)} operations called")

@@ -8,6 +8,7 @@
 #include <hasys/test/file_wait.hpp>
 #include <hasys/test/https_client.hpp>
 #include <hasys/test/nats_server.hpp>
+#include <hasys/test/wss_client.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl.hpp>
@@ -708,4 +709,149 @@ TEST_F(manager_api, a_user_cannot_act_on_a_group_outside_their_business_groups) 
                   R"({"kind":"forced_active","node":"node-a"})");
   EXPECT_EQ(r.status, 404) << r.body;
   EXPECT_TRUE(node_a.asked().empty());
+}
+
+namespace {
+
+// Messages of a stream read for `window`, parsed.
+std::vector<json::value> read_for(hasys::test::wss_client& ws, std::chrono::milliseconds window) {
+  std::vector<json::value> out;
+  const auto end = std::chrono::steady_clock::now() + window;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    auto m = ws.read(left);
+    if (!m) break;
+    out.push_back(json::parse(*m));
+  }
+  return out;
+}
+
+// The first message within `limit` that pred accepts; null when none came.
+template <class Pred>
+json::value wait_message(hasys::test::wss_client& ws, Pred pred, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return nullptr;
+    auto m = ws.read(left);
+    if (!m) return nullptr;
+    auto v = json::parse(*m);
+    if (pred(v)) return v;
+  }
+}
+
+std::string role_in(const json::value& message, const std::string& group, const std::string& node) {
+  for (const auto& g : message.at("groups").as_array())
+    if (g.at("name") == group.c_str())
+      for (const auto& n : g.at("nodes").as_array())
+        if (n.at("node") == node.c_str() && n.at("role").is_string())
+          return std::string(n.at("role").as_string());
+  return {};
+}
+
+}  // namespace
+
+TEST_F(manager_api, the_stream_needs_a_session_and_a_page_of_this_manager) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  hasys::test::wss_client anonymous("127.0.0.1", port, "/api/v1/stream", "");
+  EXPECT_EQ(anonymous.refused_status(), 401);
+  auto a = admin();
+  hasys::test::wss_client foreign("127.0.0.1", port, "/api/v1/stream", a.cookie,
+                                  "https://evil.example");
+  EXPECT_EQ(foreign.refused_status(), 403);
+  hasys::test::wss_client ok("127.0.0.1", port, "/api/v1/stream", a.cookie,
+                             "https://127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(ok.open()) << ok.refused_status();
+  auto first = ok.read(2s);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(json::parse(*first).at("type"), "snapshot");
+  // Logging out ends the stream.
+  ASSERT_EQ(a.request("DELETE", "/api/v1/session").status, 200);
+  EXPECT_TRUE(read_for(ok, 2s).empty());
+  EXPECT_FALSE(ok.open());
+}
+
+TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
+          .status,
+      201);
+  ASSERT_EQ(a.request("POST", "/api/v1/business-groups", R"({"name":"web"})").status, 201);
+  ASSERT_EQ(
+      a.request("PUT", "/api/v1/business-groups/web", R"({"ha_groups":["g1"],"users":["eve"]})")
+          .status,
+      200);
+  ASSERT_TRUE(
+      publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
+                     {"hasys.g2.node-c.status", status_json("g2", "node-c", "active")}},
+                    [&] { return body_of(a.get("/api/v1/groups")).as_array().size() == 2; }));
+  auto eve = client();
+  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
+  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
+                .status,
+            200);
+  hasys::test::wss_client admin_ws("127.0.0.1", port, "/api/v1/stream", a.cookie);
+  hasys::test::wss_client eve_ws("127.0.0.1", port, "/api/v1/stream", eve.cookie);
+  ASSERT_TRUE(admin_ws.open() && eve_ws.open());
+  auto snap = json::parse(*admin_ws.read(2s));
+  EXPECT_EQ(snap.at("groups").as_array().size(), 2u) << snap;
+  snap = json::parse(*eve_ws.read(2s));
+  ASSERT_EQ(snap.at("groups").as_array().size(), 1u) << snap;
+  EXPECT_EQ(snap.at("groups").at(0).at("name"), "g1");
+
+  // A role change reaches the stream well within a second.
+  const auto t0 = std::chrono::steady_clock::now();
+  publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "standby")}});
+  auto d = wait_message(
+      eve_ws, [](const json::value& m) { return role_in(m, "g1", "node-a") == "standby"; }, 2s);
+  ASSERT_FALSE(d.is_null());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+
+  // Forty changes in a burst, and events of both groups: eve gets a few coalesced messages, the
+  // last state, g1's event — and nothing of g2, ever.
+  std::vector<std::pair<std::string, std::string>> burst;
+  for (int i = 0; i < 40; ++i) {
+    burst.emplace_back("hasys.g1.node-a.status",
+                       status_json("g1", "node-a", i % 2 ? "active" : "standby"));
+    burst.emplace_back("hasys.g2.node-c.status",
+                       status_json("g2", "node-c", i % 2 ? "active" : "standby"));
+  }
+  burst.emplace_back("hasys.g1.node-a.status", status_json("g1", "node-a", "active"));
+  burst.emplace_back(
+      "hasys.evt.g1.node-a",
+      R"({"v":1,"time_unix_ms":1,"group":"g1","node":"node-a","severity":"information","code":"active","text":"This node is Active [node-a]","details":{}})");
+  burst.emplace_back(
+      "hasys.evt.g2.node-c",
+      R"({"v":1,"time_unix_ms":1,"group":"g2","node":"node-c","severity":"information","code":"active","text":"This node is Active [node-c]","details":{}})");
+  publish(burst);
+  auto seen = read_for(eve_ws, 1500ms);
+  EXPECT_GE(seen.size(), 1u);
+  EXPECT_LE(seen.size(), 4u);  // at most one per 250 ms
+  std::string last_role;
+  int g1_events = 0;
+  for (const auto& m : seen) {
+    EXPECT_EQ(json::serialize(m).find("g2"), std::string::npos) << m;
+    EXPECT_EQ(json::serialize(m).find("node-c"), std::string::npos) << m;
+    if (auto r = role_in(m, "g1", "node-a"); !r.empty()) last_role = r;
+    g1_events += static_cast<int>(m.at("events").as_array().size());
+  }
+  EXPECT_EQ(last_role, "active");
+  EXPECT_EQ(g1_events, 1);
+
+  // Taking g1 out of eve's business group takes it off her stream.
+  ASSERT_EQ(
+      a.request("PUT", "/api/v1/business-groups/web", R"({"ha_groups":[],"users":["eve"]})").status,
+      200);
+  auto removed = wait_message(
+      eve_ws, [](const json::value& m) { return !m.at("removed").as_array().empty(); }, 2s);
+  ASSERT_FALSE(removed.is_null());
+  EXPECT_EQ(removed.at("removed").at(0), "g1");
+  publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "standby")}});
+  for (const auto& m : read_for(eve_ws, 800ms)) EXPECT_TRUE(m.at("groups").as_array().empty()) << m;
 }
