@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -221,6 +222,61 @@ struct api::impl {
   std::deque<recent_event> recent_events;
   std::uint64_t event_seq = 0;
   static constexpr std::size_t recent_events_max = 5000;
+  // API latency (Prometheus histogram, seconds).
+  static constexpr std::array<double, 9> latency_bounds{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                        0.05,  0.1,    0.5,   1.0};
+  std::array<std::uint64_t, 10> latency_counts{};
+  double latency_sum = 0;
+  std::uint64_t latency_count = 0;
+  void observe(clock::duration d) {
+    const double secs = std::chrono::duration<double>(d).count();
+    std::size_t i = 0;
+    while (i < latency_bounds.size() && secs > latency_bounds[i]) ++i;
+    ++latency_counts[i];
+    latency_sum += secs;
+    ++latency_count;
+  }
+  std::size_t open_streams = 0;
+
+  std::string prometheus() {
+    std::string out;
+    live.prometheus(out, clock::now());
+    out +=
+        "# HELP hasys_api_request_duration_seconds REST requests, from read to answer.\n"
+        "# TYPE hasys_api_request_duration_seconds histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < latency_bounds.size(); ++i) {
+      cumulative += latency_counts[i];
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", latency_bounds[i]);
+      out += "hasys_api_request_duration_seconds_bucket{le=\"" + std::string(le) + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    cumulative += latency_counts.back();
+    out += "hasys_api_request_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) +
+           "\n";
+    out += "hasys_api_request_duration_seconds_sum " + std::to_string(latency_sum) + "\n";
+    out += "hasys_api_request_duration_seconds_count " + std::to_string(latency_count) + "\n";
+    auto counter = [&out](const char* name, const char* help, std::uint64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
+             " " + std::to_string(v) + "\n";
+    };
+    counter("hasys_api_logins_total", "Successful logins.", stats.logins);
+    counter("hasys_api_login_failures_total", "Failed logins.", stats.login_failures);
+    counter("hasys_api_login_blocked_total", "Logins refused by the limiter.", stats.login_blocked);
+    counter("hasys_api_csrf_refused_total", "Requests refused for their CSRF token.",
+            stats.csrf_refused);
+    out +=
+        "# HELP hasys_api_sessions Open sessions.\n# TYPE hasys_api_sessions gauge\n"
+        "hasys_api_sessions " +
+        std::to_string(sessions.size()) + "\n";
+    out +=
+        "# HELP hasys_api_bus_connected Connected to the hub.\n"
+        "# TYPE hasys_api_bus_connected gauge\nhasys_api_bus_connected " +
+        std::string(bus_up ? "1" : "0") + "\n";
+    return out;
+  }
+
   // Each group's JSON at its latest change, made once for every stream.
   std::map<std::string, std::pair<std::uint64_t, std::string>> group_cache;
 
@@ -656,6 +712,27 @@ struct api::impl {
     if (seg.size() == 1 && seg[0] == "healthz")
       co_return reply(
           200, json::object{{"ok", true}, {"bus_connected", bus_up}, {"nodes", live.node_count()}});
+    if (seg.size() == 1 && seg[0] == "metrics" && r.method == "GET") {
+      const auto& auth = r.header("authorization");
+      bool allowed = false;
+      if (!opt.metrics_token.empty() && auth.starts_with("Bearer ")) {
+        const auto sent = auth.substr(7);
+        allowed = sent.size() == opt.metrics_token.size() &&
+                  CRYPTO_memcmp(sent.data(), opt.metrics_token.data(), sent.size()) == 0;
+      }
+      if (!allowed) {
+        const auto token = cookie_value(r.header("cookie"));
+        const session* s = token.empty() ? nullptr : sessions.use(token, clock::now());
+        if (s) {
+          auto task = [this, name = s->user] { return db.user(name); };
+          auto u = co_await on_db(std::move(task));
+          allowed = u && u->admin && !u->must_change_password;
+        }
+      }
+      if (!allowed)
+        co_return refuse(401, "metrics need the bearer token or an administrator's session");
+      co_return http_response{200, "text/plain; version=0.0.4", prometheus(), {}};
+    }
     if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") co_return refuse(404, "no such page");
     if (seg.size() == 3 && seg[2] == "version" && r.method == "GET")
       co_return reply(200,
@@ -842,7 +919,12 @@ asio::awaitable<std::optional<std::string>> client_stream::next() {
 api::api(manager_db& db, daemon::blocking_lane& lane, fleet& f, bus_request_fn request, options o)
     : impl_(std::make_unique<impl>(db, lane, f, std::move(request), std::move(o))) {}
 api::~api() = default;
-asio::awaitable<http_response> api::handle(http_request r) { return impl_->route(std::move(r)); }
+asio::awaitable<http_response> api::handle(http_request r) {
+  const auto t0 = clock::now();
+  auto answer = co_await impl_->route(std::move(r));
+  impl_->observe(clock::now() - t0);
+  co_return answer;
+}
 const api::counters& api::stats() const { return impl_->stats; }
 
 asio::awaitable<stream_open> api::open_stream(http_request r) {

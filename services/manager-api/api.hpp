@@ -40,6 +40,9 @@ class api {
     std::chrono::seconds session_idle{15 * 60};
     login_limiter::options limits;
     std::string version;  // this build's version
+    // GET /metrics answers "Authorization: Bearer <token>" (Prometheus' credentials_file) or an
+    // administrator's session; empty: administrators only.
+    std::string metrics_token;
   };
   struct counters {
     std::uint64_t requests = 0, logins = 0, login_failures = 0, login_blocked = 0, csrf_refused = 0,

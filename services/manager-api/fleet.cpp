@@ -64,6 +64,12 @@ std::string fleet::on_status(std::string_view subject, std::string_view data, cl
       n->as_string() != node)
     return refuse("a status on " + std::string(subject) + " that names another group or node");
   auto& s = nodes_[{group, node}];
+  // A node seen entering the Active role counts as a failover of its group (M8 history).
+  const auto* role = field(o, "role");
+  const bool now_active = role && role->is_string() && role->as_string() == "active";
+  const auto* before = field(s.status, "role");
+  const bool was_active = before && before->is_string() && before->as_string() == "active";
+  if (now_active && !was_active && !s.status.empty()) ++failovers_[group];
   s.group = group;
   s.node = node;
   s.version = vv->as_int64();
@@ -166,6 +172,73 @@ json::array fleet::groups(const std::vector<std::string>& scope, clock::time_poi
     out.push_back(group_view(key.first, now));
   }
   return out;
+}
+
+void fleet::prometheus(std::string& out, clock::time_point now) const {
+  auto label = [](const std::string& v) {
+    std::string o;
+    for (char c : v) {
+      if (c == '\\' || c == '"') o += '\\';
+      if (c == '\n') {
+        o += "\\n";
+        continue;
+      }
+      o += c;
+    }
+    return o;
+  };
+  std::size_t stale = 0;
+  std::map<std::string, int> active;
+  std::string roles, stales, links_up;
+  for (const auto& [key, n] : nodes_) {
+    const bool is_stale = n.status_at == clock::time_point{} || now - n.status_at > stale_after;
+    stale += is_stale;
+    const auto* role = field(n.status, "role");
+    const std::string r = role && role->is_string() ? std::string(role->as_string()) : "unknown";
+    const std::string l = "group=\"" + label(key.first) + "\",node=\"" + label(key.second) + "\"";
+    if (!is_stale && r == "active") ++active[key.first];
+    active.try_emplace(key.first, 0);
+    roles += "hasys_node_role{" + l + ",role=\"" + label(r) + "\"} 1\n";
+    stales += "hasys_node_stale{" + l + "} " + std::to_string(is_stale ? 1 : 0) + "\n";
+    if (const auto* links = field(n.status, "links"); links && links->is_object())
+      for (const auto& [name, link] : links->as_object()) {
+        if (!link.is_object()) continue;
+        const auto* up = link.as_object().if_contains("up");
+        const auto* configured = link.as_object().if_contains("configured");
+        if (configured && configured->is_bool() && !configured->as_bool()) continue;
+        links_up += "hasys_node_link_up{" + l + ",link=\"" + label(std::string(name)) + "\"} " +
+                    (up && up->is_bool() && up->as_bool() ? "1" : "0") + "\n";
+      }
+  }
+  out += "# HELP hasys_groups HA groups heard.\n# TYPE hasys_groups gauge\nhasys_groups " +
+         std::to_string(active.size()) + "\n";
+  out += "# HELP hasys_nodes Servers heard; stale: no status for 5 s.\n# TYPE hasys_nodes gauge\n";
+  out += "hasys_nodes " + std::to_string(nodes_.size()) + "\n";
+  out += "# TYPE hasys_nodes_stale gauge\nhasys_nodes_stale " + std::to_string(stale) + "\n";
+  out +=
+      "# HELP hasys_group_active_nodes Fresh nodes in the Active role (1 is right).\n"
+      "# TYPE hasys_group_active_nodes gauge\n";
+  for (const auto& [g, n] : active)
+    out += "hasys_group_active_nodes{group=\"" + label(g) + "\"} " + std::to_string(n) + "\n";
+  out +=
+      "# HELP hasys_group_failovers_total Nodes seen entering the Active role.\n"
+      "# TYPE hasys_group_failovers_total counter\n";
+  for (const auto& [g, n] : failovers_)
+    out += "hasys_group_failovers_total{group=\"" + label(g) + "\"} " + std::to_string(n) + "\n";
+  out +=
+      "# HELP hasys_node_role Each node's role (1 for the role it is in).\n"
+      "# TYPE hasys_node_role gauge\n" +
+      roles;
+  out += "# TYPE hasys_node_stale gauge\n" + stales;
+  out +=
+      "# HELP hasys_node_link_up Heartbeat and public links as each node sees them.\n"
+      "# TYPE hasys_node_link_up gauge\n" +
+      links_up;
+  out +=
+      "# HELP hasys_manager_refused_messages_total Status messages refused.\n"
+      "# TYPE hasys_manager_refused_messages_total counter\n"
+      "hasys_manager_refused_messages_total " +
+      std::to_string(refused_) + "\n";
 }
 
 void fleet::sweep(clock::time_point now) {

@@ -61,6 +61,9 @@ class fleet {
   // Nodes that fell silent since the last sweep count as changed (their views say stale).
   void sweep(clock::time_point now);
 
+  // The fleet in Prometheus text: groups, nodes, roles, links, failovers seen.
+  void prometheus(std::string& out, clock::time_point now) const;
+
   std::size_t node_count() const { return nodes_.size(); }
   std::uint64_t refused() const { return refused_; }
 
@@ -76,6 +79,7 @@ class fleet {
   std::map<std::pair<std::string, std::string>, node_state> nodes_;  // (group, node)
   std::uint64_t refused_ = 0;
   std::uint64_t change_ = 0;
+  std::map<std::string, std::uint64_t> failovers_;  // group -> a node became Active (seen here)
 };
 
 }  // namespace hasys::manager

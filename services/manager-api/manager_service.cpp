@@ -19,7 +19,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <openssl/rand.h>
+
+#include <fcntl.h>
+#include <unistd.h>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 
@@ -46,6 +51,9 @@ struct manager_service::impl {
       std::filesystem::create_directories(opt.database.parent_path());
     db = std::make_unique<manager_db>(opt.database, opt.rest.bcrypt_cost);
     tls = make_tls_context(opt.tls_cert, opt.tls_key, opt.tls_host);
+    opt.rest.metrics_token =
+        metrics_token(opt.metrics_token_file.empty() ? opt.database.parent_path() / "metrics.token"
+                                                     : opt.metrics_token_file);
     rest = std::make_unique<api>(*db, lane, live, bus_request(), opt.rest);
     http_server::options so;
     so.address = opt.listen_address;
@@ -57,6 +65,32 @@ struct manager_service::impl {
     if (!opt.port_file.empty()) {
       std::ofstream(opt.port_file) << server->port() << '\n';
     }
+  }
+
+  // The bearer token of GET /metrics: read, or made (random, 0600) at the first start.
+  static std::string metrics_token(const std::filesystem::path& file) {
+    if (!std::filesystem::exists(file)) {
+      unsigned char b[24];
+      if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no random bytes for a token");
+      std::string t;
+      for (auto c : b) {
+        char h[3];
+        std::snprintf(h, sizeof h, "%02x", c);
+        t += h;
+      }
+      const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd < 0) throw std::runtime_error("cannot create the metrics token " + file.string());
+      const std::string line = t + "\n";
+      const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+      ::close(fd);
+      if (!ok) throw std::runtime_error("cannot write the metrics token " + file.string());
+    }
+    std::ifstream in(file);
+    std::string t;
+    std::getline(in, t);
+    if (t.size() < 16)
+      throw std::runtime_error("the metrics token " + file.string() + " is too short");
+    return t;
   }
 
   // Requests to the nodes through the hub, for the API's operations.

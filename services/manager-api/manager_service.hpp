@@ -21,7 +21,9 @@ struct service_options {
   std::string tls_host = "hasys-manager";
   std::string bus_url = "nats://127.0.0.1:4222";
   std::filesystem::path bus_credentials;
-  std::filesystem::path port_file;  // the bound port is written here (tests listen on port 0)
+  std::filesystem::path port_file;
+  std::filesystem::path metrics_token_file;  // empty: <database folder>/metrics.token  // the bound
+                                             // port is written here (tests listen on port 0)
   manager::api::options rest;
 };
 

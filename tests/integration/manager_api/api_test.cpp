@@ -22,6 +22,8 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -568,6 +570,7 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   EXPECT_EQ(anon.get("/api/v1/version").status, 200);
   auto a = admin();
   EXPECT_EQ(a.get("/api/v1/session").status, 200);
+  EXPECT_EQ(a.get("/metrics").status, 200);
   EXPECT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
                             [&] { return a.get("/api/v1/groups/g1").status == 200; }));
   EXPECT_EQ(a.get("/api/v1/groups").status, 200);
@@ -854,4 +857,57 @@ TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) 
   EXPECT_EQ(removed.at("removed").at(0), "g1");
   publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "standby")}});
   for (const auto& m : read_for(eve_ws, 800ms)) EXPECT_TRUE(m.at("groups").as_array().empty()) << m;
+}
+
+TEST_F(manager_api, metrics_need_the_token_and_count_what_the_fleet_does) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto anon = client();
+  EXPECT_EQ(anon.get("/metrics").status, 401);
+  EXPECT_EQ(anon.request("GET", "/metrics", "", {{"Authorization", "Bearer wrong"}}).status, 401);
+  std::string token;
+  std::ifstream(dir / "metrics.token") >> token;
+  ASSERT_GE(token.size(), 16u);
+  EXPECT_EQ(fs::status(dir / "metrics.token").permissions() & fs::perms::others_read,
+            fs::perms::none);
+  auto a = admin();
+  // node-a is Active, then Standby, then Active again: one failover seen.
+  ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
+                            [&] { return a.get("/api/v1/groups/g1").status == 200; }));
+  publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "standby")},
+           {"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}});
+  std::string text;
+  ASSERT_TRUE(eventually([&] {
+    auto r = anon.request("GET", "/metrics", "", {{"Authorization", "Bearer " + token}});
+    text = r.body;
+    return r.status == 200 &&
+           text.find("hasys_group_failovers_total{group=\"g1\"} 1") != std::string::npos;
+  })) << text;
+  EXPECT_NE(text.find("hasys_node_role{group=\"g1\",node=\"node-a\",role=\"active\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hasys_api_request_duration_seconds_count"), std::string::npos);
+  EXPECT_NE(text.find("hasys_api_logins_total 1"), std::string::npos) << text;
+  // The Prometheus text format: every sample's family declared by a TYPE line before it, and
+  // each family in one block.
+  std::set<std::string> typed, closed;
+  std::string current;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("# TYPE ")) {
+      auto name = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(typed.insert(name).second) << "TYPE twice: " << name;
+      if (!current.empty()) closed.insert(current);
+      current = name;
+      continue;
+    }
+    if (line.empty() || line.starts_with("#")) continue;
+    auto name = line.substr(0, line.find_first_of("{ "));
+    for (auto suffix : {"_bucket", "_sum", "_count"})
+      if (name.ends_with(suffix) &&
+          typed.contains(name.substr(0, name.size() - std::string(suffix).size())))
+        name = name.substr(0, name.size() - std::string(suffix).size());
+    EXPECT_EQ(name, current) << line;
+    EXPECT_FALSE(closed.contains(name)) << "family split: " << line;
+  }
+  EXPECT_EQ(a.get("/metrics").status, 200);  // an administrator's session
 }
