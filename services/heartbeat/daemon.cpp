@@ -11,8 +11,11 @@
 #include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
+#include <hasys/proto/registration_messages.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -291,10 +294,50 @@ struct heartbeat_daemon::impl final : group_output {
     }
   }
 
+  // M4 (issue 11): each group registered with the manager at start, every 5 minutes, and at once
+  // when the manager says hello (it started or came back). Published on the node's bus; the
+  // leaf link carries it to the hub, which lets the node speak only in its own name.
+  void register_groups(const std::string& reason) {
+    if (!bus) return;
+    for (const auto& g : cfg.groups) {
+      proto::registration_msg m;
+      m.group = g.name;
+      m.node = cfg.name;
+      m.peer = g.peer_name;
+      m.public_address = g.public_net.self_address;
+      m.heartbeat_address = g.heartbeat ? g.heartbeat->self_address : "";
+      for (const auto& n : g.flow)
+        if (const auto* v = std::get_if<config::vip_node>(&n)) m.virtual_ips.push_back(v->ip);
+      m.version = HASYS_VERSION;
+      m.protocol = proto::schema_version;
+      m.boot_id = boot_id;
+      m.time_unix_ms = proto::unix_ms_now();
+      m.reason = reason;
+      bus->publish(proto::registration_subject(g.name, cfg.name), proto::to_json(m));
+    }
+  }
+  asio::awaitable<void> registration_loop(bus::subscription hello) {
+    using namespace asio::experimental::awaitable_operators;
+    register_groups("start");
+    asio::steady_timer every(slow.get_executor());
+    for (;;) {
+      every.expires_after(std::chrono::minutes(5));
+      auto r = co_await (hello.next() || every.async_wait(asio::as_tuple(asio::use_awaitable)));
+      if (r.index() == 0) {
+        if (!std::get<0>(r)) co_return;  // the bus closed
+        register_groups("hello");
+      } else {
+        register_groups("periodic");
+      }
+    }
+  }
+
   asio::awaitable<void> bus_loop() {
     auto o = bus::node_options(cfg.bus_url, cfg.bus_credentials, "hasys-heartbeat@" + cfg.name);
     bus = co_await bus::connection::open(slow.get_executor(), std::move(o));
     events.attach(*bus);
+    daemon::spawn_or_die(slow.get_executor(), registration_loop(bus->subscribe(std::string(proto::hello_subject))),
+                         "registration");
     for (auto& g : groups) {
       daemon::spawn_or_die(slow.get_executor(),
                            serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),

@@ -5,6 +5,7 @@
 
 #include <hasys/daemon/blocking_lane.hpp>
 #include <hasys/proto/messages.hpp>
+#include <hasys/proto/registration_messages.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +14,7 @@
 #include <boost/describe/class.hpp>
 #include <boost/json.hpp>
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -49,6 +51,10 @@ struct operation_body {
   std::string node;  // "" for a manual failover: the group's Active node
 };
 BOOST_DESCRIBE_STRUCT(operation_body, (), (kind, node))
+struct new_server_body {
+  std::string group, node, public_address, note;
+};
+BOOST_DESCRIBE_STRUCT(new_server_body, (), (group, node, public_address, note))
 struct new_business_group_body {
   std::string name;
 };
@@ -141,6 +147,16 @@ std::optional<std::string> percent_decoded(const std::string& s) {
     i += 2;
   }
   return out;
+}
+
+bool valid_node_name(const std::string& n) {
+  static const std::regex re("[A-Za-z0-9_.-]{1,15}");
+  return std::regex_match(n, re);
+}
+
+bool valid_address(const std::string& a) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
 }
 
 bool valid_ha_group(const std::string& n) {
@@ -276,6 +292,10 @@ struct api::impl {
         std::string(bus_up ? "1" : "0") + "\n";
     return out;
   }
+
+  // Registrations heard since the last flush (M4), one transaction per flush.
+  std::vector<server_record> pending_registrations;
+  std::uint64_t registrations_refused = 0;
 
   // Each group's JSON at its latest change, made once for every stream.
   std::map<std::string, std::pair<std::uint64_t, std::string>> group_cache;
@@ -624,6 +644,101 @@ struct api::impl {
     co_return reply(200, result);
   }
 
+  // --- servers (M4) ---
+  static json::object server_json(const server_record& r) {
+    json::array ips(r.virtual_ips.begin(), r.virtual_ips.end());
+    return {{"group", r.group},
+            {"node", r.node},
+            {"peer", r.peer},
+            {"public_address", r.public_address},
+            {"heartbeat_address", r.heartbeat_address},
+            {"virtual_ips", std::move(ips)},
+            {"version", r.version},
+            {"protocol", r.protocol},
+            {"registered_unix_ms", r.registered_unix_ms},
+            {"first_unix_ms", r.first_unix_ms},
+            {"manual", r.manual},
+            {"note", r.note}};
+  }
+
+  asio::awaitable<http_response> servers_route(const http_request& r, const session& s,
+                                               const user_record& u,
+                                               const std::vector<std::string>& seg) {
+    if (seg.size() == 3 && r.method == "GET") {
+      auto task = [this, name = s.user] { return std::pair{db.servers(), db.scope(name)}; };
+      auto [list, scope] = co_await on_db(std::move(task));
+      json::array out;
+      for (auto& x : list)
+        if (fleet::in_scope(scope, x.group)) out.push_back(server_json(x));
+      co_return reply(200, out);
+    }
+    if (!u.admin) {
+      ++stats.forbidden;
+      co_return refuse(403, "only administrators add, change or delete servers");
+    }
+    if (seg.size() == 3 && r.method == "POST") {
+      std::string why;
+      auto body = parse_body<new_server_body>(
+          r.body, why,
+          "{\"group\": string, \"node\": string, \"public_address\": string, \"note\": string}");
+      if (!body) co_return ++stats.bad_bodies, refuse(400, why);
+      if (!valid_ha_group(body->group))
+        co_return refuse(400, "group: \"" + body->group + "\" is not 1..20 of A-Za-z0-9_.-");
+      if (!valid_node_name(body->node))
+        co_return refuse(400, "node: \"" + body->node + "\" is not 1..15 of A-Za-z0-9_.-");
+      if (!valid_address(body->public_address))
+        co_return refuse(
+            400, "public_address: \"" + body->public_address + "\" is not an IPv4 or IPv6 address");
+      if (body->note.size() > 200) co_return refuse(400, "note: longer than 200 bytes");
+      server_record rec;
+      rec.group = body->group;
+      rec.node = body->node;
+      rec.public_address = body->public_address;
+      rec.note = body->note;
+      rec.manual = true;
+      auto task = [this, rec] { return db.add_server(rec); };
+      auto err = co_await on_db(std::move(task));
+      audit(s.user, r, "server add", body->group + "/" + body->node,
+            err.empty() ? "ok" : "refused: " + err);
+      if (!err.empty()) co_return refuse(409, err);
+      co_return reply(201, json::object{{"group", body->group}, {"node", body->node}});
+    }
+    if (seg.size() == 5 && (r.method == "PUT" || r.method == "DELETE")) {
+      const std::string group = seg[3], node = seg[4];
+      std::string err;
+      if (r.method == "DELETE") {
+        auto task = [this, group, node] { return db.delete_server(group, node); };
+        err = co_await on_db(std::move(task));
+        audit(s.user, r, "server delete", group + "/" + node,
+              err.empty() ? "ok" : "refused: " + err);
+      } else {
+        boost::system::error_code ec;
+        auto v = json::parse(r.body, ec);
+        if (ec || !v.is_object()) co_return refuse(400, "the body must be a JSON object");
+        std::optional<std::string> address, note;
+        for (const auto& [k, x] : v.as_object()) {
+          if (k == "public_address" && x.is_string() && valid_address(std::string(x.as_string())))
+            address = std::string(x.as_string());
+          else if (k == "note" && x.is_string() && x.as_string().size() <= 200)
+            note = std::string(x.as_string());
+          else
+            co_return refuse(400, std::string(k) +
+                                      ": not a field of a server update ({\"public_address\": an "
+                                      "IP address, \"note\": up to 200 bytes})");
+        }
+        auto task = [this, group, node, address, note] {
+          return db.update_server(group, node, address, note);
+        };
+        err = co_await on_db(std::move(task));
+        audit(s.user, r, "server update", group + "/" + node,
+              err.empty() ? "ok" : "refused: " + err);
+      }
+      if (!err.empty()) co_return refuse(404, err);
+      co_return reply(200, json::object{{"ok", true}});
+    }
+    co_return refuse(405, r.method + " is not allowed on " + r.target);
+  }
+
   // --- business groups (M3, admins) ---
   asio::awaitable<http_response> business_groups_route(const http_request& r, const session& s,
                                                        const std::vector<std::string>& seg) {
@@ -811,6 +926,7 @@ struct api::impl {
       label(g.as_object());
       co_return reply(200, g);
     }
+    if (seg[2] == "servers") co_return co_await servers_route(r, me, *user, seg);
     if (seg[2] == "users" || seg[2] == "audit" || seg[2] == "business-groups") {
       if (!user->admin) {
         ++stats.forbidden;
@@ -948,6 +1064,35 @@ asio::awaitable<stream_open> api::open_stream(http_request r) {
     co_return stream_open{refuse(403, "the password must be changed first"), nullptr};
   auto ex = co_await asio::this_coro::executor;
   co_return stream_open{{}, std::make_unique<client_stream>(i, me.token, me.user, ex)};
+}
+
+void api::on_registration(std::string_view subject, std::string_view data) {
+  auto& i = *impl_;
+  auto m = proto::from_json<proto::registration_msg>(data);
+  if (!m || subject != proto::registration_subject(m->group, m->node) ||
+      !valid_ha_group(m->group) || !valid_node_name(m->node)) {
+    ++i.registrations_refused;
+    return;
+  }
+  server_record r;
+  r.group = m->group;
+  r.node = m->node;
+  r.peer = m->peer;
+  r.public_address = m->public_address;
+  r.heartbeat_address = m->heartbeat_address;
+  r.virtual_ips = m->virtual_ips;
+  r.version = m->version;
+  r.protocol = m->protocol;
+  r.registered_unix_ms = proto::unix_ms_now();
+  i.pending_registrations.push_back(std::move(r));
+}
+
+void api::flush_registrations() {
+  auto& i = *impl_;
+  if (i.pending_registrations.empty()) return;
+  i.lane.post(
+      [p = &i, batch = std::move(i.pending_registrations)] { p->db.register_servers(batch); });
+  i.pending_registrations.clear();
 }
 
 void api::on_event(std::string_view subject, std::string_view data) {

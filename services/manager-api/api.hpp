@@ -58,6 +58,9 @@ class api {
   boost::asio::awaitable<stream_open> open_stream(http_request r);
   // hasys.evt.<group>.<node> from the hub, for the streams.
   void on_event(std::string_view subject, std::string_view data);
+  // hasys.reg.<group>.<node> (M4): kept, and written in batches by flush_registrations().
+  void on_registration(std::string_view subject, std::string_view data);
+  void flush_registrations();
   const counters& stats() const;
   std::size_t sessions() const;
   void bus_connected(bool c);

@@ -36,6 +36,21 @@ CREATE TABLE IF NOT EXISTS business_group_users (
   user           TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
   PRIMARY KEY (business_group, user)
 );
+CREATE TABLE IF NOT EXISTS servers (
+  ha_group          TEXT NOT NULL,
+  node              TEXT NOT NULL,
+  peer              TEXT NOT NULL,
+  public_address    TEXT NOT NULL,
+  heartbeat_address TEXT NOT NULL,
+  virtual_ips       TEXT NOT NULL,
+  version           TEXT NOT NULL,
+  protocol          INTEGER NOT NULL,
+  registered_ms     INTEGER NOT NULL,
+  first_ms          INTEGER NOT NULL,
+  manual            INTEGER NOT NULL,
+  note              TEXT NOT NULL,
+  PRIMARY KEY (ha_group, node)
+);
 CREATE TABLE IF NOT EXISTS audit (
   id        INTEGER PRIMARY KEY AUTOINCREMENT,
   time_ms   INTEGER NOT NULL,
@@ -297,6 +312,97 @@ std::string manager_db::delete_business_group(const std::string& name) {
   if (!q.step()) return "no business group '" + name + "'";
   statement s(db_, "DELETE FROM business_groups WHERE name = ?");
   s.bind(1, name);
+  s.step();
+  return {};
+}
+
+namespace {
+std::string join_ips(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+std::vector<std::string> split_ips(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    auto comma = s.find(',', start);
+    out.push_back(s.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+}  // namespace
+
+void manager_db::register_servers(const std::vector<server_record>& rs) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    for (const auto& r : rs) {
+      statement s(db_,
+                  "INSERT INTO servers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '') "
+                  "ON CONFLICT (ha_group, node) DO UPDATE SET peer = excluded.peer, "
+                  "public_address = excluded.public_address, "
+                  "heartbeat_address = excluded.heartbeat_address, "
+                  "virtual_ips = excluded.virtual_ips, version = excluded.version, "
+                  "protocol = excluded.protocol, registered_ms = excluded.registered_ms");
+      s.bind(1, r.group).bind(2, r.node).bind(3, r.peer).bind(4, r.public_address);
+      s.bind(5, r.heartbeat_address).bind(6, join_ips(r.virtual_ips)).bind(7, r.version);
+      s.bind(8, std::int64_t{r.protocol})
+          .bind(9, r.registered_unix_ms)
+          .bind(10, r.registered_unix_ms);
+      s.step();
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+std::vector<server_record> manager_db::servers() {
+  statement s(db_,
+              "SELECT ha_group, node, peer, public_address, heartbeat_address, virtual_ips, "
+              "version, protocol, registered_ms, first_ms, manual, note FROM servers "
+              "ORDER BY ha_group, node");
+  std::vector<server_record> out;
+  while (s.step())
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), split_ips(s.text(5)),
+                   s.text(6), static_cast<int>(s.integer(7)), s.integer(8), s.integer(9),
+                   s.integer(10) != 0, s.text(11)});
+  return out;
+}
+
+std::string manager_db::add_server(const server_record& r) {
+  statement q(db_, "SELECT 1 FROM servers WHERE ha_group = ? AND node = ?");
+  q.bind(1, r.group).bind(2, r.node);
+  if (q.step()) return "server " + r.node + " of HA group " + r.group + " exists";
+  statement s(db_, "INSERT INTO servers VALUES (?, ?, '', ?, '', '', '', 0, 0, ?, 1, ?)");
+  s.bind(1, r.group).bind(2, r.node).bind(3, r.public_address).bind(4, now_ms()).bind(5, r.note);
+  s.step();
+  return {};
+}
+
+std::string manager_db::update_server(const std::string& group, const std::string& node,
+                                      std::optional<std::string> public_address,
+                                      std::optional<std::string> note) {
+  statement q(db_, "SELECT public_address, note FROM servers WHERE ha_group = ? AND node = ?");
+  q.bind(1, group).bind(2, node);
+  if (!q.step()) return "no server " + node + " in HA group " + group;
+  statement s(db_,
+              "UPDATE servers SET public_address = ?, note = ? WHERE ha_group = ? AND node = ?");
+  s.bind(1, public_address.value_or(q.text(0))).bind(2, note.value_or(q.text(1)));
+  s.bind(3, group).bind(4, node);
+  s.step();
+  return {};
+}
+
+std::string manager_db::delete_server(const std::string& group, const std::string& node) {
+  statement q(db_, "SELECT 1 FROM servers WHERE ha_group = ? AND node = ?");
+  q.bind(1, group).bind(2, node);
+  if (!q.step()) return "no server " + node + " in HA group " + group;
+  statement s(db_, "DELETE FROM servers WHERE ha_group = ? AND node = ?");
+  s.bind(1, group).bind(2, node);
   s.step();
   return {};
 }

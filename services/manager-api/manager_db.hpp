@@ -27,6 +27,18 @@ struct business_group {
   std::vector<std::string> ha_groups, users;
 };
 
+// M4: a server the manager knows, registered by its node or added by hand.
+struct server_record {
+  std::string group, node, peer, public_address, heartbeat_address;
+  std::vector<std::string> virtual_ips;
+  std::string version;
+  int protocol = 0;
+  std::int64_t registered_unix_ms = 0;  // its latest registration; 0 never (added by hand)
+  std::int64_t first_unix_ms = 0;
+  bool manual = false;  // added by an administrator
+  std::string note;
+};
+
 struct audit_entry {
   std::int64_t id = 0;
   std::int64_t time_unix_ms = 0;
@@ -71,6 +83,15 @@ class manager_db {
   // that does not exist) with nothing changed.
   std::string set_business_group(const business_group& g);
   std::string delete_business_group(const std::string& name);
+
+  // Registrations, many in one transaction (a fleet answering hello at once).
+  void register_servers(const std::vector<server_record>& rs);
+  std::vector<server_record> servers();
+  std::string add_server(const server_record& r);
+  std::string update_server(const std::string& group, const std::string& node,
+                            std::optional<std::string> public_address,
+                            std::optional<std::string> note);
+  std::string delete_server(const std::string& group, const std::string& node);
 
   void audit(const audit_entry& e);
   std::vector<audit_entry> audit_log(std::int64_t before_id, int limit);

@@ -11,6 +11,7 @@
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 #include <hasys/proto/messages.hpp>
+#include <hasys/proto/registration_messages.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -118,6 +119,10 @@ struct manager_service::impl {
     }
   }
 
+  asio::awaitable<void> follow_registrations(bus::subscription sub) {
+    while (auto m = co_await sub.next()) rest->on_registration(m->subject, m->data);
+  }
+
   asio::awaitable<void> follow_events(bus::subscription sub) {
     while (auto m = co_await sub.next()) rest->on_event(m->subject, m->data);
   }
@@ -130,6 +135,7 @@ struct manager_service::impl {
       every.expires_after(std::chrono::milliseconds(500));
       co_await every.async_wait(asio::use_awaitable);
       live.sweep(fleet::clock::now());
+      rest->flush_registrations();
     }
   }
 
@@ -147,10 +153,16 @@ struct manager_service::impl {
                          follow_metrics(bus->subscribe("hasys.*.*.metrics", 65536)), "metrics");
     daemon::spawn_or_die(ioc.get_executor(), follow_events(bus->subscribe("hasys.evt.*.*", 65536)),
                          "events");
+    daemon::spawn_or_die(ioc.get_executor(),
+                         follow_registrations(bus->subscribe("hasys.reg.*.*", 65536)),
+                         "registrations");
     for (;;) {
       auto e = co_await bus->next_event();
       log.info(std::string("bus ") + std::string(bus::to_string(e)));
-      rest->bus_connected(e == bus::conn_event::connected || e == bus::conn_event::reconnected);
+      const bool up = e == bus::conn_event::connected || e == bus::conn_event::reconnected;
+      rest->bus_connected(up);
+      // M4: every node registers again within seconds of hearing the manager is (back) up.
+      if (up) bus->publish(proto::hello_subject, R"({"v":1})");
       if (e == bus::conn_event::closed) co_return;
     }
   }

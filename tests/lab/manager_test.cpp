@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -58,6 +59,16 @@ json::value parsed(const std::string& body) {
   return ec ? json::value(nullptr) : v;
 }
 
+template <class Pred>
+bool eventually(Pred p, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (p()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return p();
+}
+
 // The manager's view arrives through the hub (no push yet to wait on): asked every 50 ms.
 bool manager_shows(https_client& c, const std::map<std::string, std::string>& want,
                    std::chrono::milliseconds limit) {
@@ -95,6 +106,26 @@ TEST(manager, the_host_reaches_the_labs_manager_and_sees_the_roles_move) {
   ASSERT_TRUE(wait_status(l, "b", {"--role", "active", "--peer-role", "standby"}, 30s));
   EXPECT_TRUE(manager_shows(c, {{"node-a", "standby"}, {"node-b", "active"}}, 5s))
       << c.get("/api/v1/groups").body;
+
+  // M4: both nodes registered; forgotten, they register again within seconds of a restarted
+  // manager's hello.
+  auto servers = [&] {
+    std::set<std::string> out;
+    auto v = parsed(c.get("/api/v1/servers").body);
+    if (v.is_array())
+      for (const auto& x : v.as_array())
+        if (x.at("version") == HASYS_VERSION) out.insert(std::string(x.at("node").as_string()));
+    return out;
+  };
+  const std::set<std::string> both{"node-a", "node-b"};
+  EXPECT_TRUE(eventually([&] { return servers() == both; }, 5s)) << c.get("/api/v1/servers").body;
+  ASSERT_EQ(c.request("DELETE", "/api/v1/servers/lab/node-a").status, 200);
+  ASSERT_EQ(c.request("DELETE", "/api/v1/servers/lab/node-b").status, 200);
+  ASSERT_OK(l.run("kill", "mgr", "api"));
+  ASSERT_OK(l.run("start", "mgr", "api"));
+  c = https_client("127.0.0.1", static_cast<std::uint16_t>(port));
+  ASSERT_EQ(c.login("hasys", "lab-pass-1").status, 200);  // sessions end with the process
+  EXPECT_TRUE(eventually([&] { return servers() == both; }, 10s)) << c.get("/api/v1/servers").body;
 }
 
 TEST(manager, a_manual_failover_from_the_api_is_previewed_then_moves_the_virtual_ip) {

@@ -1,6 +1,7 @@
 // The monitor's messages: Boost.JSON's conversions of described structs do all the work.
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
+#include <hasys/proto/registration_messages.hpp>
 
 #include <boost/json.hpp>
 
@@ -22,6 +23,11 @@ std::string restart_subject(std::string_view group, std::string_view node) {
 std::string metrics_subject(std::string_view group, std::string_view node) {
   return "hasys." + std::string(group) + "." + std::string(node) + ".metrics";
 }
+
+std::string registration_subject(std::string_view group, std::string_view node) {
+  return "hasys.reg." + std::string(group) + "." + std::string(node);
+}
+std::string to_json(const registration_msg& m) { return serialize(m); }
 
 std::string to_json(const health_msg& m) { return serialize(m); }
 std::string to_json(const restart_request& m) { return serialize(m); }

@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -596,6 +597,13 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
       200);
   EXPECT_EQ(a.get("/api/v1/business-groups").status, 200);
   EXPECT_EQ(a.request("DELETE", "/api/v1/business-groups/ops").status, 200);
+  EXPECT_EQ(a.request("POST", "/api/v1/servers",
+                      R"({"group":"g1","node":"n1","public_address":"198.51.100.9","note":""})")
+                .status,
+            201);
+  EXPECT_EQ(a.get("/api/v1/servers").status, 200);
+  EXPECT_EQ(a.request("PUT", "/api/v1/servers/g1/n1", R"({"note":"x"})").status, 200);
+  EXPECT_EQ(a.request("DELETE", "/api/v1/servers/g1/n1").status, 200);
   EXPECT_EQ(a.request("DELETE", "/api/v1/users/op").status, 200);
   EXPECT_EQ(a.request("DELETE", "/api/v1/session").status, 200);
   auto [rc, out] = check_openapi({(dir / "exchanges.jsonl").string(), "--all-operations"});
@@ -910,4 +918,76 @@ TEST_F(manager_api, metrics_need_the_token_and_count_what_the_fleet_does) {
     EXPECT_FALSE(closed.contains(name)) << "family split: " << line;
   }
   EXPECT_EQ(a.get("/metrics").status, 200);  // an administrator's session
+}
+
+TEST_F(manager_api, nodes_register_after_the_managers_hello_and_admins_edit_the_list) {  // M4
+  // A stand-in node: it registers when it hears hello, as hasys-heartbeat does.
+  const std::string registration =
+      R"({"v":1,"group":"g1","node":"node-a","peer":"node-b","public_address":"198.51.100.11",)"
+      R"("heartbeat_address":"192.0.2.11","virtual_ips":["198.51.100.100"],"version":"0.1.0",)"
+      R"("protocol":1,"boot_id":7,"time_unix_ms":1,"reason":"hello"})";
+  boost::asio::io_context ioc;
+  std::promise<void> subscribed;
+  std::thread node([&] {
+    auto op = [&]() -> boost::asio::awaitable<void> {
+      auto o = hasys::bus::options{};
+      o.url = hub.url();
+      auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+      auto hello = c.subscribe("hasys.mgr.hello");
+      (void)co_await c.flush(2s);
+      subscribed.set_value();
+      if (co_await hello.next()) {
+        c.publish("hasys.reg.g1.node-a", registration);
+        // Speaking in another node's name is refused.
+        c.publish("hasys.reg.g1.node-z", registration);
+        (void)co_await c.flush(2s);
+      }
+      c.close();
+    };
+    boost::asio::co_spawn(ioc, op(), [](std::exception_ptr) {});
+    ioc.run_for(20s);
+  });
+  ASSERT_EQ(subscribed.get_future().wait_for(10s), std::future_status::ready);
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  ASSERT_TRUE(eventually([&] { return body_of(a.get("/api/v1/servers")).as_array().size() == 1; }))
+      << a.get("/api/v1/servers").body;
+  node.join();
+  auto list = body_of(a.get("/api/v1/servers"));
+  EXPECT_EQ(list.at(0).at("node"), "node-a");
+  EXPECT_EQ(list.at(0).at("version"), "0.1.0");
+  EXPECT_EQ(list.at(0).at("virtual_ips").at(0), "198.51.100.100");
+  EXPECT_EQ(list.at(0).at("manual"), false);
+
+  auto r = a.request("POST", "/api/v1/servers",
+                     R"({"group":"g9","node":"db-1","public_address":"not an ip","note":""})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(text(body_of(r), "error").find("public_address"), std::string::npos) << r.body;
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/servers",
+                R"({"group":"g9","node":"db-1","public_address":"198.51.100.31","note":"rack 4"})")
+          .status,
+      201);
+  EXPECT_EQ(a.request("PUT", "/api/v1/servers/g9/db-1", R"({"note":"rack 5"})").status, 200);
+  EXPECT_EQ(a.request("PUT", "/api/v1/servers/g9/db-1", R"({"colour":"red"})").status, 400);
+  list = body_of(a.get("/api/v1/servers"));
+  ASSERT_EQ(list.as_array().size(), 2u);
+  EXPECT_EQ(list.at(1).at("note"), "rack 5");
+  EXPECT_EQ(list.at(1).at("manual"), true);
+  EXPECT_EQ(a.request("DELETE", "/api/v1/servers/g9/db-1").status, 200);
+  EXPECT_EQ(a.request("DELETE", "/api/v1/servers/g9/db-1").status, 404);
+
+  // Users see the servers of their groups only, and change none.
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
+          .status,
+      201);
+  auto eve = client();
+  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
+  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
+                .status,
+            200);
+  EXPECT_EQ(body_of(eve.get("/api/v1/servers")).as_array().size(), 0u);
+  EXPECT_EQ(eve.request("DELETE", "/api/v1/servers/g1/node-a").status, 403);
 }
