@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <deque>
 #include <regex>
+#include <set>
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -297,7 +298,9 @@ struct api::impl {
   std::vector<server_record> pending_registrations;
   std::uint64_t registrations_refused = 0;
 
-  // Each group's JSON at its latest change, made once for every stream.
+  // Each node's overview line and each group's view at its latest change, made once for every
+  // stream.
+  std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::string>> row_cache;
   std::map<std::string, std::pair<std::uint64_t, std::string>> group_cache;
 
   impl(manager_db& d, daemon::blocking_lane& l, fleet& f, bus_request_fn rq, options o)
@@ -311,6 +314,8 @@ struct api::impl {
         dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)) {}
 
   const std::string& group_json(const std::string& name, std::uint64_t change);
+  const std::string& row_json(const std::string& group, const std::string& node,
+                              std::uint64_t change);
 
   // A database call on the lane; throws when it did not come back in time (a 500).
   template <class F>
@@ -944,16 +949,28 @@ struct api::impl {
 
 namespace {
 
-// One WebSocket client's messages: first a snapshot of every group in scope, then, at most once
-// per 250 ms, the groups that changed since, the groups that left its scope and the events of
-// its groups. Made from the latest state when the previous message is gone, so a slow client
-// costs no memory: it skips states, never queues them.
+// One WebSocket client's messages: first a snapshot, then at most one message per 250 ms with
+// what changed since — the overview line of every node it may see (M5), the whole view of the
+// groups it watches (up to 4, M6/M7: {"watch": [...]} from the client), the groups that left its
+// scope and the events of its groups. Made from the latest state when the previous message is
+// gone, so a slow client costs no memory: it skips states, never queues them.
 class client_stream : public stream_feed {
  public:
   client_stream(api::impl& a, std::string token, std::string user, asio::any_io_executor ex)
       : api_(a), token_(std::move(token)), user_(std::move(user)), timer_(ex) {}
 
   asio::awaitable<std::optional<std::string>> next() override;
+  void received(std::string_view text) override {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) return;
+    const auto* w = v.as_object().if_contains("watch");
+    if (!w || !w->is_array()) return;
+    watch_.clear();
+    for (const auto& g : w->as_array())
+      if (g.is_string() && watch_.size() < 4) watch_.insert(std::string(g.as_string()));
+    watched_sent_.clear();  // sent whole at the next message
+  }
 
  private:
   api::impl& api_;
@@ -961,7 +978,9 @@ class client_stream : public stream_feed {
   asio::steady_timer timer_;
   std::vector<std::string> scope_;
   std::uint64_t generation_ = ~std::uint64_t{0};
-  std::map<std::string, std::uint64_t> sent_;  // group -> change last sent
+  std::map<std::pair<std::string, std::string>, std::uint64_t> sent_;  // node -> change sent
+  std::set<std::string> watch_;
+  std::map<std::string, std::uint64_t> watched_sent_;
   std::uint64_t event_seq_ = 0;
   bool first_ = true;
   clock::time_point last_send_{};
@@ -969,11 +988,21 @@ class client_stream : public stream_feed {
 
 }  // namespace
 
+const std::string& api::impl::row_json(const std::string& group, const std::string& node,
+                                       std::uint64_t change) {
+  auto& slot = row_cache[{group, node}];
+  if (slot.second.empty() || slot.first != change) {
+    slot.first = change;
+    slot.second = json::serialize(live.node_row(group, node, clock::now()));
+  }
+  return slot.second;
+}
+
 const std::string& api::impl::group_json(const std::string& name, std::uint64_t change) {
   auto& slot = group_cache[name];
   if (slot.second.empty() || slot.first != change) {
     slot.first = change;
-    slot.second = json::serialize(live.group(name, {"*"}, clock::now()));
+    slot.second = json::serialize(live.group_summary(name, clock::now()));
   }
   return slot.second;
 }
@@ -992,38 +1021,51 @@ asio::awaitable<std::optional<std::string>> client_stream::next() {
       auto task = [a = &api_, name = user_] { return a->db.scope(name); };
       scope_ = co_await api_.on_db(std::move(task));
     }
-    std::string groups, removed;
-    std::map<std::string, std::uint64_t> now_sent;
-    for (const auto& [name, change] : api_.live.changes(scope_)) {
-      auto it = sent_.find(name);
-      if (it == sent_.end() || it->second != change) {
-        if (!groups.empty()) groups += ',';
-        groups += api_.group_json(name, change);
+    std::string nodes, groups, removed;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> now_sent;
+    std::set<std::string> visible;
+    for (auto& c : api_.live.node_changes(scope_)) {
+      visible.insert(c.group);
+      std::pair<std::string, std::string> key{c.group, c.node};
+      auto it = sent_.find(key);
+      if (it == sent_.end() || it->second != c.change) {
+        if (!nodes.empty()) nodes += ',';
+        nodes += api_.row_json(c.group, c.node, c.change);
       }
-      now_sent.emplace(name, change);
+      now_sent.emplace(std::move(key), c.change);
     }
-    for (const auto& [name, change] : sent_)
-      if (!now_sent.contains(name)) {
+    std::set<std::string> was_visible;
+    for (const auto& [key, change] : sent_) was_visible.insert(key.first);
+    for (const auto& g : was_visible)
+      if (!visible.contains(g)) {
         if (!removed.empty()) removed += ',';
-        removed += json::serialize(json::value(name));
+        removed += json::serialize(json::value(g));
       }
-    std::string events;
-    bool gap = false;
-    if (!api_.recent_events.empty() && event_seq_ + 1 < api_.recent_events.front().seq && !first_)
-      gap = true;  // this client fell behind the window: the event store has them
-    for (const auto& e : api_.recent_events) {
-      if (e.seq <= event_seq_ || !fleet::in_scope(scope_, e.group)) continue;
-      if (first_) continue;  // the snapshot starts from now; the E2 window comes from REST
-      if (!events.empty()) events += ',';
-      events += json::serialize(e.event);
-    }
-    if (!api_.recent_events.empty()) event_seq_ = api_.recent_events.back().seq;
     sent_ = std::move(now_sent);
-    if (first_ || !groups.empty() || !removed.empty() || !events.empty() || gap) {
+    for (const auto& [name, change] : api_.live.changes(scope_)) {
+      if (!watch_.contains(name)) continue;
+      auto it = watched_sent_.find(name);
+      if (it != watched_sent_.end() && it->second == change) continue;
+      watched_sent_[name] = change;
+      if (!groups.empty()) groups += ',';
+      groups += api_.group_json(name, change);
+    }
+    std::string events;
+    const bool gap =
+        !first_ && !api_.recent_events.empty() && event_seq_ + 1 < api_.recent_events.front().seq;
+    if (!first_)  // the snapshot starts from now; the E2 window comes from the event store
+      for (const auto& e : api_.recent_events) {
+        if (e.seq <= event_seq_ || !fleet::in_scope(scope_, e.group)) continue;
+        if (!events.empty()) events += ',';
+        events += json::serialize(e.event);
+      }
+    if (!api_.recent_events.empty()) event_seq_ = api_.recent_events.back().seq;
+    if (first_ || !nodes.empty() || !groups.empty() || !removed.empty() || !events.empty() || gap) {
       std::string m = std::string("{\"type\":\"") + (first_ ? "snapshot" : "delta") +
                       "\",\"server_time_unix_ms\":" + std::to_string(proto::unix_ms_now()) +
-                      ",\"groups\":[" + groups + "],\"removed\":[" + removed + "],\"events\":[" +
-                      events + "],\"events_gap\":" + (gap ? "true" : "false") + "}";
+                      ",\"nodes\":[" + nodes + "],\"groups\":[" + groups + "],\"removed\":[" +
+                      removed + "],\"events\":[" + events +
+                      "],\"events_gap\":" + (gap ? "true" : "false") + "}";
       first_ = false;
       last_send_ = clock::now();
       co_return m;

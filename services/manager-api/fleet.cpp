@@ -104,7 +104,7 @@ std::string fleet::on_metrics(std::string_view subject, std::string_view data,
   return {};
 }
 
-json::object fleet::node_view(const node_state& n, clock::time_point now) const {
+json::object fleet::node_view(const node_state& n, clock::time_point now, bool full) const {
   json::object o;
   o["node"] = n.node;
   o["protocol_version"] = n.version;
@@ -133,9 +133,10 @@ json::object fleet::node_view(const node_state& n, clock::time_point now) const 
     o["health"] = health ? *health : json::value(nullptr);
   }
   const auto& m = n.metrics;
-  for (auto key :
-       {"cpu_percent", "memory_percent", "processes_total", "interfaces", "filesystems", "facts"})
+  for (auto key : {"cpu_percent", "memory_percent", "processes_total", "interfaces"})
     o[key] = copy_or_null(m, key);
+  if (!full) return o;
+  for (auto key : {"filesystems", "facts"}) o[key] = copy_or_null(m, key);
   json::array h;
   for (const auto& x : n.history)
     h.push_back(json::array{
@@ -145,14 +146,14 @@ json::object fleet::node_view(const node_state& n, clock::time_point now) const 
   return o;
 }
 
-json::object fleet::group_view(const std::string& name, clock::time_point now) const {
+json::object fleet::group_view(const std::string& name, clock::time_point now, bool full) const {
   json::object g;
   g["name"] = name;
   json::array nodes;
   int active = 0;
   for (auto it = nodes_.lower_bound({name, ""}); it != nodes_.end() && it->first.first == name;
        ++it) {
-    auto v = node_view(it->second, now);
+    auto v = node_view(it->second, now, full);
     if (!v["stale"].as_bool() && v["role"] == "active") ++active;
     nodes.push_back(std::move(v));
   }
@@ -169,7 +170,7 @@ json::array fleet::groups(const std::vector<std::string>& scope, clock::time_poi
   for (const auto& [key, n] : nodes_) {
     if (key.first == last || !in_scope(scope, key.first)) continue;
     last = key.first;
-    out.push_back(group_view(key.first, now));
+    out.push_back(group_view(key.first, now, false));
   }
   return out;
 }
@@ -267,7 +268,76 @@ json::value fleet::group(const std::string& name, const std::vector<std::string>
   if (!in_scope(scope, name)) return nullptr;
   auto it = nodes_.lower_bound({name, ""});
   if (it == nodes_.end() || it->first.first != name) return nullptr;
-  return group_view(name, now);
+  return group_view(name, now, true);
+}
+
+json::value fleet::group_summary(const std::string& name, clock::time_point now) const {
+  auto it = nodes_.lower_bound({name, ""});
+  if (it == nodes_.end() || it->first.first != name) return nullptr;
+  return group_view(name, now, false);
+}
+
+json::object fleet::node_row(const std::string& group, const std::string& node,
+                             clock::time_point now) const {
+  json::object o{{"group", group}, {"node", node}};
+  auto it = nodes_.find({group, node});
+  if (it == nodes_.end()) return o;
+  const auto& n = it->second;
+  const auto& s = n.status;
+  o["protocol_version"] = n.version;
+  o["stale"] = n.status_at == clock::time_point{} || now - n.status_at > stale_after;
+  o["status_unix_ms"] = n.status_unix_ms;
+  const bool known = n.version == 1;
+  o["role"] = known ? copy_or_null(s, "role") : json::value("unknown");
+  for (auto key : {"mode", "epoch", "healthy", "held"})
+    o[key] = known ? copy_or_null(s, key) : json::value(nullptr);
+  auto sub_bool = [&](std::string_view a, std::string_view b) -> json::value {
+    const auto* x = field(s, a);
+    if (!known || !x || !x->is_object()) return nullptr;
+    const auto* y = x->as_object().if_contains(b);
+    return y && y->is_bool() ? json::value(y->as_bool()) : json::value(nullptr);
+  };
+  o["peer_alive"] = sub_bool("peer", "alive");
+  o["gateway_ok"] = sub_bool("gateway", "ok");
+  json::value hb = nullptr, pub = nullptr;
+  if (const auto* links = field(s, "links"); known && links && links->is_object()) {
+    auto up = [&](std::string_view l) -> json::value {
+      const auto* x = links->as_object().if_contains(l);
+      if (!x || !x->is_object()) return nullptr;
+      const auto* c = x->as_object().if_contains("configured");
+      if (c && c->is_bool() && !c->as_bool()) return nullptr;
+      const auto* u = x->as_object().if_contains("up");
+      return u && u->is_bool() ? json::value(u->as_bool()) : json::value(nullptr);
+    };
+    hb = up("heartbeat");
+    pub = up("public");
+  }
+  o["heartbeat_up"] = hb;
+  o["public_up"] = pub;
+  const auto& m = n.metrics;
+  for (auto key : {"cpu_percent", "memory_percent", "processes_total"})
+    o[key] = copy_or_null(m, key);
+  double rx = 0, tx = 0;
+  bool any = false;
+  if (const auto* ifs = field(m, "interfaces"); ifs && ifs->is_array())
+    for (const auto& i : ifs->as_array()) {
+      if (!i.is_object() || i.as_object().if_contains("name") == nullptr || i.at("name") == "lo")
+        continue;
+      const auto* r = i.as_object().if_contains("rx_bytes_per_s");
+      const auto* t = i.as_object().if_contains("tx_bytes_per_s");
+      if (r && r->is_number()) rx += r->to_number<double>(), any = true;
+      if (t && t->is_number()) tx += t->to_number<double>(), any = true;
+    }
+  o["rx_bytes_per_s"] = any ? json::value(static_cast<std::int64_t>(rx)) : json::value(nullptr);
+  o["tx_bytes_per_s"] = any ? json::value(static_cast<std::int64_t>(tx)) : json::value(nullptr);
+  return o;
+}
+
+std::vector<fleet::node_change> fleet::node_changes(const std::vector<std::string>& scope) const {
+  std::vector<node_change> out;
+  for (const auto& [key, n] : nodes_)
+    if (in_scope(scope, key.first)) out.push_back({key.first, key.second, n.change});
+  return out;
 }
 
 }  // namespace hasys::manager

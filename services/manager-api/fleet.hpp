@@ -47,11 +47,24 @@ class fleet {
   std::string on_metrics(std::string_view subject, std::string_view data, clock::time_point now,
                          std::int64_t unix_ms);
 
-  // Every group in scope (["*"]: all), by name, each with its nodes side by side.
+  // Every group in scope (["*"]: all), by name, each with its nodes side by side — without the
+  // bulky parts (history, file systems, facts), which one group's view has.
   boost::json::array groups(const std::vector<std::string>& scope, clock::time_point now) const;
-  // One group in scope, or null when unknown or out of scope.
+  // One group in scope, whole, or null when unknown or out of scope.
   boost::json::value group(const std::string& name, const std::vector<std::string>& scope,
                            clock::time_point now) const;
+
+  // One line of the overview (M5) per node: role, mode, health, links, CPU, MEM, processes,
+  // traffic — what a stream carries for every node it may see.
+  boost::json::object node_row(const std::string& group, const std::string& node,
+                               clock::time_point now) const;
+  struct node_change {
+    std::string group, node;
+    std::uint64_t change;
+  };
+  std::vector<node_change> node_changes(const std::vector<std::string>& scope) const;
+  // A group's view without the bulky parts, or null.
+  boost::json::value group_summary(const std::string& name, clock::time_point now) const;
 
   // Every group in scope with the counter of its latest change (grows with every update of any
   // of its nodes): what a stream client has not seen yet is what changed after it looked.
@@ -74,8 +87,8 @@ class fleet {
     ++refused_;
     return why;
   }
-  boost::json::object node_view(const node_state& n, clock::time_point now) const;
-  boost::json::object group_view(const std::string& name, clock::time_point now) const;
+  boost::json::object node_view(const node_state& n, clock::time_point now, bool full) const;
+  boost::json::object group_view(const std::string& name, clock::time_point now, bool full) const;
   std::map<std::pair<std::string, std::string>, node_state> nodes_;  // (group, node)
   std::uint64_t refused_ = 0;
   std::uint64_t change_ = 0;

@@ -208,7 +208,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       counters& c;
       ~closed_guard() { --c.streams_open; }
     } guard{stats};
-    co_await (write_stream(ws, *feed) || read_stream(ws));
+    co_await (write_stream(ws, *feed) || read_stream(ws, *feed));
   }
 
   asio::awaitable<void> write_stream(ws_stream& ws, stream_feed& feed) {
@@ -232,12 +232,13 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  static asio::awaitable<void> read_stream(ws_stream& ws) {
+  static asio::awaitable<void> read_stream(ws_stream& ws, stream_feed& feed) {
     beast::flat_buffer buffer;
     for (;;) {
       auto [ec, n] = co_await ws.async_read(buffer, asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
-      buffer.consume(n);
+      if (ws.got_text()) feed.received(beast::buffers_to_string(buffer.data()));
+      buffer.consume(buffer.size());
     }
   }
 

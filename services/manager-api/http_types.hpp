@@ -41,6 +41,8 @@ class stream_feed {
   virtual ~stream_feed() = default;
   // The next message to send, waiting as long as it takes; nothing: close the stream.
   virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+  // A text message from the client.
+  virtual void received(std::string_view) {}
 };
 
 // The API's answer to an upgrade request: a feed, or the refusal to send instead.

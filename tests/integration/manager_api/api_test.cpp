@@ -755,11 +755,9 @@ json::value wait_message(hasys::test::wss_client& ws, Pred pred, std::chrono::mi
 }
 
 std::string role_in(const json::value& message, const std::string& group, const std::string& node) {
-  for (const auto& g : message.at("groups").as_array())
-    if (g.at("name") == group.c_str())
-      for (const auto& n : g.at("nodes").as_array())
-        if (n.at("node") == node.c_str() && n.at("role").is_string())
-          return std::string(n.at("role").as_string());
+  for (const auto& n : message.at("nodes").as_array())
+    if (n.at("group") == group.c_str() && n.at("node") == node.c_str() && n.at("role").is_string())
+      return std::string(n.at("role").as_string());
   return {};
 }
 
@@ -811,10 +809,11 @@ TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) 
   hasys::test::wss_client eve_ws("127.0.0.1", port, "/api/v1/stream", eve.cookie);
   ASSERT_TRUE(admin_ws.open() && eve_ws.open());
   auto snap = json::parse(*admin_ws.read(2s));
-  EXPECT_EQ(snap.at("groups").as_array().size(), 2u) << snap;
+  EXPECT_EQ(snap.at("nodes").as_array().size(), 2u) << snap;
   snap = json::parse(*eve_ws.read(2s));
-  ASSERT_EQ(snap.at("groups").as_array().size(), 1u) << snap;
-  EXPECT_EQ(snap.at("groups").at(0).at("name"), "g1");
+  ASSERT_EQ(snap.at("nodes").as_array().size(), 1u) << snap;
+  EXPECT_EQ(snap.at("nodes").at(0).at("group"), "g1");
+  EXPECT_TRUE(snap.at("groups").as_array().empty()) << snap;  // none watched yet
 
   // A role change reaches the stream well within a second.
   const auto t0 = std::chrono::steady_clock::now();
@@ -855,6 +854,15 @@ TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) 
   EXPECT_EQ(last_role, "active");
   EXPECT_EQ(g1_events, 1);
 
+  // Watching a group (M6) brings its whole view; a group out of scope cannot be watched.
+  ASSERT_TRUE(eve_ws.write(R"({"watch":["g1","g2"]})"));
+  auto watched = wait_message(
+      eve_ws, [](const json::value& m) { return !m.at("groups").as_array().empty(); }, 2s);
+  ASSERT_FALSE(watched.is_null());
+  ASSERT_EQ(watched.at("groups").as_array().size(), 1u) << watched;
+  EXPECT_EQ(watched.at("groups").at(0).at("name"), "g1");
+  EXPECT_TRUE(watched.at("groups").at(0).at("nodes").at(0).as_object().contains("links"));
+
   // Taking g1 out of eve's business group takes it off her stream.
   ASSERT_EQ(
       a.request("PUT", "/api/v1/business-groups/web", R"({"ha_groups":[],"users":["eve"]})").status,
@@ -864,7 +872,10 @@ TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) 
   ASSERT_FALSE(removed.is_null());
   EXPECT_EQ(removed.at("removed").at(0), "g1");
   publish({{"hasys.g1.node-a.status", status_json("g1", "node-a", "standby")}});
-  for (const auto& m : read_for(eve_ws, 800ms)) EXPECT_TRUE(m.at("groups").as_array().empty()) << m;
+  for (const auto& m : read_for(eve_ws, 800ms)) {
+    EXPECT_TRUE(m.at("nodes").as_array().empty()) << m;
+    EXPECT_TRUE(m.at("groups").as_array().empty()) << m;
+  }
 }
 
 TEST_F(manager_api, metrics_need_the_token_and_count_what_the_fleet_does) {

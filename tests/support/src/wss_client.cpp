@@ -56,6 +56,21 @@ wss_client::~wss_client() = default;
 int wss_client::refused_status() const { return impl_->refused; }
 bool wss_client::open() const { return impl_->is_open; }
 
+bool wss_client::write(const std::string& text) {
+  auto& i = *impl_;
+  if (!i.is_open) return false;
+  bool done = false;
+  beast::error_code ec;
+  i.ws.async_write(asio::buffer(text), [&](beast::error_code e, std::size_t) {
+    done = true;
+    ec = e;
+  });
+  i.ioc.restart();
+  while (!done && i.ioc.run_one_for(std::chrono::seconds(5))) {
+  }
+  return done && !ec;
+}
+
 std::optional<std::string> wss_client::read(std::chrono::milliseconds timeout) {
   auto& i = *impl_;
   if (!i.is_open) return std::nullopt;

@@ -23,6 +23,8 @@ class wss_client {
   bool open() const;
   // The next message, or nothing when the deadline passed or the stream closed (open() says).
   std::optional<std::string> read(std::chrono::milliseconds timeout);
+  // Sends a text message; false when it could not.
+  bool write(const std::string& text);
 
  private:
   struct impl;
