@@ -300,7 +300,7 @@ struct api::impl {
 
   // Each node's overview line and each group's view at its latest change, made once for every
   // stream.
-  std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::string>> row_cache;
+  std::vector<std::pair<std::uint64_t, std::string>> row_cache;  // by node id
   std::map<std::string, std::pair<std::uint64_t, std::string>> group_cache;
 
   impl(manager_db& d, daemon::blocking_lane& l, fleet& f, bus_request_fn rq, options o)
@@ -314,8 +314,7 @@ struct api::impl {
         dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)) {}
 
   const std::string& group_json(const std::string& name, std::uint64_t change);
-  const std::string& row_json(const std::string& group, const std::string& node,
-                              std::uint64_t change);
+  const std::string& row_json(const fleet::node_state& n, std::uint64_t change);
 
   // A database call on the lane; throws when it did not come back in time (a 500).
   template <class F>
@@ -921,9 +920,19 @@ struct api::impl {
         g["business_groups"] = std::move(bgs);
       };
       if (seg.size() == 3) {
-        auto all = live.groups(scope, clock::now());
-        for (auto& g : all) label(g.as_object());
-        co_return reply(200, all);
+        // Each group's view as made at its latest change (shared with the streams), its
+        // business groups spliced in: no tree is built per request for a thousand groups.
+        std::string body = "[";
+        for (const auto& [name, change] : live.changes(scope)) {
+          const auto& cached = group_json(name, change);
+          json::array bgs;
+          if (auto it = labels.find(name); it != labels.end())
+            for (auto& b : it->second) bgs.emplace_back(b);
+          if (body.size() > 1) body += ',';
+          body += "{\"business_groups\":" + json::serialize(bgs) + "," + cached.substr(1);
+        }
+        body += "]";
+        co_return http_response{200, "application/json", std::move(body), {}};
       }
       auto g = live.group(seg[3], scope, clock::now());
       // Out of scope and unknown look the same: a user learns nothing of other groups.
@@ -978,7 +987,8 @@ class client_stream : public stream_feed {
   asio::steady_timer timer_;
   std::vector<std::string> scope_;
   std::uint64_t generation_ = ~std::uint64_t{0};
-  std::map<std::pair<std::string, std::string>, std::uint64_t> sent_;  // node -> change sent
+  std::vector<std::uint64_t> sent_;  // by node id: the change last sent (0: never)
+  std::set<std::string> visible_;    // the groups of the scope last looked at
   std::set<std::string> watch_;
   std::map<std::string, std::uint64_t> watched_sent_;
   std::uint64_t event_seq_ = 0;
@@ -988,12 +998,12 @@ class client_stream : public stream_feed {
 
 }  // namespace
 
-const std::string& api::impl::row_json(const std::string& group, const std::string& node,
-                                       std::uint64_t change) {
-  auto& slot = row_cache[{group, node}];
+const std::string& api::impl::row_json(const fleet::node_state& n, std::uint64_t change) {
+  if (row_cache.size() <= n.id) row_cache.resize(n.id + 1);
+  auto& slot = row_cache[n.id];
   if (slot.second.empty() || slot.first != change) {
     slot.first = change;
-    slot.second = json::serialize(live.node_row(group, node, clock::now()));
+    slot.second = json::serialize(live.node_row(n.group, n.node, clock::now()));
   }
   return slot.second;
 }
@@ -1016,32 +1026,36 @@ asio::awaitable<std::optional<std::string>> client_stream::next() {
     // The session keeps living while its page listens; logout or deletion ends the stream.
     const session* s = api_.sessions.use(token_, clock::now());
     if (!s) co_return std::nullopt;
+    bool refreshed = false;
     if (generation_ != api_.scope_generation) {
       generation_ = api_.scope_generation;
       auto task = [a = &api_, name = user_] { return a->db.scope(name); };
       scope_ = co_await api_.on_db(std::move(task));
+      refreshed = true;
     }
     std::string nodes, groups, removed;
-    std::map<std::pair<std::string, std::string>, std::uint64_t> now_sent;
     std::set<std::string> visible;
-    for (auto& c : api_.live.node_changes(scope_)) {
-      visible.insert(c.group);
-      std::pair<std::string, std::string> key{c.group, c.node};
-      auto it = sent_.find(key);
-      if (it == sent_.end() || it->second != c.change) {
-        if (!nodes.empty()) nodes += ',';
-        nodes += api_.row_json(c.group, c.node, c.change);
-      }
-      now_sent.emplace(std::move(key), c.change);
+    const bool rescoped = visible_.empty() || refreshed;
+    sent_.resize(api_.live.ids(), 0);
+    // A new scope: every visible line is sent again (a group may have come back into it).
+    if (refreshed) std::fill(sent_.begin(), sent_.end(), 0);
+    nodes.reserve(64 * 1024);
+    api_.live.visit(scope_, [&](const fleet::node_state& n) {
+      if (rescoped) visible.insert(n.group);
+      if (sent_[n.id] == n.change) return;
+      sent_[n.id] = n.change;
+      if (!nodes.empty()) nodes += ',';
+      nodes += api_.row_json(n, n.change);
+    });
+    // Groups leave a stream only when its scope changes.
+    if (rescoped) {
+      for (const auto& g : visible_)
+        if (!visible.contains(g)) {
+          if (!removed.empty()) removed += ',';
+          removed += json::serialize(json::value(g));
+        }
+      visible_ = std::move(visible);
     }
-    std::set<std::string> was_visible;
-    for (const auto& [key, change] : sent_) was_visible.insert(key.first);
-    for (const auto& g : was_visible)
-      if (!visible.contains(g)) {
-        if (!removed.empty()) removed += ',';
-        removed += json::serialize(json::value(g));
-      }
-    sent_ = std::move(now_sent);
     for (const auto& [name, change] : api_.live.changes(scope_)) {
       if (!watch_.contains(name)) continue;
       auto it = watched_sent_.find(name);

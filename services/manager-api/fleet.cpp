@@ -63,7 +63,9 @@ std::string fleet::on_status(std::string_view subject, std::string_view data, cl
   if (!g || !n || !g->is_string() || !n->is_string() || g->as_string() != group ||
       n->as_string() != node)
     return refuse("a status on " + std::string(subject) + " that names another group or node");
-  auto& s = nodes_[{group, node}];
+  auto [slot, fresh] = nodes_.try_emplace({group, node});
+  auto& s = slot->second;
+  if (fresh) s.id = nodes_.size() - 1;
   // A node seen entering the Active role counts as a failover of its group (M8 history).
   const auto* role = field(o, "role");
   const bool now_active = role && role->is_string() && role->as_string() == "active";
@@ -88,7 +90,9 @@ std::string fleet::on_metrics(std::string_view subject, std::string_view data,
   boost::system::error_code ec;
   auto v = json::parse(data, ec);
   if (ec || !v.is_object()) return refuse("metrics of " + node + " that are not a JSON object");
-  auto& s = nodes_[{group, node}];
+  auto [slot, fresh] = nodes_.try_emplace({group, node});
+  auto& s = slot->second;
+  if (fresh) s.id = nodes_.size() - 1;
   s.group = group;
   s.node = node;
   auto percent = [&](std::string_view key) {
@@ -289,7 +293,7 @@ json::object fleet::node_row(const std::string& group, const std::string& node,
   o["status_unix_ms"] = n.status_unix_ms;
   const bool known = n.version == 1;
   o["role"] = known ? copy_or_null(s, "role") : json::value("unknown");
-  for (auto key : {"mode", "epoch", "healthy", "held"})
+  for (auto key : {"mode", "epoch", "healthy", "held", "time_unix_ms"})
     o[key] = known ? copy_or_null(s, key) : json::value(nullptr);
   auto sub_bool = [&](std::string_view a, std::string_view b) -> json::value {
     const auto* x = field(s, a);
@@ -331,13 +335,6 @@ json::object fleet::node_row(const std::string& group, const std::string& node,
   o["rx_bytes_per_s"] = any ? json::value(static_cast<std::int64_t>(rx)) : json::value(nullptr);
   o["tx_bytes_per_s"] = any ? json::value(static_cast<std::int64_t>(tx)) : json::value(nullptr);
   return o;
-}
-
-std::vector<fleet::node_change> fleet::node_changes(const std::vector<std::string>& scope) const {
-  std::vector<node_change> out;
-  for (const auto& [key, n] : nodes_)
-    if (in_scope(scope, key.first)) out.push_back({key.first, key.second, n.change});
-  return out;
 }
 
 }  // namespace hasys::manager

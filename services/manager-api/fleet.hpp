@@ -37,6 +37,7 @@ class fleet {
     std::int64_t version = 0;                              // "v" of the latest message
     std::uint64_t change = 0;  // the fleet's change counter at its latest update
     bool swept_stale = false;  // sweep() has counted its silence as a change
+    std::size_t id = 0;        // stable, dense: 0, 1, 2 ... in the order nodes were first heard
     std::deque<sample> history;
   };
 
@@ -58,11 +59,21 @@ class fleet {
   // traffic — what a stream carries for every node it may see.
   boost::json::object node_row(const std::string& group, const std::string& node,
                                clock::time_point now) const;
-  struct node_change {
-    std::string group, node;
-    std::uint64_t change;
-  };
-  std::vector<node_change> node_changes(const std::vector<std::string>& scope) const;
+  // Every node in scope, in (group, node) order: f(const node_state&). For the streams, which
+  // look at every node four times a second each: no copies.
+  template <class F>
+  void visit(const std::vector<std::string>& scope, F&& f) const {
+    const bool all = scope.size() == 1 && scope.front() == "*";
+    const std::string* last_group = nullptr;
+    bool last_in = false;
+    for (const auto& [key, n] : nodes_) {
+      if (!last_group || *last_group != key.first) {
+        last_group = &key.first;
+        last_in = all || in_scope(scope, key.first);
+      }
+      if (last_in) f(n);
+    }
+  }
   // A group's view without the bulky parts, or null.
   boost::json::value group_summary(const std::string& name, clock::time_point now) const;
 
@@ -71,6 +82,7 @@ class fleet {
   std::vector<std::pair<std::string, std::uint64_t>> changes(
       const std::vector<std::string>& scope) const;
   std::uint64_t change() const { return change_; }
+  std::size_t ids() const { return nodes_.size(); }
   // Nodes that fell silent since the last sweep count as changed (their views say stale).
   void sweep(clock::time_point now);
 

@@ -249,6 +249,8 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) continue;  // e.g. EMFILE: the next accept tries again
       ++stats.accepted;
+      // Answers go out whole at once: no Nagle wait on the last segment of a response.
+      socket.set_option(tcp::no_delay(true), ec);
       if (stats.open >= opt.max_connections) {
         ++stats.refused_full;
         continue;  // closed as it goes out of scope
