@@ -24,6 +24,8 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -743,6 +745,146 @@ struct api::impl {
     co_return refuse(405, r.method + " is not allowed on " + r.target);
   }
 
+  // --- events (E2, E3) through the event store, with the user's scope ---
+  // A list parameter: "a,b,c", each percent-decoded.
+  static std::vector<std::string> list_param(const std::string& v) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < v.size()) {
+      auto comma = v.find(',', start);
+      auto part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  }
+  static std::string decoded_param(const std::string& target, const std::string& key) {
+    auto raw = query_param(target, key);
+    std::replace(raw.begin(), raw.end(), '+', ' ');
+    return percent_decoded(raw).value_or(std::string());
+  }
+
+  // The query of GET /api/v1/events, or why not.
+  static std::optional<json::object> event_query_of(const http_request& r,
+                                                    const std::vector<std::string>& scope,
+                                                    std::string& why) {
+    json::object q{{"v", 1}};
+    const auto kind = decoded_param(r.target, "kind");
+    q["kind"] = kind.empty() ? "detailed" : kind;
+    json::array sc(scope.begin(), scope.end());
+    q["scope"] = std::move(sc);
+    const auto field = decoded_param(r.target, "field");
+    q["field"] = field.empty() ? "text" : field;
+    q["keyword"] = decoded_param(r.target, "keyword");
+    try {
+      auto number = [&](const char* key, std::int64_t fallback) -> std::int64_t {
+        auto v = decoded_param(r.target, key);
+        if (v.empty()) return fallback;
+        std::size_t used = 0;
+        auto n = std::stoll(v, &used);
+        if (used != v.size()) throw std::invalid_argument(key);
+        return n;
+      };
+      q["from_unix_ms"] = number("from", 0);
+      q["to_unix_ms"] = number("to", 0);
+      q["page"] = number("page", 1);
+      q["page_size"] = number("page_size", 100);
+    } catch (const std::exception&) {
+      why = "from, to, page and page_size must be whole numbers";
+      return std::nullopt;
+    }
+    for (auto key : {"severities", "groups", "servers"}) {
+      auto items = list_param(decoded_param(r.target, key));
+      q[key] = json::array(items.begin(), items.end());
+    }
+    return q;
+  }
+
+  asio::awaitable<http_response> events_route(const http_request& r, const session& s,
+                                              const std::vector<std::string>& seg) {
+    auto task = [this, name = s.user] { return db.scope(name); };
+    auto scope = co_await on_db(std::move(task));
+    if (seg.size() == 3 && r.method == "GET") {
+      std::string why;
+      auto q = event_query_of(r, scope, why);
+      if (!q) co_return refuse(400, why);
+      std::string subject = "hasys.mgr.evt.query", body = json::serialize(*q);
+      auto answer = co_await request(std::move(subject), std::move(body), 10s);
+      if (!answer.ok)
+        co_return refuse(503, "the event store does not answer (" + answer.error + ")");
+      boost::system::error_code ec;
+      auto v = json::parse(answer.data, ec);
+      if (ec || !v.is_object()) co_return refuse(502, "the event store's answer cannot be read");
+      if (v.at("ok") != true) co_return refuse(400, field_text(v, "error"));
+      co_return http_response{200, "application/json", std::move(answer.data), {}};
+    }
+    if (seg.size() == 4 && seg[3] == "export" && r.method == "POST") {
+      boost::system::error_code ec;
+      auto v = json::parse(r.body, ec);
+      if (ec || !v.is_object())
+        co_return refuse(400,
+                         "the body must be a JSON object {\"format\": \"csv\" | \"xlsx\", "
+                         "\"max_rows\": 1..100000, \"query\": the parameters of GET "
+                         "/api/v1/events as strings}");
+      const auto format = field_text(v, "format");
+      if (format != "csv" && format != "xlsx")
+        co_return refuse(400, "format: \"" + format + "\" is not csv or xlsx");
+      const auto* max = v.as_object().if_contains("max_rows");
+      if (!max || !max->is_int64() || max->as_int64() < 1 || max->as_int64() > 100000)
+        co_return refuse(400,
+                         "max_rows: must be 1..100000 (the event store exports up to "
+                         "1,000,000 on the manager host itself)");
+      // The query's parameters as GET /api/v1/events takes them.
+      std::string target = "/api/v1/events?";
+      if (const auto* qp = v.as_object().if_contains("query"); qp && qp->is_object())
+        for (const auto& [k, x] : qp->as_object()) {
+          if (!x.is_string())
+            co_return refuse(400, "query." + std::string(k) + ": must be a string, as in the URL");
+          target += std::string(k) + "=" + std::string(x.as_string()) + "&";
+        }
+      http_request as_get = r;
+      as_get.target = target;
+      std::string why;
+      auto q = event_query_of(as_get, scope, why);
+      if (!q) co_return refuse(400, "query: " + why);
+      json::object rq{{"v", 1}, {"format", format}, {"query", *q}, {"max_rows", max->as_int64()}};
+      std::string subject = "hasys.mgr.evt.export", body = json::serialize(rq);
+      auto answer = co_await request(std::move(subject), std::move(body), 60s);
+      if (!answer.ok)
+        co_return refuse(503, "the event store does not answer (" + answer.error + ")");
+      auto reply_v = json::parse(answer.data, ec);
+      if (ec || !reply_v.is_object())
+        co_return refuse(502, "the event store's answer cannot be read");
+      if (reply_v.at("ok") != true) co_return refuse(400, field_text(reply_v, "error"));
+      // The file, from the export folder only, read off the I/O thread.
+      const std::filesystem::path file = field_text(reply_v, "file");
+      const auto folder = std::filesystem::weakly_canonical(opt.export_dir);
+      const auto real = std::filesystem::weakly_canonical(file);
+      if (real.parent_path() != folder)
+        co_return refuse(502, "the event store wrote its export outside " + opt.export_dir);
+      auto read = [real] {
+        std::ifstream in(real, std::ios::binary);
+        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::error_code rm;
+        std::filesystem::remove(real, rm);  // sent once; the store sweeps what is left
+        return data;
+      };
+      auto data = co_await lane.run(std::move(read), 30s);
+      if (!data) co_return refuse(503, "reading the export took too long");
+      audit(s.user, r, "events export", format,
+            "ok: " + std::to_string(reply_v.at("rows").to_number<std::int64_t>()) + " rows");
+      http_response a{
+          200,
+          format == "csv" ? "text/csv; charset=utf-8"
+                          : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+          std::move(*data),
+          {{"Content-Disposition", "attachment; filename=\"hasys-events." + format + "\""}}};
+      co_return a;
+    }
+    co_return refuse(405, r.method + " is not allowed on " + r.target);
+  }
+
   // --- business groups (M3, admins) ---
   asio::awaitable<http_response> business_groups_route(const http_request& r, const session& s,
                                                        const std::vector<std::string>& seg) {
@@ -941,6 +1083,7 @@ struct api::impl {
       co_return reply(200, g);
     }
     if (seg[2] == "servers") co_return co_await servers_route(r, me, *user, seg);
+    if (seg[2] == "events") co_return co_await events_route(r, me, seg);
     if (seg[2] == "users" || seg[2] == "audit" || seg[2] == "business-groups") {
       if (!user->admin) {
         ++stats.forbidden;

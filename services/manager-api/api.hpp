@@ -43,6 +43,9 @@ class api {
     // GET /metrics answers "Authorization: Bearer <token>" (Prometheus' credentials_file) or an
     // administrator's session; empty: administrators only.
     std::string metrics_token;
+    // Where hasys-event-store --manager writes exports (its --export-dir); the API sends a file
+    // from there only.
+    std::string export_dir = "/var/lib/hasys/exports";
   };
   struct counters {
     std::uint64_t requests = 0, logins = 0, login_failures = 0, login_blocked = 0, csrf_refused = 0,

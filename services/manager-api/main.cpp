@@ -25,6 +25,8 @@ void usage() {
       "  --bcrypt-cost N          4..31 (default 12)\n"
       "  --session-idle SECONDS   a session ends after this long unused (default 900)\n"
       "  --port-file FILE         write the bound port here\n"
+      "  --export-dir DIR         hasys-event-store's export folder (default\n"
+      "                           /var/lib/hasys/exports); exports are sent from there only\n"
       "  --metrics-token FILE     the bearer token of GET /metrics (made at the first start;\n"
       "                           default <database folder>/metrics.token)\n"
       "SIGTERM/SIGINT: exit.");
@@ -85,6 +87,8 @@ int main(int argc, char** argv) {
       o.rest.session_idle = std::chrono::seconds(number(a, value(), 1, 7 * 24 * 3600));
     } else if (a == "--port-file") {
       o.port_file = value();
+    } else if (a == "--export-dir") {
+      o.rest.export_dir = value();
     } else if (a == "--metrics-token") {
       o.metrics_token_file = value();
     } else if (a == "--help" || a == "-h") {

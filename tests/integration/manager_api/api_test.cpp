@@ -572,6 +572,12 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   auto a = admin();
   EXPECT_EQ(a.get("/api/v1/session").status, 200);
   EXPECT_EQ(a.get("/metrics").status, 200);
+  // No event store on this hub: both say so (the store's own answers are in the events test).
+  EXPECT_EQ(a.get("/api/v1/events").status, 503);
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/events/export", R"({"format":"csv","max_rows":10,"query":{}})")
+          .status,
+      503);
   EXPECT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
                             [&] { return a.get("/api/v1/groups/g1").status == 200; }));
   EXPECT_EQ(a.get("/api/v1/groups").status, 200);
@@ -1001,4 +1007,104 @@ TEST_F(manager_api, nodes_register_after_the_managers_hello_and_admins_edit_the_
             200);
   EXPECT_EQ(body_of(eve.get("/api/v1/servers")).as_array().size(), 0u);
   EXPECT_EQ(eve.request("DELETE", "/api/v1/servers/g1/node-a").status, 403);
+}
+
+TEST_F(manager_api, events_are_searched_and_exported_through_the_store_within_scope) {  // E2, E3
+  // The real event store in manager mode on the same hub, sharing the export folder.
+  child_process store(
+      child_process::spec{HASYS_EVENT_STORE,
+                          {"--manager", "--db", (dir / "events.db").string(), "--bus", hub.url(),
+                           "--export-dir", (dir / "exports").string()},
+                          dir / "store.log"});
+  ASSERT_NO_FATAL_FAILURE(start({"--export-dir", (dir / "exports").string()}));
+  // Two nodes' batches, as their forwarders send them (the store answers once committed).
+  auto batch = [](const std::string& group, const std::string& node, const std::string& text) {
+    json::array events;
+    for (int i = 1; i <= 3; ++i)
+      events.push_back(
+          json::object{{"v", 1},
+                       {"seq", i},
+                       {"event", json::object{{"v", 1},
+                                              {"time_unix_ms", 1796160000000 + i},
+                                              {"group", group},
+                                              {"node", node},
+                                              {"source", "heartbeat"},
+                                              {"severity", i == 3 ? "critical" : "information"},
+                                              {"code", "active"},
+                                              {"text", text + " " + std::to_string(i)},
+                                              {"details", json::object{}}}}});
+    return json::serialize(json::object{{"v", 1}, {"node", node}, {"events", events}});
+  };
+  boost::asio::io_context ioc;
+  auto ingest = [&]() -> boost::asio::awaitable<void> {
+    auto o = hasys::bus::options{};
+    o.url = hub.url();
+    auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+    for (auto [subject, body] : {std::pair{std::string("hasys.mgr.evt.ingest.node-a"),
+                                           batch("g1", "node-a", "서버 활성화")},
+                                 std::pair{std::string("hasys.mgr.evt.ingest.node-c"),
+                                           batch("g2", "node-c", "other group")}}) {
+      for (int attempt = 0; attempt < 100; ++attempt) {  // until the store is subscribed
+        auto r = co_await c.request(subject, body, 2s);
+        if (r && r->data.find("\"ok\":true") != std::string::npos) break;
+      }
+    }
+    c.close();
+  };
+  hasys::test::run_coroutine_test(ioc, ingest(), 30s);
+
+  auto a = admin();
+  auto r = a.get("/api/v1/events?page_size=10");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("total"), 6) << r.body;
+  r = a.get("/api/v1/events?kind=basic&field=text&keyword=%EC%84%9C%EB%B2%84");  // 서버
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("total"), 3) << r.body;
+  r = a.get("/api/v1/events?severities=critical&groups=g1,g2");
+  EXPECT_EQ(body_of(r).at("total"), 2) << r.body;
+  EXPECT_EQ(a.get("/api/v1/events?page=x").status, 400);
+  r = a.get("/api/v1/events?page_size=5000");
+  EXPECT_EQ(r.status, 400) << r.body;  // the store's own refusal, passed on
+
+  // eve sees g1's events only, whatever she asks for.
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
+          .status,
+      201);
+  ASSERT_EQ(a.request("POST", "/api/v1/business-groups", R"({"name":"web"})").status, 201);
+  ASSERT_EQ(
+      a.request("PUT", "/api/v1/business-groups/web", R"({"ha_groups":["g1"],"users":["eve"]})")
+          .status,
+      200);
+  auto eve = client();
+  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
+  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
+                .status,
+            200);
+  r = eve.get("/api/v1/events?groups=g1,g2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("total"), 3) << r.body;
+  EXPECT_EQ(r.body.find("node-c"), std::string::npos) << r.body;
+
+  // Exports: CSV and XLSX, of the user's scope, sent as files.
+  r = eve.request("POST", "/api/v1/events/export", R"({"format":"csv","max_rows":100,"query":{}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.header("content-type").find("text/csv"), std::string::npos);
+  EXPECT_NE(r.header("content-disposition").find("attachment"), std::string::npos);
+  EXPECT_NE(r.body.find("서버 활성화 3"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("other group"), std::string::npos) << r.body;
+  r = a.request("POST", "/api/v1/events/export",
+                R"({"format":"xlsx","max_rows":100,"query":{"severities":"critical"}})");
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 200);
+  EXPECT_TRUE(r.body.starts_with("PK")) << "not an XLSX (zip) file";
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/events/export", R"({"format":"pdf","max_rows":1,"query":{}})")
+          .status,
+      400);
+  EXPECT_EQ(
+      a.request("POST", "/api/v1/events/export", R"({"format":"csv","max_rows":0,"query":{}})")
+          .status,
+      400);
+  EXPECT_TRUE(fs::is_empty(dir / "exports"));  // each file sent once, then removed
 }

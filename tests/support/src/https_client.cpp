@@ -78,7 +78,11 @@ https_response https_client::request(const std::string& method, const std::strin
                           {"target", target},
                           {"status", out.status},
                           {"content_type", out.header("content-type")},
-                          {"body", out.body}};
+                          {"body", ""}};
+    // Text bodies only: a file (XLSX) is not UTF-8 and has no schema to check.
+    const auto type = out.header("content-type");
+    if (type.starts_with("application/json") || type.starts_with("text/"))
+      x["body"] = out.body;
     std::ofstream(capture_file, std::ios::app) << boost::json::serialize(x) << '\n';
   }
   beast::error_code ec;

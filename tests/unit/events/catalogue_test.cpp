@@ -25,7 +25,8 @@ TEST(event_catalogue, every_code_raised_in_the_sources_is_in_it) {
       text << std::ifstream(f.path()).rdbuf();
       const std::string s = text.str();
       for (std::sregex_iterator it(s.begin(), s.end(), raised), end; it != end; ++it)
-        found.insert((*it)[1].str());
+        // Prometheus metric names with their help text look the same; they are not events.
+        if (!(*it)[1].str().starts_with("hasys_")) found.insert((*it)[1].str());
     }
   }
   EXPECT_GT(found.size(), 50u) << "the scan finds the codes";
