@@ -212,6 +212,7 @@ std::string query_param(const std::string& target, const std::string& key) {
 json::object user_json(const user_record& u) {
   return {{"name", u.name},
           {"admin", u.admin},
+          {"read_only", u.read_only},
           {"must_change_password", u.must_change_password},
           {"created_unix_ms", u.created_unix_ms}};
 }
@@ -371,6 +372,7 @@ struct api::impl {
     audit(user->name, r, "login", user->name, "ok");
     auto a = reply(200, json::object{{"user", user->name},
                                      {"admin", user->admin},
+                                     {"read_only", user->read_only},
                                      {"must_change_password", user->must_change_password},
                                      {"csrf", s.csrf},
                                      {"idle_timeout_s", opt.session_idle.count()}});
@@ -430,8 +432,26 @@ struct api::impl {
     }
     if (seg.size() == 3 && r.method == "POST") {
       std::string why;
+      // Optional: a read-only user watches (the NOC wall display) and acts on nothing. Taken out
+      // first: the described body has exactly the three fields.
+      bool read_only = false;
+      std::string rest_body = r.body;
+      {
+        boost::system::error_code ec;
+        auto v = json::parse(r.body, ec);
+        if (!ec && v.is_object()) {
+          if (const auto* x = v.as_object().if_contains("read_only")) {
+            if (!x->is_bool()) co_return refuse(400, "read_only: must be true or false");
+            read_only = x->as_bool();
+            v.as_object().erase("read_only");
+            rest_body = json::serialize(v);
+          }
+        }
+      }
       auto body = parse_body<new_user_body>(
-          r.body, why, "{\"name\": string, \"password\": string, \"admin\": boolean}");
+          rest_body, why,
+          "{\"name\": string, \"password\": string, \"admin\": boolean, \"read_only\": boolean "
+          "(optional)}");
       if (!body) co_return ++stats.bad_bodies, refuse(400, why);
       if (!valid_user_name(body->name))
         co_return refuse(400, "name: \"" + body->name + "\" is not 1..32 of A-Za-z0-9_.@-");
@@ -440,8 +460,10 @@ struct api::impl {
       auto task6 = [pw = body->password, cost = opt.bcrypt_cost] { return bcrypt_hash(pw, cost); };
       auto hash = co_await hashing.run(std::move(task6), 30s);
       if (!hash) co_return refuse(503, "hashing the password took too long");
+      if (read_only && body->admin)
+        co_return refuse(400, "read_only: an administrator cannot be read-only");
       // A new user changes the password an admin gave them at first login, like hasys.
-      user_record u{body->name, *hash, body->admin, true, 0};
+      user_record u{body->name, *hash, body->admin, true, 0, read_only};
       auto task7 = [this, u] { return db.add_user(u); };
       auto err = co_await on_db(std::move(task7));
       audit(s.user, r, "user add", body->name, err.empty() ? "ok" : "refused: " + err);
@@ -465,17 +487,20 @@ struct api::impl {
       boost::system::error_code ec;
       auto v = json::parse(r.body, ec);
       if (ec || !v.is_object()) co_return refuse(400, "the body must be a JSON object");
-      std::optional<bool> admin;
+      std::optional<bool> admin, read_only;
       std::optional<std::string> password;
       for (const auto& [k, x] : v.as_object()) {
         if (k == "admin" && x.is_bool())
           admin = x.as_bool();
+        else if (k == "read_only" && x.is_bool())
+          read_only = x.as_bool();
         else if (k == "password" && x.is_string())
           password = std::string(x.as_string());
         else
-          co_return refuse(400, std::string(k) +
-                                    ": not a field of a user update "
-                                    "({\"admin\": boolean, \"password\": string})");
+          co_return refuse(
+              400, std::string(k) +
+                       ": not a field of a user update "
+                       "({\"admin\": boolean, \"read_only\": boolean, \"password\": string})");
       }
       std::optional<std::string> hash;
       if (password) {
@@ -487,8 +512,9 @@ struct api::impl {
         hash = *h;
       }
       // A password set by an admin is changed by its user at the next login.
-      auto task10 = [this, name, hash, admin] {
-        return db.update_user(name, hash, admin, hash ? std::optional<bool>(true) : std::nullopt);
+      auto task10 = [this, name, hash, admin, read_only] {
+        return db.update_user(name, hash, admin, hash ? std::optional<bool>(true) : std::nullopt,
+                              read_only);
       };
       auto err = co_await on_db(std::move(task10));
       audit(s.user, r, "user update", name, err.empty() ? "ok" : "refused: " + err);
@@ -1024,6 +1050,7 @@ struct api::impl {
       if (seg.size() == 3 && r.method == "GET")
         co_return reply(200, json::object{{"user", user->name},
                                           {"admin", user->admin},
+                                          {"read_only", user->read_only},
                                           {"must_change_password", user->must_change_password},
                                           {"csrf", me.csrf},
                                           {"idle_timeout_s", opt.session_idle.count()}});
@@ -1046,6 +1073,10 @@ struct api::impl {
                                         {"must_change_password", true}});
     }
     if (seg[2] == "groups" && seg.size() == 5 && seg[4] == "operations" && r.method == "POST") {
+      if (user->read_only) {
+        ++stats.forbidden;
+        co_return refuse(403, "a read-only user watches and acts on nothing");
+      }
       auto task = [this, name = me.user] { return db.scope(name); };
       auto scope = co_await on_db(std::move(task));
       co_return co_await operation(r, me, seg[3], scope);

@@ -105,7 +105,8 @@ class statement {
 };
 
 user_record read_user(const statement& s) {
-  return {s.text(0), s.text(1), s.integer(2) != 0, s.integer(3) != 0, s.integer(4)};
+  return {s.text(0),         s.text(1),    s.integer(2) != 0,
+          s.integer(3) != 0, s.integer(4), s.integer(5) != 0};
 }
 
 }  // namespace
@@ -143,6 +144,9 @@ manager_db::manager_db(const std::filesystem::path& file, int bcrypt_cost) : fil
   sqlite3_busy_timeout(db_, 5000);
   try {
     exec(schema);
+    // Databases made before the read-only flag get it (an error saying it exists is fine).
+    sqlite3_exec(db_, "ALTER TABLE users ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0", nullptr,
+                 nullptr, nullptr);
     if (!user(default_user))
       add_user({default_user, bcrypt_hash(default_password, bcrypt_cost), true, true, now_ms()});
   } catch (const std::exception& e) {
@@ -165,16 +169,18 @@ void manager_db::exec(const char* sql) {
 }
 
 std::optional<user_record> manager_db::user(const std::string& name) {
-  statement s(
-      db_, "SELECT name, password_hash, admin, must_change, created_ms FROM users WHERE name = ?");
+  statement s(db_,
+              "SELECT name, password_hash, admin, must_change, created_ms, read_only FROM users "
+              "WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) return std::nullopt;
   return read_user(s);
 }
 
 std::vector<user_record> manager_db::users() {
-  statement s(
-      db_, "SELECT name, password_hash, admin, must_change, created_ms FROM users ORDER BY name");
+  statement s(db_,
+              "SELECT name, password_hash, admin, must_change, created_ms, read_only FROM users "
+              "ORDER BY name");
   std::vector<user_record> out;
   while (s.step()) out.push_back(read_user(s));
   return out;
@@ -183,27 +189,34 @@ std::vector<user_record> manager_db::users() {
 std::string manager_db::add_user(const user_record& u) {
   if (user(u.name)) return "user '" + u.name + "' exists";
   statement s(db_,
-              "INSERT INTO users (name, password_hash, admin, must_change, created_ms) "
-              "VALUES (?, ?, ?, ?, ?)");
+              "INSERT INTO users (name, password_hash, admin, must_change, created_ms, read_only) "
+              "VALUES (?, ?, ?, ?, ?, ?)");
   s.bind(1, u.name).bind(2, u.password_hash).bind(3, std::int64_t{u.admin});
   s.bind(4, std::int64_t{u.must_change_password})
       .bind(5, u.created_unix_ms ? u.created_unix_ms : now_ms());
+  s.bind(6, std::int64_t{u.read_only});
   s.step();
   return {};
 }
 
 std::string manager_db::update_user(const std::string& name,
                                     std::optional<std::string> password_hash,
-                                    std::optional<bool> admin, std::optional<bool> must_change) {
+                                    std::optional<bool> admin, std::optional<bool> must_change,
+                                    std::optional<bool> read_only) {
   auto u = user(name);
   if (!u) return "no user '" + name + "'";
   if (admin && !*admin && name == default_user)
     return "user '" + name + "' is the default administrator and stays one";
-  statement s(db_, "UPDATE users SET password_hash = ?, admin = ?, must_change = ? WHERE name = ?");
+  if (admin.value_or(u->admin) && read_only.value_or(u->read_only))
+    return "user '" + name + "' cannot be an administrator and read-only";
+  statement s(db_,
+              "UPDATE users SET password_hash = ?, admin = ?, must_change = ?, read_only = ? "
+              "WHERE name = ?");
   s.bind(1, password_hash.value_or(u->password_hash));
   s.bind(2, std::int64_t{admin.value_or(u->admin)});
   s.bind(3, std::int64_t{must_change.value_or(u->must_change_password)});
-  s.bind(4, name);
+  s.bind(4, std::int64_t{read_only.value_or(u->read_only)});
+  s.bind(5, name);
   s.step();
   return {};
 }

@@ -19,6 +19,7 @@ struct user_record {
   bool admin = false;
   bool must_change_password = false;
   std::int64_t created_unix_ms = 0;
+  bool read_only = false;  // watches (the NOC wall display); acts on nothing
 };
 
 // M3: a business group (업무그룹) with its HA groups and its users.
@@ -67,7 +68,8 @@ class manager_db {
   // Each returns why it was refused, for the API's 4xx answer ("user 'x' exists"), or "".
   std::string add_user(const user_record& u);
   std::string update_user(const std::string& name, std::optional<std::string> password_hash,
-                          std::optional<bool> admin, std::optional<bool> must_change);
+                          std::optional<bool> admin, std::optional<bool> must_change,
+                          std::optional<bool> read_only = std::nullopt);
   std::string delete_user(const std::string& name);
 
   // The HA groups a user may see (M3): every group for an admin (["*"]), else those of the

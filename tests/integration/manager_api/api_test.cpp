@@ -1108,3 +1108,51 @@ TEST_F(manager_api, events_are_searched_and_exported_through_the_store_within_sc
       400);
   EXPECT_TRUE(fs::is_empty(dir / "exports"));  // each file sent once, then removed
 }
+
+TEST_F(manager_api, a_read_only_user_watches_and_acts_on_nothing) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin();
+  EXPECT_EQ(a.request("POST", "/api/v1/users",
+                      R"({"name":"x","password":"x-pass-1","admin":true,"read_only":true})")
+                .status,
+            400);
+  ASSERT_EQ(a.request("POST", "/api/v1/users",
+                      R"({"name":"noc","password":"noc-pass-1","admin":false,"read_only":true})")
+                .status,
+            201);
+  ASSERT_EQ(a.request("POST", "/api/v1/business-groups", R"({"name":"all"})").status, 201);
+  ASSERT_EQ(
+      a.request("PUT", "/api/v1/business-groups/all", R"({"ha_groups":["g1"],"users":["noc"]})")
+          .status,
+      200);
+  ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")}},
+                            [&] { return a.get("/api/v1/groups/g1").status == 200; }));
+  stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
+                       R"({"v":1,"accepted":true,"text":"done"})");
+  auto noc = client();
+  ASSERT_EQ(noc.login("noc", "noc-pass-1").status, 200);
+  ASSERT_EQ(noc.request("PUT", "/api/v1/session/password",
+                        R"({"current_password":"noc-pass-1","new_password":"noc-pass-2"})")
+                .status,
+            200);
+  EXPECT_EQ(body_of(noc.get("/api/v1/session")).at("read_only"), true);
+  EXPECT_EQ(noc.get("/api/v1/groups/g1").status, 200);
+  hasys::test::wss_client ws("127.0.0.1", port, "/api/v1/stream", noc.cookie);
+  ASSERT_TRUE(ws.open());
+  EXPECT_TRUE(ws.read(2s));
+  auto r = noc.request("POST", "/api/v1/groups/g1/operations",
+                       R"({"kind":"manual_failover","node":""})");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(noc.request("POST", "/api/v1/groups/g1/operations?dry_run=1",
+                        R"({"kind":"manual_failover","node":""})")
+                .status,
+            403);
+  EXPECT_TRUE(node_a.asked().empty());
+  // An admin lifts it; making an admin read-only is refused.
+  EXPECT_EQ(a.request("PUT", "/api/v1/users/hasys", R"({"read_only":true})").status, 400);
+  EXPECT_EQ(a.request("PUT", "/api/v1/users/noc", R"({"read_only":false})").status, 200);
+  EXPECT_EQ(
+      noc.request("POST", "/api/v1/groups/g1/operations", R"({"kind":"manual_failover","node":""})")
+          .status,
+      200);
+}
