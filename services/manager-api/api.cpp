@@ -967,6 +967,63 @@ struct api::impl {
     co_return refuse(405, r.method + " is not allowed on " + r.target);
   }
 
+  // GET /api/v1/audit/{id}/events: what an operation caused. The node it was sent to tags its
+  // events of the next 30 s with the action id ("caused"); the group's other events of that
+  // minute (the peer's role changes, which the id does not reach) are "around".
+  asio::awaitable<http_response> audit_events(const std::string& id_text) {
+    std::int64_t id = 0;
+    try {
+      std::size_t used = 0;
+      id = std::stoll(id_text, &used);
+      if (used != id_text.size()) throw std::invalid_argument(id_text);
+    } catch (const std::exception&) {
+      co_return refuse(400, "the audit entry's id must be a number");
+    }
+    auto task = [this, id] { return db.audit_by_id(id); };
+    auto entry = co_await on_db(std::move(task));
+    if (!entry) co_return refuse(404, "no audit entry " + id_text);
+    json::object e{{"id", entry->id},         {"time_unix_ms", entry->time_unix_ms},
+                   {"user", entry->user},     {"address", entry->address},
+                   {"action", entry->action}, {"target", entry->target},
+                   {"result", entry->result}, {"action_id", entry->action_id}};
+    json::array caused, around;
+    const auto slash = entry->target.find('/');
+    if (entry->action.starts_with("operation ") && slash != std::string::npos) {
+      const std::string group = entry->target.substr(0, slash);
+      json::object q{{"v", 1},
+                     {"kind", "detailed"},
+                     {"scope", json::array{group}},
+                     {"field", "text"},
+                     {"keyword", ""},
+                     {"from_unix_ms", entry->time_unix_ms - 1000},
+                     {"to_unix_ms", entry->time_unix_ms + 60000},
+                     {"severities", json::array{}},
+                     {"groups", json::array{group}},
+                     {"servers", json::array{}},
+                     {"page", 1},
+                     {"page_size", 1000}};
+      std::string subject = "hasys.mgr.evt.query", body = json::serialize(q);
+      auto answer = co_await request(std::move(subject), std::move(body), 10s);
+      if (!answer.ok)
+        co_return refuse(503, "the event store does not answer (" + answer.error + ")");
+      boost::system::error_code ec;
+      auto v = json::parse(answer.data, ec);
+      if (ec || !v.is_object() || v.at("ok") != true)
+        co_return refuse(502, "the event store's answer cannot be used");
+      for (const auto& row : v.at("events").as_array()) {
+        const auto* details = row.at("event").as_object().if_contains("details");
+        const auto* tag = details && details->is_object()
+                              ? details->as_object().if_contains("action_id")
+                              : nullptr;
+        const bool ours = tag && tag->is_string() && tag->as_string() == entry->action_id;
+        (ours ? caused : around).push_back(row);
+      }
+    }
+    co_return reply(200, json::object{{"entry", std::move(e)},
+                                      {"caused", std::move(caused)},
+                                      {"around", std::move(around)}});
+  }
+
   asio::awaitable<http_response> audit_route(const http_request& r) {
     std::int64_t before = 0;
     int limit = 100;
@@ -1124,7 +1181,10 @@ struct api::impl {
       }
       if (seg[2] == "users") co_return co_await users_route(r, me, seg);
       if (seg[2] == "business-groups") co_return co_await business_groups_route(r, me, seg);
-      if (seg.size() == 3 && r.method == "GET") co_return co_await audit_route(r);
+      if (seg[2] == "audit" && seg.size() == 3 && r.method == "GET")
+        co_return co_await audit_route(r);
+      if (seg[2] == "audit" && seg.size() == 5 && seg[4] == "events" && r.method == "GET")
+        co_return co_await audit_events(seg[3]);
     }
     co_return refuse(404, "no route " + r.method + " " + r.target.substr(0, r.target.find('?')));
   }

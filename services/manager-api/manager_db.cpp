@@ -441,4 +441,14 @@ std::vector<audit_entry> manager_db::audit_log(std::int64_t before_id, int limit
   return out;
 }
 
+std::optional<audit_entry> manager_db::audit_by_id(std::int64_t id) {
+  statement s(db_,
+              "SELECT id, time_ms, user, address, action, target, result, action_id FROM audit "
+              "WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return audit_entry{s.integer(0), s.integer(1), s.text(2), s.text(3),
+                     s.text(4),    s.text(5),    s.text(6), s.text(7)};
+}
+
 }  // namespace hasys::manager

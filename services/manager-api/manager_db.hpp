@@ -97,6 +97,7 @@ class manager_db {
 
   void audit(const audit_entry& e);
   std::vector<audit_entry> audit_log(std::int64_t before_id, int limit);
+  std::optional<audit_entry> audit_by_id(std::int64_t id);
 
  private:
   void exec(const char* sql);

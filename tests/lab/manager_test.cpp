@@ -175,4 +175,19 @@ TEST(manager, a_manual_failover_from_the_api_is_previewed_then_moves_the_virtual
   for (std::string line; std::getline(lines, line);)
     if (line.find("\"action_id\":\"" + action_id + "\"") != std::string::npos) ++tagged;
   EXPECT_GE(tagged, 2) << events.out;  // the accepted command and the role changes after it
+
+  // The audit entry leads to them through the manager's event store, with node b's take-over
+  // beside them.
+  std::int64_t entry_id = 0;
+  for (const auto& e : audit.as_array())
+    if (e.at("action_id") == action_id.c_str()) entry_id = e.at("id").as_int64();
+  json::value linked;
+  auto linked_ok = [&] {
+    linked = parsed(c.get("/api/v1/audit/" + std::to_string(entry_id) + "/events").body);
+    if (!linked.is_object() || linked.at("caused").as_array().size() < 2) return false;
+    for (const auto& row : linked.at("around").as_array())
+      if (row.at("node") == "node-b" && row.at("event").at("code") == "active") return true;
+    return false;
+  };
+  EXPECT_TRUE(eventually(linked_ok, 10s)) << linked;
 }

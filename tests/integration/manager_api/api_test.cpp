@@ -573,6 +573,7 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   EXPECT_EQ(a.get("/api/v1/session").status, 200);
   EXPECT_EQ(a.get("/metrics").status, 200);
   // No event store on this hub: both say so (the store's own answers are in the events test).
+  EXPECT_EQ(a.get("/api/v1/audit/999999/events").status, 404);
   EXPECT_EQ(a.get("/api/v1/events").status, 503);
   EXPECT_EQ(
       a.request("POST", "/api/v1/events/export", R"({"format":"csv","max_rows":10,"query":{}})")
@@ -1155,4 +1156,94 @@ TEST_F(manager_api, a_read_only_user_watches_and_acts_on_nothing) {
       noc.request("POST", "/api/v1/groups/g1/operations", R"({"kind":"manual_failover","node":""})")
           .status,
       200);
+}
+
+TEST_F(manager_api, an_audited_operation_links_to_the_events_it_caused) {
+  child_process store(
+      child_process::spec{HASYS_EVENT_STORE,
+                          {"--manager", "--db", (dir / "events.db").string(), "--bus", hub.url(),
+                           "--export-dir", (dir / "exports").string()},
+                          dir / "store.log"});
+  ASSERT_NO_FATAL_FAILURE(start({"--export-dir", (dir / "exports").string()}));
+  auto a = admin();
+  ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
+                             {"hasys.g1.node-b.status", status_json("g1", "node-b", "standby")}},
+                            [&] {
+                              auto r = a.get("/api/v1/groups/g1");
+                              return r.status == 200 &&
+                                     body_of(r).at("nodes").as_array().size() == 2;
+                            }));
+  std::string action_id;
+  {
+    stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
+                         R"({"v":1,"accepted":true,"text":"handing over"})");
+    auto r = a.request("POST", "/api/v1/groups/g1/operations",
+                       R"({"kind":"manual_failover","node":""})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    action_id = text(body_of(r), "action_id");
+  }
+  const auto entries = body_of(a.get("/api/v1/audit?limit=1"));
+  const auto id = entries.at(0).at("id").as_int64();
+  ASSERT_EQ(entries.at(0).at("action_id"), action_id.c_str());
+  // What the nodes raised meanwhile, as their forwarders deliver it: node-a tags its events with
+  // the id; node-b's take-over is not tagged; another group's event is not this operation's.
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto event = [&](const std::string& group, const std::string& node, const std::string& code,
+                   std::int64_t seq, bool tagged) {
+    json::object details;
+    if (tagged) details["action_id"] = action_id;
+    return json::object{{"v", 1},
+                        {"seq", seq},
+                        {"event", json::object{{"v", 1},
+                                               {"time_unix_ms", now + seq},
+                                               {"group", group},
+                                               {"node", node},
+                                               {"source", "heartbeat"},
+                                               {"severity", "information"},
+                                               {"code", code},
+                                               {"text", code + " [" + node + "]"},
+                                               {"details", details}}}};
+  };
+  boost::asio::io_context ioc;
+  auto ingest = [&]() -> boost::asio::awaitable<void> {
+    auto o = hasys::bus::options{};
+    o.url = hub.url();
+    auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+    const std::vector<std::pair<std::string, json::object>> batches{
+        {"node-a",
+         json::object{{"v", 1},
+                      {"node", "node-a"},
+                      {"events", json::array{event("g1", "node-a", "operator_command", 1, true),
+                                             event("g1", "node-a", "standby", 2, true)}}}},
+        {"node-b",
+         json::object{{"v", 1},
+                      {"node", "node-b"},
+                      {"events", json::array{event("g1", "node-b", "active", 1, false)}}}},
+        {"node-c",
+         json::object{{"v", 1},
+                      {"node", "node-c"},
+                      {"events", json::array{event("g2", "node-c", "active", 1, false)}}}}};
+    for (const auto& [node, b] : batches) {
+      std::string subject = "hasys.mgr.evt.ingest." + node, body = json::serialize(b);
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        auto r = co_await c.request(subject, body, 2s);
+        if (r && r->data.find("\"ok\":true") != std::string::npos) break;
+      }
+    }
+    c.close();
+  };
+  hasys::test::run_coroutine_test(ioc, ingest(), 30s);
+
+  auto r = a.get("/api/v1/audit/" + std::to_string(id) + "/events");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto v = body_of(r);
+  EXPECT_EQ(v.at("entry").at("action"), "operation manual_failover");
+  ASSERT_EQ(v.at("caused").as_array().size(), 2u) << r.body;
+  EXPECT_EQ(v.at("caused").at(0).at("node"), "node-a");
+  ASSERT_EQ(v.at("around").as_array().size(), 1u) << r.body;
+  EXPECT_EQ(v.at("around").at(0).at("event").at("code"), "active");
+  EXPECT_EQ(v.at("around").at(0).at("node"), "node-b");
+  EXPECT_EQ(a.get("/api/v1/audit/x/events").status, 400);
 }
