@@ -173,11 +173,15 @@ TEST(executor_faults, a_release_whose_removal_fails_keeps_the_peer_standby_until
   write_faults(l, "a", "remove fail Operation not permitted");
   // The heartbeat dies on the Active: its executor lets go on its own, but cannot remove the
   // address.
+  // Started again at once, not after the release_failed event has travelled to this test: the
+  // lease (1 s) runs from the kill, and a loaded machine needs most of it to start a daemon.
+  // The executor saw the old connection close (and failed its release) before the new one can
+  // connect.
   ASSERT_OK(l.run("kill", "a", "heartbeat", "--signal", "KILL"));
+  ASSERT_OK(l.run("start", "a", "heartbeat"));
   auto failed = ea.wait_for("release_failed", 5s);
   ASSERT_TRUE(failed) << ea.transcript();
   EXPECT_EQ(failed->level, cluster::severity::critical);
-  ASSERT_OK(l.run("start", "a", "heartbeat"));
   // The restarted heartbeat hears its executor still holding: it keeps Deactivating, and the peer
   // never activates on top of it. The lease (1 s) is the only thing that can end it.
   auto found = ea.wait_for("resources_found", 5s);
