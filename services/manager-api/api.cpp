@@ -72,20 +72,6 @@ namespace {
 constexpr std::string_view cookie_name = "hasys_session";
 constexpr auto db_deadline = 10s;
 
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> b(bytes);
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
-    throw std::runtime_error("no random bytes");
-  std::string out;
-  out.reserve(bytes * 2);
-  for (auto c : b) {
-    char h[3];
-    std::snprintf(h, sizeof h, "%02x", c);
-    out += h;
-  }
-  return out;
-}
-
 http_response reply(int status, const json::value& body) {
   return {status, "application/json", json::serialize(body), {}};
 }
@@ -256,7 +242,6 @@ struct api::impl {
     latency_sum += secs;
     ++latency_count;
   }
-  std::size_t open_streams = 0;
 
   std::string prometheus() {
     std::string out;

@@ -111,6 +111,20 @@ user_record read_user(const statement& s) {
 
 }  // namespace
 
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> b(bytes);
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1)
+    throw std::runtime_error("no random bytes");
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (auto c : b) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
 std::string bcrypt_hash(const std::string& password, int cost) {
   unsigned char random[16];
   if (RAND_bytes(random, sizeof random) != 1)

@@ -47,6 +47,10 @@ struct audit_entry {
   std::string action_id;  // carried by the node's events an operation causes
 };
 
+// `bytes` random bytes (OpenSSL) as lower-case hex: session and CSRF tokens, action ids, the
+// metrics token.
+std::string random_hex(std::size_t bytes);
+
 // bcrypt through libcrypt ($2b$, cost 4..31): slow on purpose, so called off the I/O thread.
 std::string bcrypt_hash(const std::string& password, int cost);
 bool bcrypt_verify(const std::string& password, const std::string& hash);

@@ -8,6 +8,7 @@
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/daemon/blocking_lane.hpp>
+#include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 #include <hasys/proto/messages.hpp>
@@ -20,12 +21,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <openssl/rand.h>
-
-#include <fcntl.h>
-#include <unistd.h>
 #include <csignal>
-#include <cstdio>
 #include <fstream>
 #include <optional>
 
@@ -70,22 +66,9 @@ struct manager_service::impl {
 
   // The bearer token of GET /metrics: read, or made (random, 0600) at the first start.
   static std::string metrics_token(const std::filesystem::path& file) {
-    if (!std::filesystem::exists(file)) {
-      unsigned char b[24];
-      if (RAND_bytes(b, sizeof b) != 1) throw std::runtime_error("no random bytes for a token");
-      std::string t;
-      for (auto c : b) {
-        char h[3];
-        std::snprintf(h, sizeof h, "%02x", c);
-        t += h;
-      }
-      const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (fd < 0) throw std::runtime_error("cannot create the metrics token " + file.string());
-      const std::string line = t + "\n";
-      const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-      ::close(fd);
-      if (!ok) throw std::runtime_error("cannot write the metrics token " + file.string());
-    }
+    // Written whole or not at all: a manager killed while making it finds no half token.
+    if (!std::filesystem::exists(file))
+      daemon::write_file_atomically(file, random_hex(24) + "\n", 0600);
     std::ifstream in(file);
     std::string t;
     std::getline(in, t);

@@ -1,16 +1,14 @@
 // TLS for the manager API (see tls.hpp).
 #include "tls.hpp"
 
+#include <hasys/daemon/boot_id.hpp>
+
 #include <boost/asio/ssl/context.hpp>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <cstdio>
 #include <stdexcept>
 
 namespace hasys::manager {
@@ -28,16 +26,21 @@ struct owned {
   owned& operator=(const owned&) = delete;
 };
 
-void write_pem(const std::filesystem::path& file, mode_t mode, auto&& write) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw std::runtime_error("cannot create " + file.string());
-  FILE* f = ::fdopen(fd, "w");
-  if (!f) {
-    ::close(fd);
-    throw std::runtime_error("cannot write " + file.string());
-  }
-  const bool ok = write(f) == 1;
-  if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write " + file.string());
+// PEM text of what `write` puts in a memory BIO.
+std::string pem(auto&& write) {
+  owned<BIO, BIO_free_all> bio(BIO_new(BIO_s_mem()));
+  if (write(bio.p) != 1) throw std::runtime_error("cannot encode the self-signed pair");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.p, &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+// Beside the key: says the pair was made here, so a pair left half written by a manager killed
+// while making it is made again rather than refused.
+std::filesystem::path self_signed_marker(const std::filesystem::path& key) {
+  auto m = key;
+  m += ".self-signed";
+  return m;
 }
 
 void make_self_signed(const std::filesystem::path& cert, const std::filesystem::path& key,
@@ -69,10 +72,16 @@ void make_self_signed(const std::filesystem::path& cert, const std::filesystem::
   }
   if (X509_sign(x.p, pkey.p, EVP_sha256()) == 0)
     throw std::runtime_error("cannot sign the self-signed certificate");
-  write_pem(key, 0600, [&](FILE* f) {
-    return PEM_write_PrivateKey(f, pkey.p, nullptr, nullptr, 0, nullptr, nullptr);
-  });
-  write_pem(cert, 0644, [&](FILE* f) { return PEM_write_X509(f, x.p); });
+  // The marker first, then each file whole (temp + rename): killed at any point, the next start
+  // finds either nothing, or an incomplete pair of its own that it makes again.
+  hasys::daemon::write_file_atomically(self_signed_marker(key), "made by hasys-manager-api\n");
+  hasys::daemon::write_file_atomically(key, pem([&](BIO* b) {
+                                         return PEM_write_bio_PrivateKey(
+                                             b, pkey.p, nullptr, nullptr, 0, nullptr, nullptr);
+                                       }),
+                                       0600);
+  hasys::daemon::write_file_atomically(cert,
+                                       pem([&](BIO* b) { return PEM_write_bio_X509(b, x.p); }));
 }
 
 }  // namespace
@@ -81,7 +90,13 @@ std::unique_ptr<boost::asio::ssl::context> make_tls_context(const std::filesyste
                                                             const std::filesystem::path& key,
                                                             const std::string& host) {
   namespace ssl = boost::asio::ssl;
-  const bool have_cert = std::filesystem::exists(cert), have_key = std::filesystem::exists(key);
+  bool have_cert = std::filesystem::exists(cert), have_key = std::filesystem::exists(key);
+  if (have_cert != have_key && std::filesystem::exists(self_signed_marker(key))) {
+    // Our own pair, cut short while being made: made again.
+    std::filesystem::remove(cert);
+    std::filesystem::remove(key);
+    have_cert = have_key = false;
+  }
   if (!have_cert && !have_key) {
     if (!cert.parent_path().empty()) std::filesystem::create_directories(cert.parent_path());
     if (!key.parent_path().empty()) std::filesystem::create_directories(key.parent_path());

@@ -5,6 +5,9 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 namespace hasys::daemon {
 
 std::uint64_t read_number(const std::filesystem::path& file) {
@@ -14,17 +17,24 @@ std::uint64_t read_number(const std::filesystem::path& file) {
   return 0;
 }
 
-void write_file_atomically(const std::filesystem::path& file, std::string_view text) {
+void write_file_atomically(const std::filesystem::path& file, std::string_view text,
+                           unsigned mode) {
   std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
+  if (!file.parent_path().empty()) std::filesystem::create_directories(file.parent_path(), ec);
   auto tmp = file;
   tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  ::unlink(tmp.c_str());  // a leftover of a write cut short: its mode may not be ours
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw std::runtime_error("cannot create " + tmp.string());
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
   }
+  const bool ok = done == text.size();
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + tmp.string());
   std::filesystem::rename(tmp, file, ec);
   if (ec) throw std::runtime_error("cannot rename " + tmp.string() + " to " + file.string() + ": " + ec.message());
 }

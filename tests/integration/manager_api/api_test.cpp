@@ -564,6 +564,40 @@ TEST_F(manager_api, a_restarted_manager_keeps_its_users_and_certificate) {
   EXPECT_EQ(body_of(r).at("must_change_password"), false);
 }
 
+TEST_F(manager_api, a_manager_killed_while_making_its_secrets_starts_again) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  api->stop();
+  // Killed after the key, before the certificate: its own half pair is made again; a token
+  // write cut short left only its temporary file.
+  fs::remove(dir / "tls.crt");
+  fs::remove(dir / "metrics.token");
+  std::ofstream(dir / "metrics.token.tmp") << "half";
+  ASSERT_NO_FATAL_FAILURE(start());
+  EXPECT_TRUE(fs::exists(dir / "tls.crt"));
+  EXPECT_EQ(client().get("/healthz").status, 200);
+  std::string token;
+  std::ifstream(dir / "metrics.token") >> token;
+  EXPECT_EQ(token.size(), 48u);
+  EXPECT_EQ(fs::status(dir / "metrics.token").permissions() & fs::perms::others_read,
+            fs::perms::none);
+  api->stop();
+  // A pair given by the operator (no marker) that lacks its certificate is refused, not replaced.
+  fs::remove(dir / "tls.crt");
+  fs::remove(dir / "tls.key.self-signed");
+  child_process again(child_process::spec{
+      HASYS_MANAGER_API,
+      {"--listen", "127.0.0.1:0", "--db", (dir / "manager.db").string(), "--tls-cert",
+       (dir / "tls.crt").string(), "--tls-key", (dir / "tls.key").string(), "--bus", hub.url()},
+      dir / "again.log"});
+  auto status = again.wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_NE(WEXITSTATUS(*status), 0);
+  std::ifstream in(dir / "again.log");
+  const std::string out{std::istreambuf_iterator<char>(in), {}};
+  EXPECT_NE(out.find("give both or neither"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir / "tls.crt"));
+}
+
 TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) {
   ASSERT_NO_FATAL_FAILURE(start());
   auto anon = client();
