@@ -4,6 +4,7 @@
 #include "manager_db.hpp"
 
 #include <hasys/daemon/blocking_lane.hpp>
+#include <hasys/daemon/log.hpp>
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/registration_messages.hpp>
 
@@ -276,6 +277,12 @@ struct api::impl {
         "hasys_api_sessions " +
         std::to_string(sessions.size()) + "\n";
     out +=
+        "# HELP hasys_api_database_write_failures_total Audit entries and registrations the "
+        "database refused (the log says why).\n"
+        "# TYPE hasys_api_database_write_failures_total counter\n"
+        "hasys_api_database_write_failures_total " +
+        std::to_string(lane.failed_posts()) + "\n";
+    out +=
         "# HELP hasys_api_bus_connected Connected to the hub.\n"
         "# TYPE hasys_api_bus_connected gauge\nhasys_api_bus_connected " +
         std::string(bus_up ? "1" : "0") + "\n";
@@ -312,6 +319,21 @@ struct api::impl {
     co_return std::move(*r);
   }
 
+  // A write on the database lane that nobody waits for: a refusal is logged here and counted by
+  // the lane (hasys_api_database_write_failures_total), never dropped silently.
+  template <class F>
+  void post_write(const char* what, F f) {
+    lane.post([what, f = std::move(f)]() mutable {
+      try {
+        f();
+      } catch (const std::exception& x) {
+        daemon::logger{}.error(std::string("the manager database did not take ") + what + ": " +
+                               x.what());
+        throw;
+      }
+    });
+  }
+
   // Written in order on the database lane; the request does not wait for it.
   void audit(const std::string& user, const http_request& r, const std::string& action,
              const std::string& target, const std::string& result) {
@@ -321,7 +343,7 @@ struct api::impl {
                      const std::string& target, const std::string& result,
                      const std::string& action_id) {
     audit_entry e{0, 0, user, r.remote, action, target, result, action_id};
-    lane.post([this, e = std::move(e)] { db.audit(e); });
+    post_write("an audit entry", [this, e = std::move(e)] { db.audit(e); });
   }
 
   // --- sessions (M1) ---
@@ -883,6 +905,13 @@ struct api::impl {
       };
       auto data = co_await lane.run(std::move(read), 30s);
       if (!data) co_return refuse(503, "reading the export took too long");
+      // Sent only as the store wrote it: a file missing or cut short is an error, not a file.
+      const auto bytes = reply_v.at("bytes").to_number<std::uint64_t>();
+      if (data->size() != bytes) {
+        audit(s.user, r, "events export", format, "failed: the file read is not the file written");
+        co_return refuse(502, "the export file holds " + std::to_string(data->size()) +
+                                  " bytes, the event store wrote " + std::to_string(bytes));
+      }
       audit(s.user, r, "events export", format,
             "ok: " + std::to_string(reply_v.at("rows").to_number<std::int64_t>()) + " rows");
       http_response a{
@@ -1365,8 +1394,9 @@ void api::on_registration(std::string_view subject, std::string_view data) {
 void api::flush_registrations() {
   auto& i = *impl_;
   if (i.pending_registrations.empty()) return;
-  i.lane.post(
-      [p = &i, batch = std::move(i.pending_registrations)] { p->db.register_servers(batch); });
+  i.post_write("registrations", [p = &i, batch = std::move(i.pending_registrations)] {
+    p->db.register_servers(batch);
+  });
   i.pending_registrations.clear();
 }
 

@@ -947,6 +947,7 @@ TEST_F(manager_api, metrics_need_the_token_and_count_what_the_fleet_does) {
       << text;
   EXPECT_NE(text.find("hasys_api_request_duration_seconds_count"), std::string::npos);
   EXPECT_NE(text.find("hasys_api_logins_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("hasys_api_database_write_failures_total 0"), std::string::npos) << text;
   // The Prometheus text format: every sample's family declared by a TYPE line before it, and
   // each family in one block.
   std::set<std::string> typed, closed;
@@ -1280,4 +1281,32 @@ TEST_F(manager_api, an_audited_operation_links_to_the_events_it_caused) {
   EXPECT_EQ(v.at("around").at(0).at("event").at("code"), "active");
   EXPECT_EQ(v.at("around").at(0).at("node"), "node-b");
   EXPECT_EQ(a.get("/api/v1/audit/x/events").status, 400);
+}
+
+TEST_F(manager_api, an_export_is_sent_only_as_the_store_wrote_it) {
+  fs::create_directories(dir / "exports");
+  std::ofstream(dir / "exports" / "short.csv") << "a,b\n";  // 4 bytes; the store says 400
+  std::ofstream(dir / "elsewhere.csv") << "x";
+  ASSERT_NO_FATAL_FAILURE(start({"--export-dir", (dir / "exports").string()}));
+  auto a = admin();
+  const std::string body = R"({"format":"csv","max_rows":10,"query":{}})";
+  {
+    // A stand-in event store: its answer names a file cut short.
+    stand_in_node store(hub.url(), "hasys.mgr.evt.export",
+                        R"({"v":1,"ok":true,"error":"","file":")" +
+                            (dir / "exports" / "short.csv").string() +
+                            R"(","rows":10,"bytes":400})");
+    auto r = a.request("POST", "/api/v1/events/export", body);
+    EXPECT_EQ(r.status, 502) << r.body;
+    EXPECT_NE(text(body_of(r), "error").find("400"), std::string::npos) << r.body;
+  }
+  {
+    // One outside the export folder is never read.
+    stand_in_node store(hub.url(), "hasys.mgr.evt.export",
+                        R"({"v":1,"ok":true,"error":"","file":")" +
+                            (dir / "elsewhere.csv").string() + R"(","rows":1,"bytes":1})");
+    auto r = a.request("POST", "/api/v1/events/export", body);
+    EXPECT_EQ(r.status, 502) << r.body;
+    EXPECT_TRUE(fs::exists(dir / "elsewhere.csv"));
+  }
 }
