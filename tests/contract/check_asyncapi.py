@@ -30,29 +30,30 @@ def load(path):
         return yaml.safe_load(f)
 
 
-def tokens(s):
-    return s.split(".")
+def best_template(templates, value, sep):
+    """The template ("a.{x}.c", "/a/{x}/c") that matches value part by part, the most literal
+    one when several do; None when none does."""
+    best, best_literal = None, -1
+    parts = [p for p in value.split(sep) if p]
+    for template in templates:
+        tparts = [p for p in template.split(sep) if p]
+        if len(tparts) != len(parts):
+            continue
+        literal = 0
+        for t, v in zip(tparts, parts):
+            if t.startswith("{") and t.endswith("}"):
+                continue
+            if t != v:
+                break
+            literal += 1
+        else:
+            if literal > best_literal:
+                best, best_literal = template, literal
+    return best
 
 
 def channel_for(doc, subject):
-    best, best_literal = None, -1
-    st = tokens(subject)
-    for name in doc["channels"]:
-        ct = tokens(name)
-        if len(ct) != len(st):
-            continue
-        literal = 0
-        ok = True
-        for c, s in zip(ct, st):
-            if c.startswith("{") and c.endswith("}"):
-                continue
-            if c != s:
-                ok = False
-                break
-            literal += 1
-        if ok and literal > best_literal:
-            best, best_literal = name, literal
-    return best
+    return best_template(doc["channels"], subject, ".")
 
 
 class Checker:

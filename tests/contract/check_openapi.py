@@ -16,27 +16,7 @@ import sys
 
 import yaml
 
-from check_asyncapi import Checker
-
-
-def match_path(doc, path):
-    best, best_literal = None, -1
-    segs = [s for s in path.split("/") if s]
-    for template in doc["paths"]:
-        tsegs = [s for s in template.split("/") if s]
-        if len(tsegs) != len(segs):
-            continue
-        literal, ok = 0, True
-        for t, s in zip(tsegs, segs):
-            if t.startswith("{") and t.endswith("}"):
-                continue
-            if t != s:
-                ok = False
-                break
-            literal += 1
-        if ok and literal > best_literal:
-            best, best_literal = template, literal
-    return best
+from check_asyncapi import Checker, best_template
 
 
 def main(argv):
@@ -59,7 +39,7 @@ def main(argv):
                 count += 1
                 where = f"{path}:{n}: {x['method']} {x['target']} -> {x['status']}"
                 route = x["target"].split("?")[0]
-                template = match_path(doc, route)
+                template = best_template(doc["paths"], route, "/")
                 op = doc["paths"].get(template, {}).get(x["method"].lower()) if template else None
                 responses = dict(doc.get("x-any-route", {}).get("responses", {}))
                 if op:

@@ -122,6 +122,49 @@ struct manager_api : ::testing::Test {
     return c;
   }
 
+  // A user an administrator made with the password <name>-pass-1, logged in and past the first
+  // password change (to <name>-pass-2).
+  https_client first_login(const std::string& name) {
+    auto c = client();
+    EXPECT_EQ(c.login(name, name + "-pass-1").status, 200);
+    auto r = c.request(
+        "PUT", "/api/v1/session/password",
+        R"({"current_password":")" + name + R"(-pass-1","new_password":")" + name + "-pass-2\"}");
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) c.cookie.clear();
+    return c;
+  }
+
+  // The real event store in manager mode on the hub, exporting into dir/exports.
+  child_process start_store() {
+    return child_process(
+        child_process::spec{HASYS_EVENT_STORE,
+                            {"--manager", "--db", (dir / "events.db").string(), "--bus", hub.url(),
+                             "--export-dir", (dir / "exports").string()},
+                            dir / "store.log"});
+  }
+
+  // Batches (node, ingest request) sent as the nodes' forwarders send them, each until the store
+  // (which subscribes in its own time after it starts) answers that it committed it.
+  void ingest(const std::vector<std::pair<std::string, std::string>>& batches) {
+    boost::asio::io_context ioc;
+    auto op = [&]() -> boost::asio::awaitable<void> {
+      auto o = hasys::bus::options{};
+      o.url = hub.url();
+      auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+      for (const auto& [node, body] : batches) {
+        bool committed = false;
+        for (int attempt = 0; attempt < 100 && !committed; ++attempt) {
+          auto r = co_await c.request("hasys.mgr.evt.ingest." + node, body, 2s);
+          committed = r && r->data.find("\"ok\":true") != std::string::npos;
+        }
+        EXPECT_TRUE(committed) << "the store did not take " << node << "'s batch";
+      }
+      c.close();
+    };
+    hasys::test::run_coroutine_test(ioc, op(), 30s);
+  }
+
   // Publishes on the hub as a node would.
   void publish(const std::vector<std::pair<std::string, std::string>>& messages) {
     boost::asio::io_context ioc;
@@ -383,12 +426,8 @@ TEST_F(manager_api, groups_show_what_the_nodes_publish_within_the_users_scope) {
 
   // eve belongs to no business group: she sees nothing, and g1 looks as unknown as a group
   // that does not exist.
-  auto eve = client();
-  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
-  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
-                .status,
-            200);
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
   auto r = eve.get("/api/v1/groups");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(body_of(r).as_array().size(), 0u) << r.body;
@@ -419,12 +458,8 @@ TEST_F(manager_api, business_groups_decide_which_ha_groups_a_user_sees) {  // M3
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_NE(text(body_of(r), "error").find("ha_groups[1]"), std::string::npos) << r.body;
 
-  auto eve = client();
-  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
-  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
-                .status,
-            200);
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
   EXPECT_EQ(body_of(eve.get("/api/v1/groups")).as_array().size(), 0u);
 
   r = a.request("PUT", path, R"({"ha_groups":["g1"],"users":["eve"]})");
@@ -748,12 +783,8 @@ TEST_F(manager_api, a_user_cannot_act_on_a_group_outside_their_business_groups) 
                             [&] { return a.get("/api/v1/groups/g1").status == 200; }));
   stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
                        R"({"v":1,"accepted":true,"text":"done"})");
-  auto eve = client();
-  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
-  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
-                .status,
-            200);
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
   auto r = eve.request("POST", "/api/v1/groups/g1/operations",
                        R"({"kind":"forced_active","node":"node-a"})");
   EXPECT_EQ(r.status, 404) << r.body;
@@ -840,12 +871,8 @@ TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) 
       publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
                      {"hasys.g2.node-c.status", status_json("g2", "node-c", "active")}},
                     [&] { return body_of(a.get("/api/v1/groups")).as_array().size() == 2; }));
-  auto eve = client();
-  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
-  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
-                .status,
-            200);
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
   hasys::test::wss_client admin_ws("127.0.0.1", port, "/api/v1/stream", a.cookie);
   hasys::test::wss_client eve_ws("127.0.0.1", port, "/api/v1/stream", eve.cookie);
   ASSERT_TRUE(admin_ws.open() && eve_ws.open());
@@ -1035,23 +1062,15 @@ TEST_F(manager_api, nodes_register_after_the_managers_hello_and_admins_edit_the_
       a.request("POST", "/api/v1/users", R"({"name":"eve","password":"eve-pass-1","admin":false})")
           .status,
       201);
-  auto eve = client();
-  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
-  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
-                .status,
-            200);
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
   EXPECT_EQ(body_of(eve.get("/api/v1/servers")).as_array().size(), 0u);
   EXPECT_EQ(eve.request("DELETE", "/api/v1/servers/g1/node-a").status, 403);
 }
 
 TEST_F(manager_api, events_are_searched_and_exported_through_the_store_within_scope) {  // E2, E3
   // The real event store in manager mode on the same hub, sharing the export folder.
-  child_process store(
-      child_process::spec{HASYS_EVENT_STORE,
-                          {"--manager", "--db", (dir / "events.db").string(), "--bus", hub.url(),
-                           "--export-dir", (dir / "exports").string()},
-                          dir / "store.log"});
+  auto store = start_store();
   ASSERT_NO_FATAL_FAILURE(start({"--export-dir", (dir / "exports").string()}));
   // Two nodes' batches, as their forwarders send them (the store answers once committed).
   auto batch = [](const std::string& group, const std::string& node, const std::string& text) {
@@ -1071,23 +1090,8 @@ TEST_F(manager_api, events_are_searched_and_exported_through_the_store_within_sc
                                               {"details", json::object{}}}}});
     return json::serialize(json::object{{"v", 1}, {"node", node}, {"events", events}});
   };
-  boost::asio::io_context ioc;
-  auto ingest = [&]() -> boost::asio::awaitable<void> {
-    auto o = hasys::bus::options{};
-    o.url = hub.url();
-    auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
-    for (auto [subject, body] : {std::pair{std::string("hasys.mgr.evt.ingest.node-a"),
-                                           batch("g1", "node-a", "서버 활성화")},
-                                 std::pair{std::string("hasys.mgr.evt.ingest.node-c"),
-                                           batch("g2", "node-c", "other group")}}) {
-      for (int attempt = 0; attempt < 100; ++attempt) {  // until the store is subscribed
-        auto r = co_await c.request(subject, body, 2s);
-        if (r && r->data.find("\"ok\":true") != std::string::npos) break;
-      }
-    }
-    c.close();
-  };
-  hasys::test::run_coroutine_test(ioc, ingest(), 30s);
+  ingest({{"node-a", batch("g1", "node-a", "서버 활성화")},
+          {"node-c", batch("g2", "node-c", "other group")}});
 
   auto a = admin();
   auto r = a.get("/api/v1/events?page_size=10");
@@ -1112,12 +1116,8 @@ TEST_F(manager_api, events_are_searched_and_exported_through_the_store_within_sc
       a.request("PUT", "/api/v1/business-groups/web", R"({"ha_groups":["g1"],"users":["eve"]})")
           .status,
       200);
-  auto eve = client();
-  ASSERT_EQ(eve.login("eve", "eve-pass-1").status, 200);
-  ASSERT_EQ(eve.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"eve-pass-1","new_password":"eve-pass-2"})")
-                .status,
-            200);
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
   r = eve.get("/api/v1/events?groups=g1,g2");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_of(r).at("total"), 3) << r.body;
@@ -1165,12 +1165,8 @@ TEST_F(manager_api, a_read_only_user_watches_and_acts_on_nothing) {
                             [&] { return a.get("/api/v1/groups/g1").status == 200; }));
   stand_in_node node_a(hub.url(), "hasys.g1.node-a.cmd.*",
                        R"({"v":1,"accepted":true,"text":"done"})");
-  auto noc = client();
-  ASSERT_EQ(noc.login("noc", "noc-pass-1").status, 200);
-  ASSERT_EQ(noc.request("PUT", "/api/v1/session/password",
-                        R"({"current_password":"noc-pass-1","new_password":"noc-pass-2"})")
-                .status,
-            200);
+  auto noc = first_login("noc");
+  ASSERT_FALSE(noc.cookie.empty());
   EXPECT_EQ(body_of(noc.get("/api/v1/session")).at("read_only"), true);
   EXPECT_EQ(noc.get("/api/v1/groups/g1").status, 200);
   hasys::test::wss_client ws("127.0.0.1", port, "/api/v1/stream", noc.cookie);
@@ -1194,11 +1190,7 @@ TEST_F(manager_api, a_read_only_user_watches_and_acts_on_nothing) {
 }
 
 TEST_F(manager_api, an_audited_operation_links_to_the_events_it_caused) {
-  child_process store(
-      child_process::spec{HASYS_EVENT_STORE,
-                          {"--manager", "--db", (dir / "events.db").string(), "--bus", hub.url(),
-                           "--export-dir", (dir / "exports").string()},
-                          dir / "store.log"});
+  auto store = start_store();
   ASSERT_NO_FATAL_FAILURE(start({"--export-dir", (dir / "exports").string()}));
   auto a = admin();
   ASSERT_TRUE(publish_until({{"hasys.g1.node-a.status", status_json("g1", "node-a", "active")},
@@ -1241,35 +1233,13 @@ TEST_F(manager_api, an_audited_operation_links_to_the_events_it_caused) {
                                                {"text", code + " [" + node + "]"},
                                                {"details", details}}}};
   };
-  boost::asio::io_context ioc;
-  auto ingest = [&]() -> boost::asio::awaitable<void> {
-    auto o = hasys::bus::options{};
-    o.url = hub.url();
-    auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
-    const std::vector<std::pair<std::string, json::object>> batches{
-        {"node-a",
-         json::object{{"v", 1},
-                      {"node", "node-a"},
-                      {"events", json::array{event("g1", "node-a", "operator_command", 1, true),
-                                             event("g1", "node-a", "standby", 2, true)}}}},
-        {"node-b",
-         json::object{{"v", 1},
-                      {"node", "node-b"},
-                      {"events", json::array{event("g1", "node-b", "active", 1, false)}}}},
-        {"node-c",
-         json::object{{"v", 1},
-                      {"node", "node-c"},
-                      {"events", json::array{event("g2", "node-c", "active", 1, false)}}}}};
-    for (const auto& [node, b] : batches) {
-      std::string subject = "hasys.mgr.evt.ingest." + node, body = json::serialize(b);
-      for (int attempt = 0; attempt < 100; ++attempt) {
-        auto r = co_await c.request(subject, body, 2s);
-        if (r && r->data.find("\"ok\":true") != std::string::npos) break;
-      }
-    }
-    c.close();
+  auto batch = [](const std::string& node, json::array events) {
+    return json::serialize(json::object{{"v", 1}, {"node", node}, {"events", std::move(events)}});
   };
-  hasys::test::run_coroutine_test(ioc, ingest(), 30s);
+  ingest({{"node-a", batch("node-a", {event("g1", "node-a", "operator_command", 1, true),
+                                      event("g1", "node-a", "standby", 2, true)})},
+          {"node-b", batch("node-b", {event("g1", "node-b", "active", 1, false)})},
+          {"node-c", batch("node-c", {event("g2", "node-c", "active", 1, false)})}});
 
   auto r = a.get("/api/v1/audit/" + std::to_string(id) + "/events");
   ASSERT_EQ(r.status, 200) << r.body;
