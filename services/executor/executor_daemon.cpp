@@ -10,6 +10,7 @@
 #include <hasys/events/outbox.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
+#include <hasys/proto/config_messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
 #include <hasys/sys/process.hpp>
 
@@ -20,6 +21,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <set>
 
 namespace asio = boost::asio;
 
@@ -94,7 +96,100 @@ struct executor_daemon::impl final : event_sink {
     if (auto n = events.dropped()) s.counters["events_dropped"] = n;
     return s;
   }
-  void send(const proto::observed_state& s) { control->send(with_counters(s)); }
+  void send(const proto::observed_state& s) {
+    control->send(with_counters(s));
+    if (!pending.empty() && !restarting) asio::post(ioc, [this] { maybe_restart_for_config(); });
+  }
+
+  // ---- a new configuration (issue 11) ----
+  // Process monitors' start commands are read from cfg at each request: taken at once. A group
+  // whose flow settings changed needs a new flow machine: the executor starts itself again (the
+  // ordinary restart, adopting what runs) — but only once each such group holds nothing on this
+  // node: a flow is never changed under resources it started (its journal counts its nodes).
+  std::set<std::string> pending;  // groups waiting to hold nothing
+  bool restarting = false;
+  bool restart_wanted = false;
+
+  static bool same_flow_settings(config::group_config a, const config::group_config& b) {
+    a.monitor = b.monitor;
+    return a == b;
+  }
+
+  proto::config_daemon_outcome take_config() {
+    proto::config_daemon_outcome o{1, "executor", "unchanged", "its settings did not change"};
+    auto loaded = config::load_file(opts.config_file);
+    if (!loaded.config) {
+      o.status = "failed";
+      o.text = "the file is not valid here: " + loaded.errors.front().to_string();
+      return o;
+    }
+    const auto& next = *loaded.config;
+    bool monitors = false;
+    std::set<std::string> changed;
+    for (auto& g : cfg.groups) {
+      const config::group_config* n = nullptr;
+      for (const auto& x : next.groups)
+        if (x.name == g.name) n = &x;
+      if (!n) continue;  // groups come and go only with a restart of the node's services
+      if (!(g.monitor == n->monitor)) {
+        g.monitor = n->monitor;  // in place: the restart service holds a reference to g
+        monitors = true;
+      }
+      if (!same_flow_settings(g, *n)) changed.insert(g.name);
+    }
+    pending = changed;
+    if (changed.empty()) {
+      if (monitors) o = {1, "executor", "applied", "process monitors' start commands taken"};
+      return o;
+    }
+    std::string held;
+    for (const auto& name : changed)
+      if (auto* g = find(name); g && g->observed().holding) held += (held.empty() ? "" : ", ") + name;
+    if (held.empty()) {
+      o = {1, "executor", "restarting", "starts again with the new flow; what runs is adopted"};
+    } else {
+      o = {1, "executor", "pending",
+           "the new flow takes over once " + held +
+               " holds nothing on this node (after a failover or a stop): a flow is never changed under running resources"};
+      for (const auto& name : changed)
+        event(name, cluster::severity::information, "config_pending",
+              "Configuration change waits for the resources to be released [" + o.text + "]", {});
+    }
+    return o;
+  }
+
+  void maybe_restart_for_config() {
+    if (pending.empty() || restarting) return;
+    for (const auto& name : pending)
+      if (auto* g = find(name); g && g->observed().holding) return;
+    restarting = true;
+    daemon::spawn_or_die(ioc.get_executor(), restart_for_config(), "restart for a new configuration");
+  }
+
+  asio::awaitable<void> restart_for_config() {
+    restarting = true;
+    log.info("configuration changed: starting again with the new file once the work in progress is done");
+    for (const auto& name : pending)
+      event(name, cluster::severity::information, "config_flow_taken",
+            "Executor starts again to take the new flow", {});
+    if (!co_await events.drain(std::chrono::seconds(2))) log.warning("events not yet stored before the restart");
+    if (bus) co_await bus->flush(std::chrono::seconds(2));
+    restart_wanted = true;
+    ++signals_seen;  // the orderly stop: finish what runs, keep what is up
+    for (auto& g : groups) g->stop(false);
+    maybe_exit();
+  }
+
+  asio::awaitable<void> serve_config(bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      auto o = restarting ? proto::config_daemon_outcome{1, "executor", "restarting", "already starting again"} : take_config();
+      if (!m->reply.empty() && bus) bus->respond(*m, proto::to_json(o));
+      if (o.status == "restarting" && !restarting) {
+        restarting = true;
+        daemon::spawn_or_die(ioc.get_executor(), restart_for_config(), "restart for a new configuration");
+      }
+    }
+  }
 
   void event(const std::string& group, cluster::severity level, std::string code, std::string text,
              std::map<std::string, std::string> details) override {
@@ -262,6 +357,9 @@ struct executor_daemon::impl final : event_sink {
                            serve_drbd_connects(g, bus->subscribe(proto::drbd_connect_subject(g.name, cfg.name))),
                            "drbd connect requests");
     }
+    if (!opts.config_file.empty())
+      daemon::spawn_or_die(ioc.get_executor(), serve_config(bus->subscribe(proto::config_apply_subject(cfg.name, "executor"))),
+                           "configuration");
     for (auto& g : groups)
       daemon::spawn_or_die(ioc.get_executor(),
                            serve(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".exec.*")),
@@ -292,7 +390,7 @@ struct executor_daemon::impl final : event_sink {
     if (signals_seen == 0) return;
     for (auto& g : groups)
       if (!g->stopped()) return;
-    log.info("hasys-executor stopped");
+    log.info(restart_wanted ? "hasys-executor stopped: starting again with the new configuration" : "hasys-executor stopped");
     asio::post(ioc, [this] { ioc.stop(); });
   }
 
@@ -317,5 +415,7 @@ executor_daemon::executor_daemon(asio::io_context& ioc, const config::node_confi
 executor_daemon::~executor_daemon() = default;
 
 void executor_daemon::start() { impl_->start(); }
+
+bool executor_daemon::restart_wanted() const noexcept { return impl_->restart_wanted; }
 
 }  // namespace hasys::executor

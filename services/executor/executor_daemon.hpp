@@ -15,6 +15,7 @@ namespace hasys::executor {
 struct daemon_options {
   bool simulate = false;  // no privileges: VIPs go to a stand-in kernel (a file), and it says so
   std::filesystem::path faults_file;  // test rig only: fault rules (faults.hpp); empty: none
+  std::filesystem::path config_file;  // read again when the heartbeat says it changed (issue 11)
 };
 
 class executor_daemon {
@@ -22,6 +23,9 @@ class executor_daemon {
   executor_daemon(boost::asio::io_context& ioc, const config::node_config& cfg, daemon_options opts);
   ~executor_daemon();
   void start();
+  // run() returned because a new configuration needs a fresh start of the process (issue 11):
+  // main() then starts itself again in place.
+  bool restart_wanted() const noexcept;
 
  private:
   struct impl;

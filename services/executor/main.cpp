@@ -1,6 +1,7 @@
 // hasys-executor: wires the configuration, the io_context and the signals.
 #include "executor_daemon.hpp"
 
+#include <hasys/daemon/reexec.hpp>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@ void prefer_realtime() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hasys::daemon::remember_command_line(argc, argv);
   std::string config_file = "/etc/hasys/node.toml";
   hasys::executor::daemon_options opts;
   for (int i = 1; i < argc; ++i) {
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
     else if (a == "--help" || a == "-h") return usage(), 0;
     else return std::fprintf(stderr, "hasys-executor: unknown argument %s\n", a.c_str()), usage(), 2;
   }
+  opts.config_file = config_file;
   auto loaded = hasys::config::load_file(config_file);
   if (!loaded.config) {
     std::fprintf(stderr, "hasys-executor: %s is not valid:\n", config_file.c_str());
@@ -56,6 +59,11 @@ int main(int argc, char** argv) {
     hasys::executor::executor_daemon d(ioc, *loaded.config, opts);
     d.start();
     ioc.run();
+    if (d.restart_wanted()) {
+      const auto why = hasys::daemon::restart_in_place();
+      std::fprintf(stderr, "hasys-executor: cannot start again with the new configuration: %s\n", why.c_str());
+      return 1;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hasys-executor: %s\n", e.what());
     return 1;

@@ -3,10 +3,13 @@
 #include "daemon.hpp"
 
 #include "command_files.hpp"
+#include "config_files.hpp"
 #include "executor_link.hpp"
 #include "group_runner.hpp"
 
 #include <hasys/bus/bus.hpp>
+#include <hasys/config/remote_edit.hpp>
+#include <hasys/proto/config_messages.hpp>
 #include <hasys/events/outbox.hpp>
 #include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
@@ -19,6 +22,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 
 #include <unistd.h>
 
@@ -105,6 +109,7 @@ struct heartbeat_daemon::impl final : group_output {
           });
     for (auto& g : groups)
       g->executor_bad_messages = [this] { return executor ? executor->bad_messages() : 0; };
+    if (!opts.config_file.empty()) conf.emplace(opts.config_file, cfg.state_dir / "config-history");
     std::vector<std::string> names;
     for (auto& g : groups) names.push_back(g->name());
     files = std::make_unique<command_files>(
@@ -238,6 +243,9 @@ struct heartbeat_daemon::impl final : group_output {
       std::string reply;
       if (verb == "status") {
         reply = co_await on_fast(g, [](group_runner& x) { return proto::to_json(x.status()); });
+      } else if (verb.starts_with("config_")) {
+        std::string data = m->data, what = verb;
+        reply = co_await config_command(g, std::move(what), std::move(data));
       } else if (auto kind = cluster::command_from_string(verb)) {
         auto req = proto::from_json<proto::command_request>(m->data);
         const std::string origin = req && !req->origin.empty() ? req->origin : "bus";
@@ -259,6 +267,236 @@ struct heartbeat_daemon::impl final : group_output {
       }
       if (!m->reply.empty()) bus->respond(*m, reply);
     }
+  }
+
+  // ---- remote configuration (issue 11; proto/config_messages.hpp) ----
+  // A change is checked whole against the file on disk and held (prepare), then written and
+  // applied (commit) — two steps, so "apply the same to the peer server" writes both or neither.
+  std::optional<config_files> conf;
+  struct prepared_change {
+    std::string action_id, user, base_version, text;
+    std::vector<std::string> keys;
+    config::node_config next;
+    bool changed = false;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::map<std::string, prepared_change> prepared;  // by group
+
+  static proto::config_change_reply refused(std::string text) {
+    proto::config_change_reply r;
+    r.text = std::move(text);
+    return r;
+  }
+  static std::string file_errors(const std::vector<config::config_error>& errors) {
+    std::string out = "the file on the node is not valid:";
+    for (std::size_t i = 0; i < errors.size() && i < 5; ++i) out += " " + errors[i].to_string() + ";";
+    return out;
+  }
+
+  asio::awaitable<std::string> config_command(group_runner& g, std::string verb, std::string data) {
+    if (!conf) co_return proto::to_json(refused("remote configuration is off: the daemon was not given its file"));
+    try {
+      if (verb == "config_get") co_return proto::to_json(config_get(g.name()));
+      if (verb == "config_prepare") {
+        auto rq = proto::from_json<proto::config_change_request>(data);
+        if (!rq) co_return proto::to_json(refused("a change request that cannot be read: " + rq.error().message()));
+        co_return proto::to_json(config_prepare(g.name(), *rq));
+      }
+      auto act = proto::from_json<proto::config_action>(data);
+      if (!act) co_return proto::to_json(refused("a request that cannot be read: " + act.error().message()));
+      if (verb == "config_abort") {
+        auto it = prepared.find(g.name());
+        if (it != prepared.end() && it->second.action_id == act->action_id) prepared.erase(it);
+        proto::config_change_reply r;
+        r.ok = true;
+        r.text = "nothing is held for this change any more";
+        co_return proto::to_json(r);
+      }
+      // Arguments named, not made inside the co_await expression (GCC 12 frees those twice).
+      proto::config_action request = *act;
+      if (verb == "config_commit") {
+        auto r = co_await config_commit(g, std::move(request));
+        co_return proto::to_json(r);
+      }
+      if (verb == "config_restore") {
+        auto r = co_await config_restore(g, std::move(request));
+        co_return proto::to_json(r);
+      }
+      co_return proto::to_json(refused("unknown configuration request \"" + verb + "\""));
+    } catch (const std::exception& e) {
+      log.error("remote configuration: " + std::string(e.what()));
+      co_return proto::to_json(refused(e.what()));
+    }
+  }
+
+  proto::config_state config_get(const std::string& group) {
+    proto::config_state s;
+    s.group = group;
+    s.node = cfg.name;
+    s.file = conf->file().string();
+    auto cur = conf->read();
+    s.version = cur.version;
+    s.history = conf->history();
+    if (!cur.parsed.config) {
+      s.text = file_errors(cur.parsed.errors);
+      return s;
+    }
+    auto both = boost::json::parse(config::group_settings_json(*cur.parsed.config, group));
+    s.settings = both.at("settings");
+    s.fixed = both.at("fixed");
+    s.ok = true;
+    return s;
+  }
+
+  proto::config_change_reply config_prepare(const std::string& group, const proto::config_change_request& rq) {
+    const auto now = std::chrono::steady_clock::now();
+    if (auto it = prepared.find(group);
+        it != prepared.end() && it->second.until > now && it->second.action_id != rq.action_id)
+      return refused("another change (" + it->second.action_id + " by " + it->second.user +
+                     ") is being applied to this group; try again in a moment");
+    auto cur = conf->read();
+    if (!cur.parsed.config) return refused(file_errors(cur.parsed.errors));
+    if (!rq.expected_version.empty() && rq.expected_version != cur.version)
+      return refused("the configuration changed on the node since it was read (version " + rq.expected_version +
+                     ", now " + cur.version + "): read it again");
+    if (!rq.changes.is_object()) return refused("changes: expected an object of settings");
+    auto edit = config::edit_group(*cur.parsed.config, group, boost::json::serialize(rq.changes));
+    proto::config_change_reply r;
+    r.previous_version = cur.version;
+    if (!edit.errors.empty()) {
+      for (auto& e : edit.errors) r.errors.push_back({e.key, e.message});
+      r.text = std::to_string(r.errors.size()) + " setting(s) refused; nothing changed";
+      return r;
+    }
+    r.ok = true;
+    r.changed = edit.changed;
+    r.version = proto::config_version_of(edit.text);
+    r.text = edit.changed ? "checked: ready to be written" : "no difference from the file on the node";
+    prepared_change p{rq.action_id, rq.user, cur.version, std::move(edit.text), {}, std::move(*edit.config),
+                      edit.changed, now + std::chrono::seconds(60)};
+    for (const auto& [k, v] : rq.changes.as_object()) p.keys.emplace_back(k);
+    prepared[group] = std::move(p);
+    return r;
+  }
+
+  asio::awaitable<proto::config_change_reply> config_commit(group_runner& g, proto::config_action act) {
+    auto it = prepared.find(g.name());
+    if (it == prepared.end() || it->second.action_id != act.action_id)
+      co_return refused("no change " + act.action_id + " is held here (never checked, or the daemon restarted)");
+    auto p = std::move(it->second);
+    prepared.erase(it);
+    if (std::chrono::steady_clock::now() > p.until) co_return refused("the change expired 60 s after it was checked");
+    auto cur = conf->read();
+    if (cur.version != p.base_version)
+      co_return refused("the file changed on the node since the change was checked (now " + cur.version + ")");
+    proto::config_change_reply r;
+    r.ok = true;
+    r.previous_version = cur.version;
+    r.version = cur.version;
+    if (!p.changed) {
+      r.text = "no difference: nothing written";
+      co_return r;
+    }
+    conf->replace(cur.text, p.text);
+    r.changed = true;
+    r.version = proto::config_version_of(p.text);
+    std::string keys;
+    for (const auto& k : p.keys) keys += (keys.empty() ? "" : ", ") + k;
+    std::string id = act.action_id;
+    r.daemons = co_await apply_config(std::move(p.next), std::move(id));
+    r.text = "written (previous version " + r.previous_version + " kept)";
+    config_event(g.name(), "config_changed",
+                 "Configuration changed [" + keys + " by " + (p.user.empty() ? std::string("operator") : p.user) +
+                     ": version " + r.previous_version + " -> " + r.version + "]",
+                 act.action_id, r);
+    co_return r;
+  }
+
+  asio::awaitable<proto::config_change_reply> config_restore(group_runner& g, proto::config_action act) {
+    auto text = conf->find(act.version);
+    if (!text) co_return refused("version " + act.version + " is not among the versions kept on the node");
+    auto parsed = conf->parse(*text);
+    if (!parsed.config) co_return refused("version " + act.version + " is no longer valid here: " + file_errors(parsed.errors));
+    auto cur = conf->read();
+    proto::config_change_reply r;
+    r.ok = true;
+    r.previous_version = cur.version;
+    r.version = act.version;
+    if (cur.version == act.version) {
+      r.text = "already the version on the node";
+      co_return r;
+    }
+    prepared.erase(g.name());
+    conf->replace(cur.text, *text);
+    r.changed = true;
+    std::string id = act.action_id;
+    r.daemons = co_await apply_config(std::move(*parsed.config), std::move(id));
+    r.text = "version " + act.version + " restored (version " + cur.version + " kept)";
+    config_event(g.name(), "config_restored",
+                 "Configuration restored [version " + act.version + " by " +
+                     (act.user.empty() ? std::string("operator") : act.user) + ", replacing " + cur.version + "]",
+                 act.action_id, r);
+    co_return r;
+  }
+
+  void config_event(const std::string& group, std::string code, std::string text, const std::string& action_id,
+                    const proto::config_change_reply& r) {
+    proto::event_msg e{proto::unix_ms_now(), group, cfg.name, "heartbeat", cluster::severity::information,
+                       std::move(code), std::move(text),
+                       {{"version", r.version}, {"previous_version", r.previous_version}}};
+    for (const auto& d : r.daemons)
+      if (d.status != "applied" && d.status != "unchanged") e.details.emplace(d.daemon, d.status + ": " + d.text);
+    if (!action_id.empty()) actions[group] = {action_id.substr(0, 64), std::chrono::steady_clock::now() + std::chrono::seconds(30)};
+    event(std::move(e));
+  }
+
+  // The new configuration taken: the heartbeat's own settings live on the fast thread (the role
+  // kept), then hasys-monitor and hasys-executor asked to apply the file (each answers how).
+  asio::awaitable<std::vector<proto::config_daemon_outcome>> apply_config(config::node_config next,
+                                                                          std::string action_id) {
+    std::vector<proto::config_daemon_outcome> out;
+    std::string mine;
+    for (const auto& ng : next.groups) {
+      auto* runner = find(ng.name);
+      const config::group_config* old = nullptr;
+      for (const auto& og : cfg.groups)
+        if (og.name == ng.name) old = &og;
+      if (!runner || !old) continue;
+      std::optional<cluster::failover_mode> mode;
+      if (ng.mode != old->mode)
+        mode = ng.mode == config::failover_mode::manual ? cluster::failover_mode::manual : cluster::failover_mode::automatic;
+      if (ng.polling_period != old->polling_period || ng.polling_count != old->polling_count ||
+          ng.active_priority != old->active_priority || ng.flow_timeout != old->flow_timeout || mode) {
+        asio::post(fast, [runner, p = params_of(next, ng, boot_id), mode] { runner->reconfigure(p, mode); });
+        mine += (mine.empty() ? "" : "; ") + ng.name + ": period " + config::duration_text(ng.polling_period) +
+                " x " + std::to_string(ng.polling_count) + (mode ? std::string(", mode ") + (ng.mode == config::failover_mode::manual ? "manual" : "auto") : "");
+      }
+    }
+    cfg = std::move(next);
+    out.push_back({1, "heartbeat", mine.empty() ? "unchanged" : "applied", mine.empty() ? "nothing of its own changed" : mine});
+    register_groups("config");
+    const proto::config_apply_request rq{1, "", action_id};
+    for (const char* d : {"monitor", "executor"}) {
+      if (std::string_view(d) == "executor" && opts.standalone) {
+        out.push_back({1, d, "unchanged", "standalone: no executor"});
+        continue;
+      }
+      proto::config_daemon_outcome o{1, d, "no answer", "the bus is not open: it reads the new file when it starts"};
+      if (bus) {
+        std::string subject = proto::config_apply_subject(cfg.name, d);
+        std::string body = proto::to_json(rq);
+        auto r = co_await bus->request(std::move(subject), std::move(body), std::chrono::seconds(3));
+        if (!r) {
+          o.text = r.error().message() + ": it reads the new file when it starts";
+        } else if (auto x = proto::from_json<proto::config_daemon_outcome>(r->data)) {
+          o = *x;
+        } else {
+          o.text = "an answer that cannot be read";
+        }
+      }
+      out.push_back(std::move(o));
+    }
+    co_return out;
   }
 
   // hasys-monitor's verdicts (issue 9): parsed here, fed on the fast thread. A message that does

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <filesystem>
 #include <memory>
 
 namespace hasys::heartbeat {
@@ -14,6 +15,9 @@ struct daemon_options {
   bool standalone = false;  // no executor: flows are acknowledged at once (membership only)
   bool realtime = true;     // SCHED_FIFO fast thread + mlockall
   int realtime_priority = 50;
+  // The file the configuration came from: remote configuration (issue 11) reads and replaces
+  // it. Empty: remote configuration is refused.
+  std::filesystem::path config_file;
 };
 
 class heartbeat_daemon {

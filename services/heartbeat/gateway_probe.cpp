@@ -134,6 +134,11 @@ asio::awaitable<void> gateway_probe::run() {
   co_await (self->send_loop() && self->receive_loop());
 }
 
+void gateway_probe::retime(std::chrono::nanoseconds period, int count) noexcept {
+  impl_->period = period;
+  impl_->count = count;
+}
+
 bool gateway_probe::reachable() const noexcept { return impl_->reachable; }
 
 void gateway_probe::stop() {

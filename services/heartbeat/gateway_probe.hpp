@@ -33,6 +33,8 @@ class gateway_probe {
   ~gateway_probe();
   boost::asio::awaitable<void> run();
   bool reachable() const noexcept;
+  // A new polling period and count (a configuration change): from the next probe on.
+  void retime(std::chrono::nanoseconds period, int count) noexcept;
   void stop();
 
  private:

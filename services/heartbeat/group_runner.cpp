@@ -121,6 +121,8 @@ asio::awaitable<void> group_runner::period_loop() {
     send_late_.add(woke - next);  // how late this loop runs: the peer hears us that much later
     woke_late(next, woke);
     next_period_at_ = std::chrono::steady_clock::time_point::max();  // this lateness is counted
+    if (setup_.params.grace_timeout > cluster::duration::zero() && woke >= grace_until_)
+      setup_.params.grace_timeout = cluster::duration::zero();  // the transition is over
     feed(cluster::tick{});
     send_heartbeats();
     out_.desired(desired());
@@ -159,6 +161,27 @@ asio::awaitable<void> group_runner::expiry_loop() {
       feed(cluster::tick{});
     }
   }
+}
+
+void group_runner::reconfigure(const cluster::params& p, std::optional<cluster::failover_mode> mode) {
+  auto& q = setup_.params;
+  if (p.period != q.period || p.count != q.count) {
+    const auto before = q.peer_timeout();  // the longer one if a transition is already under way
+    const auto t = std::chrono::steady_clock::now();
+    q.grace_timeout = before;
+    q.period = p.period;
+    q.count = p.count;
+    grace_until_ = t + std::chrono::duration_cast<std::chrono::steady_clock::duration>(before + q.own_timeout()) +
+                   std::chrono::seconds(2);
+    if (gateway_) gateway_->retime(q.period, q.count);
+    timers_->period.cancel();  // the next heartbeat at the new period
+  }
+  q.active_priority = p.active_priority;
+  q.flow_timeout = p.flow_timeout;
+  if (mode)
+    command(*mode == cluster::failover_mode::manual ? cluster::command_kind::set_mode_manual
+                                                   : cluster::command_kind::set_mode_auto);
+  publish_status_if_changed(true);
 }
 
 void group_runner::on_datagram(cluster::peer_link via, std::span<const std::uint8_t> d) {

@@ -71,6 +71,11 @@ class group_runner {
   // What command(kind) would answer now and the role it would step to, by the same pure step,
   // with nothing changed (the manager's preview, issue 11).
   std::pair<cluster::command_reply, cluster::role> preview(cluster::command_kind kind) const;
+  // A remote configuration change (issue 11): new period, count, active priority, flow timeout,
+  // taken live with the role kept. A new period or count starts a transition (params::
+  // grace_timeout) as long as the old and the new detection time together, plus 2 s for the
+  // peer's commit to land. A new mode in the file is set as an operator's mode command would.
+  void reconfigure(const cluster::params& p, std::optional<cluster::failover_mode> mode);
   // The executor reported on this group's flow.
   void observed(const proto::observed_state& o);
   // hasys-monitor's verdict for this group (issue 9): fed to the role machine when it changes.
@@ -125,6 +130,7 @@ class group_runner {
   status_key_t last_status_key_{};
   std::chrono::steady_clock::time_point last_status_{};
   bool stopped_ = false;
+  std::chrono::steady_clock::time_point grace_until_{};
 };
 
 }  // namespace hasys::heartbeat

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
     else if (a == "--help" || a == "-h") return usage(), 0;
     else return std::fprintf(stderr, "hasys-heartbeat: unknown argument %s\n", a.c_str()), usage(), 2;
   }
+  opts.config_file = config_file;
   auto loaded = hasys::config::load_file(config_file);
   if (!loaded.config) {
     std::fprintf(stderr, "hasys-heartbeat: %s is not valid:\n", config_file.c_str());

@@ -2,6 +2,7 @@
 #include "api.hpp"
 
 #include "manager_db.hpp"
+#include "remote_config.hpp"
 
 #include <hasys/daemon/blocking_lane.hpp>
 #include <hasys/daemon/log.hpp>
@@ -683,6 +684,32 @@ struct api::impl {
     co_return reply(200, result);
   }
 
+  // --- remote configuration (M8, M9): remote_config.cpp sequences the nodes ---
+  asio::awaitable<http_response> node_config(const http_request& r, const session& s,
+                                             const std::string& group_name, const std::string& node,
+                                             const std::vector<std::string>& scope) {
+    const auto g = live.group(group_name, scope, clock::now());
+    if (g.is_null()) co_return refuse(404, "no HA group '" + group_name + "'");
+    config_target t{group_name, node, ""};
+    bool known = false;
+    for (const auto& n : g.at("nodes").as_array()) {
+      const auto name = field_text(n, "node");
+      if (name == node)
+        known = true;
+      else if (!name.empty())
+        t.peer = name;
+    }
+    if (!known) co_return refuse(404, "no server '" + node + "' in HA group " + group_name);
+    if (r.method == "GET") co_return co_await read_node_config(request, t);
+    const bool dry_run = query_param(r.target, "dry_run") == "1";
+    auto outcome = co_await change_node_config(request, t, s.user, r.body, dry_run, random_hex(8));
+    if (outcome.response.status == 400) ++stats.bad_bodies;
+    if (!dry_run && !outcome.audit.empty())
+      audit_with_id(s.user, r, "configuration change", group_name + "/" + node, outcome.audit,
+                    outcome.action_id);
+    co_return outcome.response;
+  }
+
   // --- servers (M4) ---
   static json::object server_json(const server_record& r) {
     json::array ips(r.virtual_ips.begin(), r.virtual_ips.end());
@@ -1151,6 +1178,18 @@ struct api::impl {
       auto task = [this, name = me.user] { return db.scope(name); };
       auto scope = co_await on_db(std::move(task));
       co_return co_await operation(r, me, seg[3], scope);
+    }
+    if (seg[2] == "groups" && seg.size() == 7 && seg[4] == "nodes" && seg[6] == "config") {
+      if (r.method != "GET" && r.method != "PATCH")
+        co_return refuse(405,
+                         r.method + " is not allowed on " + r.target.substr(0, r.target.find('?')));
+      if (r.method == "PATCH" && user->read_only) {
+        ++stats.forbidden;
+        co_return refuse(403, "a read-only user watches and acts on nothing");
+      }
+      auto task = [this, name = me.user] { return db.scope(name); };
+      auto scope = co_await on_db(std::move(task));
+      co_return co_await node_config(r, me, seg[3], seg[5], scope);
     }
     if (seg[2] == "groups" && r.method == "GET" && seg.size() <= 4) {
       auto task = [this, name = me.user] {

@@ -1,6 +1,7 @@
 // hasys-monitor: wires the configuration, the io_context and the signals.
 #include "monitor_daemon.hpp"
 
+#include <hasys/daemon/reexec.hpp>
 #include <malloc.h>
 
 #include <cstdio>
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   // One malloc arena for the I/O thread, the scan lane and nats.c's threads: each extra arena
   // keeps its own freed pages (the footprint target is 10 MB RSS with 2,000 processes).
   mallopt(M_ARENA_MAX, 1);
+  hasys::daemon::remember_command_line(argc, argv);
   std::string config_file = "/etc/hasys/node.toml";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -41,9 +43,14 @@ int main(int argc, char** argv) {
   }
   try {
     boost::asio::io_context ioc(1);
-    hasys::monitor::monitor_daemon d(ioc, *loaded.config);
+    hasys::monitor::monitor_daemon d(ioc, *loaded.config, config_file);
     d.start();
     ioc.run();
+    if (d.restart_wanted()) {
+      const auto why = hasys::daemon::restart_in_place();
+      std::fprintf(stderr, "hasys-monitor: cannot start again with the new configuration: %s\n", why.c_str());
+      return 1;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hasys-monitor: %s\n", e.what());
     return 1;

@@ -13,6 +13,7 @@
 #include <hasys/daemon/spawn.hpp>
 #include <hasys/health/health_machine.hpp>
 #include <hasys/proto/messages.hpp>
+#include <hasys/proto/config_messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
 #include <hasys/sys/process.hpp>
 
@@ -145,8 +146,11 @@ struct monitor_daemon::impl {
   std::vector<int> exited_since_scan;  // pidfds that fired: the process table reads them again
   bool watch_mounts = false;           // some group has a disk monitor (D10)
 
-  impl(asio::io_context& i, const config::node_config& c)
-      : ioc(i), cfg(c), log(i.get_executor()), events(events::outbox::options{"monitor", std::uint64_t{cfg.log.size_mb} << 20, 65536, [this](const std::string& s) { log.warning(s); }}), signals(i, SIGINT, SIGTERM), wake(i) {
+  std::filesystem::path config_file;
+  bool restart_wanted = false;
+
+  impl(asio::io_context& i, const config::node_config& c, std::filesystem::path file)
+      : ioc(i), cfg(c), config_file(std::move(file)), log(i.get_executor()), events(events::outbox::options{"monitor", std::uint64_t{cfg.log.size_mb} << 20, 65536, [this](const std::string& s) { log.warning(s); }}), signals(i, SIGINT, SIGTERM), wake(i) {
     boot = daemon::next_boot_id(cfg.state_dir / "monitor" / "boot_id");
     for (const auto& g : cfg.groups) {
       groups.push_back(std::make_unique<group>(g, params_of(cfg, g), ioc.get_executor()));
@@ -495,10 +499,43 @@ struct monitor_daemon::impl {
           ioc.get_executor(),
           follow_role(*g, bus->subscribe("hasys." + g->cfg.name + "." + cfg.name + ".status")),
           "role");
+    if (!config_file.empty())
+      daemon::spawn_or_die(ioc.get_executor(),
+                           serve_config(bus->subscribe(proto::config_apply_subject(cfg.name, "monitor"))),
+                           "configuration");
     for (;;) {
       auto e = co_await bus->next_event();
       log.info(std::string("bus ") + std::string(bus::to_string(e)));
       if (e == bus::conn_event::closed) co_return;
+    }
+  }
+
+  // A new configuration (issue 11): when this daemon's part of a group changed — its monitors, or
+  // the flow's mount points and DRBD resources it watches — it starts again in place with the
+  // new file: its verdicts follow within a period; it changes nothing on the machine.
+  static auto watched(const config::group_config& g) {
+    return std::tie(g.monitor, g.flow, g.drbd_reconnect_count, g.drbd_reconnect_interval, g.shared_disk_wait);
+  }
+  asio::awaitable<void> serve_config(bus::subscription sub) {
+    while (auto m = co_await sub.next()) {
+      proto::config_daemon_outcome o{1, "monitor", "unchanged", "its settings did not change"};
+      auto loaded = config::load_file(config_file);
+      if (!loaded.config) {
+        o = {1, "monitor", "failed", "the file is not valid here: " + loaded.errors.front().to_string()};
+      } else {
+        for (const auto& g : cfg.groups)
+          for (const auto& n : loaded.config->groups)
+            if (n.name == g.name && watched(n) != watched(g))
+              o = {1, "monitor", "restarting", "starts again with the new monitors; its verdict follows within a period"};
+      }
+      if (!m->reply.empty()) bus->respond(*m, proto::to_json(o));
+      if (o.status != "restarting") continue;
+      log.info("configuration changed: starting again with the new file");
+      if (!co_await events.drain(std::chrono::seconds(2))) log.warning("events not yet stored before the restart");
+      co_await bus->flush(std::chrono::seconds(2));
+      restart_wanted = true;
+      asio::post(ioc, [this] { ioc.stop(); });
+      co_return;
     }
   }
 
@@ -529,8 +566,10 @@ struct monitor_daemon::impl {
   }
 };
 
-monitor_daemon::monitor_daemon(asio::io_context& ioc, const config::node_config& cfg)
-    : impl_(std::make_unique<impl>(ioc, cfg)) {}
+monitor_daemon::monitor_daemon(asio::io_context& ioc, const config::node_config& cfg,
+                               std::filesystem::path config_file)
+    : impl_(std::make_unique<impl>(ioc, cfg, std::move(config_file))) {}
+bool monitor_daemon::restart_wanted() const noexcept { return impl_->restart_wanted; }
 monitor_daemon::~monitor_daemon() = default;
 void monitor_daemon::start() { impl_->start(); }
 

@@ -8,15 +8,20 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <filesystem>
 #include <memory>
 
 namespace hasys::monitor {
 
 class monitor_daemon {
  public:
-  monitor_daemon(boost::asio::io_context& ioc, const config::node_config& cfg);
+  // config_file: read again when the heartbeat says it changed (issue 11); empty: never.
+  monitor_daemon(boost::asio::io_context& ioc, const config::node_config& cfg,
+                 std::filesystem::path config_file = {});
   ~monitor_daemon();
   void start();
+  // run() returned because the monitors changed: main() starts the process again in place.
+  bool restart_wanted() const noexcept;
 
  private:
   struct impl;

@@ -94,7 +94,14 @@ TEST(contract, what_the_services_send_matches_the_asyncapi_document) {
                 "hasys.mgr.evt.ingest.{node}"},
                {"hasys.lab.node-a.cmd.status", cmd, "hasys.lab.node-a.cmd.set_mode_manual", cmd,
                 "hasys.lab.node-a.cmd.set_mode_auto", cmd, "hasys.lab.node-a.cmd.no_such_verb", cmd,
-                "hasys.lab.node-a.exec.status", cmd, "hasys.lab.node-a.exec.ready", cmd},
+                "hasys.lab.node-a.exec.status", cmd, "hasys.lab.node-a.exec.ready", cmd,
+                // Remote configuration: read, a change checked (refused, then accepted) and
+                // dropped - nothing is written.
+                "hasys.lab.node-a.cmd.config_get", R"({"v":1})", "hasys.lab.node-a.cmd.config_prepare",
+                R"({"v":1,"action_id":"c1","user":"contract-test","origin":"test","expected_version":"","changes":{"polling_count":0}})",
+                "hasys.lab.node-a.cmd.config_prepare",
+                R"({"v":1,"action_id":"c2","user":"contract-test","origin":"test","expected_version":"","changes":{"polling_count":4}})",
+                "hasys.lab.node-a.cmd.config_abort", R"({"v":1,"action_id":"c2","version":"","user":"contract-test"})"},
                "hasys.>"));
   ASSERT_TRUE(node.wait_for(R"("kind":"reply","subject":"hasys.lab.node-a.exec.ready")", 20s))
       << node.transcript();

@@ -10,14 +10,17 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
 
 using hasys::lab::client_reads;
+using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
 using hasys::lab::lab;
+using hasys::lab::status_of;
 using hasys::lab::vip_watch;
 using hasys::lab::wait_status;
 using hasys::test::https_client;
@@ -190,4 +193,142 @@ TEST(manager, a_manual_failover_from_the_api_is_previewed_then_moves_the_virtual
     return false;
   };
   EXPECT_TRUE(eventually(linked_ok, 10s)) << linked;
+}
+
+namespace {
+
+std::string file_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+const json::value* daemon_outcome(const json::value& node_row, std::string_view daemon) {
+  for (const auto& d : node_row.at("daemons").as_array())
+    if (d.at("daemon").as_string() == daemon) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
+// M8 with "apply the same to the peer server" (issue 11): a bad change is refused on both nodes
+// with every field named and nothing written; a good one is written on both and taken live —
+// the heartbeat's new polling count at once with the roles kept, the executor's flow settings on
+// the Standby at once and on the Active once it holds nothing.
+TEST(manager,
+     a_configuration_change_for_both_nodes_takes_effect_on_both_and_a_bad_one_changes_nothing) {
+  SKIP_UNLESS_ROOT();
+  lab l("mg3");
+  vip_watch w(l, {"a", "b"}, "198.51.100.100");
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active"}, 30s));
+  auto c = logged_in(l);
+  ASSERT_TRUE(manager_shows(c, {{"node-a", "active"}, {"node-b", "standby"}}, 10s));
+  const auto file_a = l.dir() / "a" / "node.toml", file_b = l.dir() / "b" / "node.toml";
+  const std::string before_a = file_text(file_a), before_b = file_text(file_b);
+
+  auto r = c.get("/api/v1/groups/lab/nodes/node-a/config");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto got = parsed(r.body);
+  const std::string version_a(got.at("version").as_string());
+  EXPECT_EQ(got.at("settings").at("polling_count"), 3) << r.body;
+  EXPECT_EQ(got.at("fixed").at("public_interface"), "eth0") << r.body;
+  EXPECT_EQ(got.at("peer"), "node-b") << r.body;
+
+  // Refused on both, every field named per node, neither file touched.
+  r = c.request("PATCH", "/api/v1/groups/lab/nodes/node-a/config",
+                R"({"changes":{"polling_count":100,"failover_condition_wait":"2h",
+                    "flow":[{"type":"wait","name":"far-too-long-name","seconds":5}]},
+                    "apply_to_peer":true})");
+  ASSERT_EQ(r.status, 422) << r.body;
+  auto bad = parsed(r.body);
+  ASSERT_EQ(bad.at("nodes").as_array().size(), 2u) << r.body;
+  for (const auto& n : bad.at("nodes").as_array()) {
+    std::set<std::string> fields;
+    for (const auto& e : n.at("errors").as_array())
+      fields.insert(std::string(e.at("field").as_string()));
+    EXPECT_EQ(fields,
+              (std::set<std::string>{"polling_count", "failover_condition_wait", "flow[0].name"}))
+        << n;
+  }
+  EXPECT_EQ(file_text(file_a), before_a);
+  EXPECT_EQ(file_text(file_b), before_b);
+
+  // A change checked on one node only when the other cannot take it: the version read no longer
+  // matches on node a, so neither is written.
+  r = c.request(
+      "PATCH", "/api/v1/groups/lab/nodes/node-a/config",
+      R"({"changes":{"polling_count":4},"apply_to_peer":true,"expected_version":"0000000000000000"})");
+  ASSERT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(file_text(file_a), before_a);
+  EXPECT_EQ(file_text(file_b), before_b);
+
+  // Accepted: written on both, the heartbeat's count taken live, the roles kept.
+  r = c.request(
+      "PATCH", "/api/v1/groups/lab/nodes/node-a/config",
+      R"({"changes":{"polling_count":4,"failover_condition_wait":"30s"},"apply_to_peer":true,
+                    "expected_version":")" +
+          version_a + R"("})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto done = parsed(r.body);
+  const std::string action_id(done.at("action_id").as_string());
+  ASSERT_EQ(done.at("nodes").as_array().size(), 2u);
+  for (const auto& n : done.at("nodes").as_array()) {
+    EXPECT_EQ(n.at("ok"), true) << n;
+    EXPECT_EQ(n.at("changed"), true) << n;
+    const auto* hb = daemon_outcome(n, "heartbeat");
+    ASSERT_TRUE(hb) << n;
+    EXPECT_EQ(hb->at("status"), "applied") << n;
+    const auto* mon = daemon_outcome(n, "monitor");
+    ASSERT_TRUE(mon) << n;
+    EXPECT_EQ(mon->at("status"), "unchanged") << n;  // none of its settings changed
+  }
+  // The executor's flow settings: never changed under the Active's running resources.
+  const auto& row_a = done.at("nodes").as_array()[0];
+  const auto& row_b = done.at("nodes").as_array()[1];
+  EXPECT_EQ(row_a.at("node"), "node-a");
+  const auto* exec_a = daemon_outcome(row_a, "executor");
+  const auto* exec_b = daemon_outcome(row_b, "executor");
+  ASSERT_TRUE(exec_a && exec_b) << done;
+  EXPECT_EQ(exec_a->at("status"), "pending") << row_a;
+  EXPECT_EQ(exec_b->at("status"), "restarting") << row_b;
+
+  EXPECT_NE(file_text(file_a), before_a);
+  EXPECT_NE(file_text(file_b), before_b);
+  for (const char* node : {"a", "b"}) {
+    auto s = status_of(l, node);
+    ASSERT_TRUE(s) << node;
+    EXPECT_EQ(s->count, 4) << node;
+  }
+  got = parsed(c.get("/api/v1/groups/lab/nodes/node-b/config").body);
+  EXPECT_EQ(got.at("settings").at("polling_count"), 4) << got;
+  EXPECT_EQ(got.at("settings").at("failover_condition_wait"), "30s") << got;
+  EXPECT_FALSE(got.at("history").as_array().empty()) << got;  // the previous version kept
+  EXPECT_EQ(client_reads(l, "198.51.100.100"), "node-a");
+  EXPECT_TRUE(manager_shows(c, {{"node-a", "active"}, {"node-b", "standby"}}, 1s));
+
+  // The Standby's executor came back with the new file: its readiness answers.
+  EXPECT_TRUE(wait_status(l, "a", {"--role", "active", "--peer-role", "standby"}, 5s));
+  // Audit and the nodes' events share the action id.
+  bool audited = false;
+  const auto audit = parsed(c.get("/api/v1/audit?limit=5").body);
+  for (const auto& e : audit.as_array())
+    if (e.at("action_id") == action_id.c_str() && e.at("action") == "configuration change")
+      audited = true;
+  EXPECT_TRUE(audited);
+  for (const char* node : {"a", "b"}) {
+    auto events = l.ctl(node, "events", "--last", "20", "--json", "--group", "lab");
+    EXPECT_NE(events.out.find("\"action_id\":\"" + action_id + "\""), std::string::npos)
+        << node << events.out;
+    EXPECT_NE(events.out.find("config_changed"), std::string::npos) << node << events.out;
+  }
+
+  // Node a's executor takes the new flow settings once its resources are released: a failover.
+  event_stream ev(l, "a");
+  ASSERT_OK(l.ctl("a", "failover", "--group", "lab"));
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
+  EXPECT_TRUE(ev.wait_for("config_flow_taken", 10s)) << ev.transcript();
+  EXPECT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, 10s));
+  EXPECT_EQ(w.longest_overlap(), 0ms);
 }

@@ -1,6 +1,7 @@
 // Boost.JSON conversions of the bus messages: the one place where their field names live.
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/registration_messages.hpp>
+#include <hasys/proto/config_messages.hpp>
 #include <hasys/proto/event_store_messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
 
@@ -420,6 +421,12 @@ template boost::system::result<metrics_msg> from_json<metrics_msg>(std::string_v
 template boost::system::result<reboot_request> from_json<reboot_request>(std::string_view);
 template boost::system::result<drbd_connect_request> from_json<drbd_connect_request>(std::string_view);
 template boost::system::result<registration_msg> from_json<registration_msg>(std::string_view);
+template boost::system::result<config_state> from_json<config_state>(std::string_view);
+template boost::system::result<config_change_request> from_json<config_change_request>(std::string_view);
+template boost::system::result<config_action> from_json<config_action>(std::string_view);
+template boost::system::result<config_change_reply> from_json<config_change_reply>(std::string_view);
+template boost::system::result<config_apply_request> from_json<config_apply_request>(std::string_view);
+template boost::system::result<config_daemon_outcome> from_json<config_daemon_outcome>(std::string_view);
 template boost::system::result<ingest_request> from_json<ingest_request>(std::string_view);
 template boost::system::result<ingest_reply> from_json<ingest_reply>(std::string_view);
 template boost::system::result<event_query> from_json<event_query>(std::string_view);

@@ -2,6 +2,9 @@
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
 #include <hasys/proto/registration_messages.hpp>
+#include <hasys/proto/config_messages.hpp>
+
+#include <openssl/sha.h>
 
 #include <boost/json.hpp>
 
@@ -39,4 +42,28 @@ std::string drbd_connect_subject(std::string_view group, std::string_view node) 
   return "hasys.local." + std::string(group) + "." + std::string(node) + ".drbd_connect";
 }
 
+}  // namespace hasys::proto
+
+// ---- remote configuration (config_messages.hpp) ----
+namespace hasys::proto {
+std::string config_apply_subject(std::string_view node, std::string_view daemon) {
+  return "hasys.local." + std::string(node) + ".config." + std::string(daemon);
+}
+std::string config_version_of(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 8; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+std::string to_json(const config_state& m) { return serialize(m); }
+std::string to_json(const config_change_request& m) { return serialize(m); }
+std::string to_json(const config_action& m) { return serialize(m); }
+std::string to_json(const config_change_reply& m) { return serialize(m); }
+std::string to_json(const config_apply_request& m) { return serialize(m); }
+std::string to_json(const config_daemon_outcome& m) { return serialize(m); }
 }  // namespace hasys::proto

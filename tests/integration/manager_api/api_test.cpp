@@ -658,6 +658,13 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
                         R"({"kind":"set_mode_manual","node":"node-a"})")
                   .status,
               200);
+    // The stand-in answers every cmd.* alike: not a configuration (the real heartbeats answer
+    // in remote_configuration_is_checked_on_both_servers_and_written_on_both_or_neither).
+    EXPECT_EQ(a.get("/api/v1/groups/g1/nodes/node-a/config").status, 502);
+    EXPECT_EQ(a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                        R"({"changes":{"polling_count":4}})")
+                  .status,
+              504);
   }
   EXPECT_EQ(
       a.request("POST", "/api/v1/users", R"({"name":"op","password":"op-pass-1","admin":false})")
@@ -1279,4 +1286,203 @@ TEST_F(manager_api, an_export_is_sent_only_as_the_store_wrote_it) {
     EXPECT_EQ(r.status, 502) << r.body;
     EXPECT_TRUE(fs::exists(dir / "elsewhere.csv"));
   }
+}
+
+namespace {
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A real hasys-heartbeat (standalone: no executor, no real-time) talking straight to the hub,
+// over UDP on loopback addresses 127.0.0.11 (node-a) and 127.0.0.12 (node-b).
+struct heartbeat_pair {
+  fs::path dir;
+  std::string hub_url;
+  std::uint16_t udp_port;
+  fs::path file(char n) const { return dir / std::string(1, n) / "node.toml"; }
+  void write(char n) const {
+    const char peer = n == 'a' ? 'b' : 'a';
+    const fs::path d = dir / std::string(1, n);
+    fs::create_directories(d);
+    std::ofstream(file(n))
+        << "[node]\nname = \"node-" << n << "\"\nstate_dir = \"" << (d / "state").string()
+        << "\"\ncommand_dir = \"" << (d / "cmd").string() << "\"\nbus_url = \"" << hub_url
+        << "\"\ncontrol_socket_dir = \"" << (d / "run").string()
+        << "\"\n\n[[group]]\nname = \"g1\"\npeer = \"node-" << peer
+        << "\"\nkey_file = \"../g1.key\"\npolling_period = \"100ms\"\npublic_interface = \"lo\"\n"
+        << "\n[group.public]\nself = \"127.0.0." << (n == 'a' ? 11 : 12) << "\"\npeer = \"127.0.0."
+        << (n == 'a' ? 12 : 11) << "\"\nport = " << udp_port << "\n";
+  }
+  child_process start(char n) const {
+    return child_process(
+        child_process::spec{HASYS_HEARTBEAT,
+                            {"--config", file(n).string(), "--standalone", "--no-realtime"},
+                            dir / (std::string(1, n) + ".log")});
+  }
+};
+
+const json::value* daemon_of(const json::value& node_row, std::string_view daemon) {
+  for (const auto& d : node_row.at("daemons").as_array())
+    if (d.at("daemon").as_string() == daemon) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
+// M8/M9 through the API against real heartbeat daemons (issue 11): read, refused whole on both
+// servers, checked without writing, written on both, and written on neither when one of them
+// cannot answer.
+TEST_F(manager_api,
+       remote_configuration_is_checked_on_both_servers_and_written_on_both_or_neither) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  heartbeat_pair pair{dir / "nodes", hub.url(),
+                      static_cast<std::uint16_t>(30000 + (::getpid() % 20000))};
+  fs::create_directories(pair.dir);
+  std::ofstream(pair.dir / "g1.key") << std::string(64, 'a') << "\n";
+  fs::permissions(pair.dir / "g1.key", fs::perms::owner_read | fs::perms::owner_write);
+  pair.write('a');
+  pair.write('b');
+  auto node_a = pair.start('a');
+  std::optional<child_process> node_b(pair.start('b'));
+  auto a = admin();
+  auto both_seen = [&] {
+    auto v = body_of(a.get("/api/v1/groups/g1"));
+    const auto* nodes = v.is_object() ? v.as_object().if_contains("nodes") : nullptr;
+    return nodes && nodes->as_array().size() == 2;
+  };
+  ASSERT_TRUE(eventually(both_seen, 15s))
+      << a.get("/api/v1/groups/g1").body << read_text(pair.dir / "a.log");
+
+  auto r = a.get("/api/v1/groups/g1/nodes/node-a/config");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto got = body_of(r);
+  EXPECT_EQ(got.at("settings").at("polling_period"), "100ms") << r.body;
+  EXPECT_EQ(got.at("fixed").at("peer"), "node-b") << r.body;
+  EXPECT_EQ(got.at("peer"), "node-b") << r.body;
+  const std::string version_a = text(got, "version");
+  EXPECT_EQ(a.get("/api/v1/groups/g1/nodes/node-z/config").status, 404);
+  EXPECT_EQ(a.get("/api/v1/groups/nope/nodes/node-a/config").status, 404);
+  const std::string before_a = read_text(pair.file('a')), before_b = read_text(pair.file('b'));
+
+  // Refused whole, every field named on each server; nothing written.
+  r = a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                R"({"changes":{"polling_count":0,"public_interface":"eth9",
+                    "flow":[{"type":"application","name":"app","start":"start.sh","stop":"/bin/true"}]},
+                    "apply_to_peer":true})");
+  ASSERT_EQ(r.status, 422) << r.body;
+  const auto refused1 = body_of(r);
+  for (const auto& n : refused1.at("nodes").as_array()) {
+    std::set<std::string> fields;
+    for (const auto& e : n.at("errors").as_array()) fields.insert(text(e, "field"));
+    EXPECT_EQ(fields, (std::set<std::string>{"public_interface"}))
+        << n;  // read-only: refused first
+  }
+  r = a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                R"({"changes":{"polling_count":0,
+                    "flow":[{"type":"application","name":"app","start":"start.sh","stop":"/bin/true"}]},
+                    "apply_to_peer":true})");
+  ASSERT_EQ(r.status, 422) << r.body;
+  const auto refused2 = body_of(r);
+  for (const auto& n : refused2.at("nodes").as_array()) {
+    std::set<std::string> fields;
+    for (const auto& e : n.at("errors").as_array()) fields.insert(text(e, "field"));
+    EXPECT_EQ(fields, (std::set<std::string>{"polling_count", "flow[0].start"})) << n;
+  }
+  EXPECT_EQ(a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config", R"({"changes":{}})").status,
+            400);
+  EXPECT_EQ(a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                      R"({"changes":{"mode":"manual"},"colour":1})")
+                .status,
+            400);
+  // Checked only.
+  r = a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config?dry_run=1",
+                R"({"changes":{"polling_count":5},"apply_to_peer":true})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("dry_run"), true);
+  EXPECT_EQ(read_text(pair.file('a')), before_a);
+  EXPECT_EQ(read_text(pair.file('b')), before_b);
+
+  // Written on both and taken live by each heartbeat.
+  r = a.request(
+      "PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+      R"({"changes":{"polling_count":5,"mode":"manual"},"apply_to_peer":true,"expected_version":")" +
+          version_a + R"("})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto done = body_of(r);
+  const std::string action_id = text(done, "action_id");
+  for (const auto& n : done.at("nodes").as_array()) {
+    EXPECT_EQ(n.at("ok"), true) << n;
+    const auto* hb = daemon_of(n, "heartbeat");
+    ASSERT_TRUE(hb) << n;
+    EXPECT_EQ(hb->at("status"), "applied") << n;
+    const auto* mon = daemon_of(n, "monitor");
+    ASSERT_TRUE(mon) << n;
+    EXPECT_EQ(mon->at("status"), "no answer") << n;  // none runs here: it reads the file at start
+  }
+  EXPECT_NE(read_text(pair.file('a')), before_a);
+  EXPECT_NE(read_text(pair.file('b')), before_b);
+  auto live_mode = [&] {
+    auto v = body_of(a.get("/api/v1/groups/g1"));
+    int manual = 0;
+    for (const auto& n : v.at("nodes").as_array())
+      if (n.at("mode") == "manual") ++manual;
+    return manual == 2;
+  };
+  EXPECT_TRUE(eventually(live_mode, 5s)) << a.get("/api/v1/groups/g1").body;
+  got = body_of(a.get("/api/v1/groups/g1/nodes/node-b/config"));
+  EXPECT_EQ(got.at("settings").at("polling_count"), 5) << got;
+  ASSERT_EQ(got.at("history").as_array().size(), 1u) << got;
+  bool audited = false;
+  const auto audit = body_of(a.get("/api/v1/audit?limit=5"));
+  for (const auto& e : audit.as_array())
+    if (text(e, "action_id") == action_id && text(e, "action") == "configuration change")
+      audited = true;
+  EXPECT_TRUE(audited) << audit;
+
+  // A version read before someone else's change is refused; so is a change when the peer is
+  // gone — and then the first server keeps its file too.
+  r = a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                R"({"changes":{"polling_count":6},"expected_version":")" + version_a + R"("})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  const std::string after_a = read_text(pair.file('a'));
+  node_b.reset();
+  r = a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                R"({"changes":{"polling_count":6},"apply_to_peer":true})");
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_EQ(read_text(pair.file('a')), after_a);
+  {
+    // A peer that accepts the check but is gone at the commit: node a, written first, is brought
+    // back to the version it had.
+    stand_in_node half_b(
+        hub.url(), "hasys.g1.node-b.cmd.config_prepare",
+        R"({"v":1,"ok":true,"text":"checked","errors":[],"changed":true,"version":"x","previous_version":"y","daemons":[]})");
+    r = a.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                  R"({"changes":{"polling_count":7},"apply_to_peer":true})");
+    EXPECT_EQ(r.status, 502) << r.body;
+    const auto undone = body_of(r);
+    ASSERT_TRUE(undone.is_object()) << r.body;
+    const auto& first = undone.at("nodes").as_array().at(0);
+    EXPECT_EQ(first.at("node"), "node-a") << r.body;
+    ASSERT_TRUE(first.as_object().contains("restored")) << r.body;
+    EXPECT_EQ(first.at("restored").at("ok"), true) << r.body;
+    EXPECT_EQ(read_text(pair.file('a')), after_a);
+  }
+  // A read-only user reads and changes nothing.
+  ASSERT_EQ(a.request("POST", "/api/v1/users",
+                      R"({"name":"wall","password":"wall-pass-1","admin":false,"read_only":true})")
+                .status,
+            201);
+  ASSERT_EQ(a.request("POST", "/api/v1/business-groups", R"({"name":"noc"})").status, 201);
+  ASSERT_EQ(
+      a.request("PUT", "/api/v1/business-groups/noc", R"({"ha_groups":["g1"],"users":["wall"]})")
+          .status,
+      200);
+  auto wall = first_login("wall");
+  EXPECT_EQ(wall.get("/api/v1/groups/g1/nodes/node-a/config").status, 200);
+  EXPECT_EQ(wall.request("PATCH", "/api/v1/groups/g1/nodes/node-a/config",
+                         R"({"changes":{"polling_count":4}})")
+                .status,
+            403);
 }

@@ -843,3 +843,34 @@ TEST(role_machine, the_executor_watchdog_ends_before_the_peer_can_take_over) {  
   p.count = 1;
   EXPECT_EQ(p.executor_watchdog(), 150ms) << "count 1: no watchdog fits before detection; the lease is all";
 }
+
+// A new period or count committed on both nodes moments apart (remote configuration, issue 11):
+// while it lands, the peer is judged by the longer detection time and the executor's watchdog by
+// the shorter, whichever way the change goes.
+TEST(role_machine, during_a_change_of_period_detection_is_lenient_and_the_watchdog_strict) {
+  params p;
+  p.period = 100ms;
+  p.count = 3;
+  p.grace_timeout = 1000ms * 3;  // from 1 s x 3 down to 100 ms x 3
+  EXPECT_EQ(p.peer_timeout(), 3000ms);
+  EXPECT_EQ(p.executor_watchdog(), 298ms);
+  p.period = 1000ms;  // from 100 ms x 3 up to 1 s x 3
+  p.grace_timeout = 300ms;
+  EXPECT_EQ(p.peer_timeout(), 3000ms);
+  EXPECT_EQ(p.executor_watchdog(), 1500ms) << "never under 1.5 periods: a desired state comes every period";
+  p.grace_timeout = {};
+  EXPECT_EQ(p.peer_timeout(), 3000ms);
+  EXPECT_EQ(p.executor_watchdog(), 2998ms);
+
+  // The role machine itself: a peer silent for longer than the new detection time but not the
+  // old one is not lost during the change.
+  node n;
+  n.p.grace_timeout = 3000ms;
+  n.hear_for(peer(role::active, 3), 1s);
+  ASSERT_EQ(n.s.current, role::standby);
+  n.advance(2900ms, 10ms);
+  EXPECT_EQ(n.s.current, role::standby) << "2.9 s of silence < the old 3 s";
+  n.advance(200ms, 10ms);
+  EXPECT_EQ(n.s.current, role::activating);
+  EXPECT_TRUE(n.has_event("peer_lost"));
+}

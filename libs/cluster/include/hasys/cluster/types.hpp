@@ -61,8 +61,15 @@ struct params {
   bool gateway_configured = true;                   // D2
   std::uint64_t boot_id = 0;                        // changes at every start of the daemon
   duration flow_timeout = std::chrono::seconds(60);  // an unanswered flow run fails after this
-  // Silence after which the peer is lost: period × count.
-  duration peer_timeout() const noexcept { return period * count; }
+  // While the two nodes move to a new period or count (a remote configuration change, issue 11,
+  // committed on both within moments of each other): the detection time before the change. The
+  // peer is then judged by the longer of the two, and the executor's watchdog by the shorter, so
+  // neither node mistakes the change for a failure. Zero: no change under way.
+  duration grace_timeout{};
+  // Silence after which the peer is lost: period × count (the longer of old and new during a
+  // change).
+  duration own_timeout() const noexcept { return period * count; }
+  duration peer_timeout() const noexcept { return std::max(own_timeout(), grace_timeout); }
   // How long an Active that lost its gateway, while its peer still reports one, waits before it
   // steps down: when the whole public network fails (F4) the peer's own verdict arrives within
   // about one period of ours, and then nobody moves.
@@ -85,7 +92,8 @@ struct params {
   // before it; the kernel lease is all).
   static constexpr duration release_budget = std::chrono::milliseconds(2);
   duration executor_watchdog() const noexcept {
-    return std::max(peer_timeout() - release_budget, period * 3 / 2);
+    const duration t = grace_timeout > duration::zero() ? std::min(own_timeout(), grace_timeout) : own_timeout();
+    return std::max(t - release_budget, period * 3 / 2);
   }
 };
 
