@@ -12,7 +12,11 @@ packages=(
   libsystemd-dev systemd
   iproute2 iputils-ping iputils-arping tcpdump procps psmisc util-linux e2fsprogs iptables
   python3 keepalived shellcheck
+  chromium fonts-noto-cjk
 )
+# The web manager (issue 12) is built with Node.js 20+ and npm: the machine's own when it has
+# them (Debian 12's nodejs is 18, too old for Vite 7), else Debian's packages.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

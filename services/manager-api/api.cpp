@@ -3,6 +3,7 @@
 
 #include "manager_db.hpp"
 #include "remote_config.hpp"
+#include "static_files.hpp"
 
 #include <hasys/daemon/blocking_lane.hpp>
 #include <hasys/daemon/log.hpp>
@@ -219,6 +220,7 @@ struct api::impl {
   counters stats;
   bool bus_up = false;
   const std::string dummy_hash;  // of the configured cost
+  static_files web;              // the web manager (issue 12)
   // Streams: a change of users or business groups makes every stream read its scope again.
   std::uint64_t scope_generation = 0;
   // The latest events heard, for the streams (E2's live window); bounded.
@@ -307,9 +309,14 @@ struct api::impl {
         opt(std::move(o)),
         sessions(opt.session_idle, [] { return random_hex(32); }),
         limiter(opt.limits),
-        dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)) {}
+        dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)),
+        web(opt.web_root) {}
 
   const std::string& group_json(const std::string& name, std::uint64_t change);
+  // A group's whole view (GET /api/v1/groups/{g}: with the 90 s history, facts and file
+  // systems) as made at its latest change: what a stream watching it is sent (M6, M7).
+  const std::string& group_full_json(const std::string& name, std::uint64_t change);
+  std::map<std::string, std::pair<std::uint64_t, std::string>> group_full_cache;
   const std::string& row_json(const fleet::node_state& n, std::uint64_t change);
 
   // A database call on the lane; throws when it did not come back in time (a 500).
@@ -1118,6 +1125,10 @@ struct api::impl {
         co_return refuse(401, "metrics need the bearer token or an administrator's session");
       co_return http_response{200, "text/plain; version=0.0.4", prometheus(), {}};
     }
+    if ((r.method == "GET" || r.method == "HEAD") && (seg.empty() || seg[0] != "api")) {
+      if (auto page = web.get(r.target, r.header("accept-encoding"), r.header("if-none-match")))
+        co_return *page;
+    }
     if (seg.size() < 2 || seg[0] != "api" || seg[1] != "v1") co_return refuse(404, "no such page");
     if (seg.size() == 3 && seg[2] == "version" && r.method == "GET")
       co_return reply(200,
@@ -1304,6 +1315,16 @@ const std::string& api::impl::group_json(const std::string& name, std::uint64_t 
   return slot.second;
 }
 
+const std::string& api::impl::group_full_json(const std::string& name, std::uint64_t change) {
+  auto& slot = group_full_cache[name];
+  if (slot.second.empty() || slot.first != change) {
+    slot.first = change;
+    static const std::vector<std::string> everything{"*"};
+    slot.second = json::serialize(live.group(name, everything, clock::now()));
+  }
+  return slot.second;
+}
+
 asio::awaitable<std::optional<std::string>> client_stream::next() {
   for (;;) {
     if (!first_) {
@@ -1349,7 +1370,7 @@ asio::awaitable<std::optional<std::string>> client_stream::next() {
       if (it != watched_sent_.end() && it->second == change) continue;
       watched_sent_[name] = change;
       if (!groups.empty()) groups += ',';
-      groups += api_.group_json(name, change);
+      groups += api_.group_full_json(name, change);
     }
     std::string events;
     const bool gap =

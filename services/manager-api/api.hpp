@@ -46,6 +46,8 @@ class api {
     // Where hasys-event-store --manager writes exports (its --export-dir); the API sends a file
     // from there only.
     std::string export_dir = "/var/lib/hasys/exports";
+    // The built web manager (issue 12), served at / from memory; empty: the API only.
+    std::string web_root;
   };
   struct counters {
     std::uint64_t requests = 0, logins = 0, login_failures = 0, login_blocked = 0, csrf_refused = 0,

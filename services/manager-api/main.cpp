@@ -27,6 +27,8 @@ void usage() {
       "  --port-file FILE         write the bound port here\n"
       "  --export-dir DIR         hasys-event-store's export folder (default\n"
       "                           /var/lib/hasys/exports); exports are sent from there only\n"
+      "  --web-root DIR           the built web manager (web/ built into <build>/web), served\n"
+      "                           at /; none: the API only\n"
       "  --metrics-token FILE     the bearer token of GET /metrics (made at the first start;\n"
       "                           default <database folder>/metrics.token)\n"
       "SIGTERM/SIGINT: exit.");
@@ -89,6 +91,8 @@ int main(int argc, char** argv) {
       o.port_file = value();
     } else if (a == "--export-dir") {
       o.rest.export_dir = value();
+    } else if (a == "--web-root") {
+      o.rest.web_root = value();
     } else if (a == "--metrics-token") {
       o.metrics_token_file = value();
     } else if (a == "--help" || a == "-h") {

@@ -1,0 +1,133 @@
+// The web manager in a real browser (issue 12): headless Chromium (Debian's) driven by
+// playwright-core against hasys-manager-api in the netns lab. Needs root (the lab), the built
+// web app (<build>/web) and web/node_modules (scripts/build.sh makes both); says why it skips.
+// Screenshots of each screen in both languages go to <build>/screenshots.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const source = process.env.HASYS_SOURCE_DIR ?? join(import.meta.dirname, '../..');
+const build = process.env.HASYS_BUILD_DIR ?? join(source, 'build');
+const labTool = join(source, 'deploy/lab/hasys-lab');
+const shots = join(build, 'screenshots');
+const prefix = 'wb';
+const labDir = join(build, '.lab', prefix);
+const env = { ...process.env, HASYS_BUILD_DIR: build, HASYS_LAB_DIR: labDir };
+
+function skipReason() {
+  if (process.getuid && process.getuid() !== 0) return 'the netns lab needs root';
+  if (!existsSync('/usr/bin/chromium')) return '/usr/bin/chromium is not installed (scripts/setup.sh installs it)';
+  if (!existsSync(join(build, 'web/index.html'))) return `${build}/web is not built (scripts/build.sh builds it)`;
+  if (!existsSync(join(source, 'web/node_modules/playwright-core'))) return 'web/node_modules is not installed (scripts/build.sh)';
+  return null;
+}
+
+function lab(...args) {
+  const r = spawnSync(labTool, ['--prefix', prefix, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`hasys-lab ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+const reason = skipReason();
+
+test('the web manager: log in, watch both nodes live, fail over from the group page, follow a crash', { skip: reason ?? false, timeout: 240_000 }, async () => {
+  const require = createRequire(join(source, 'web/package.json'));
+  const { chromium } = require('playwright-core');
+  mkdirSync(shots, { recursive: true });
+  lab('down');
+  let browser;
+  try {
+    lab('up');
+    const port = readFileSync(join(labDir, 'mgr/ui.port'), 'utf8').trim();
+    const base = `https://127.0.0.1:${port}/`;
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ko-KR', viewport: { width: 1366, height: 768 } });
+    const page = await context.newPage();
+    const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+    // Login, in Korean by default for a Korean browser, then the first password change.
+    const started = Date.now();
+    await page.goto(base);
+    await page.getByLabel('사용자').fill('hasys');
+    await shot('login-ko');
+    await page.getByLabel('비밀번호').fill('manager');
+    await page.getByRole('button', { name: '로그인' }).click();
+    await page.getByText('첫 로그인입니다').waitFor();
+    await shot('password-change-ko');
+    await page.getByLabel('현재 비밀번호').fill('manager');
+    await page.getByLabel('새 비밀번호').fill('web-pass-1');
+    await page.getByRole('button', { name: '비밀번호 변경' }).click();
+
+    // The overview, live: node-a Active in orange, node-b Standby in green.
+    const role = (node) => page.locator(`table.overview tr[data-node="${node}"] .role`);
+    await role('node-a').and(page.locator('[data-role="active"]')).waitFor({ timeout: 20_000 });
+    await role('node-b').and(page.locator('[data-role="standby"]')).waitFor({ timeout: 20_000 });
+    const liveAfterMs = Date.now() - started;
+    const colour = (node) => role(node).evaluate((el) => getComputedStyle(el).backgroundColor);
+    assert.equal(await colour('node-a'), 'rgb(194, 84, 0)', 'Active is orange');
+    assert.equal(await colour('node-b'), 'rgb(29, 122, 53)', 'Standby is green');
+    await shot('overview-ko');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Group monitoring' }).waitFor();
+    await shot('overview-en');
+
+    // Measured for docs/benchmarks.md: the overview opened by a logged-in browser with an empty
+    // cache — the bytes it fetched (compressed, headers included; the stream not counted) and the
+    // time until both roles show.
+    {
+      const cold = await browser.newContext({ ignoreHTTPSErrors: true, storageState: await context.storageState(),
+        viewport: { width: 1366, height: 768 } });
+      const p2 = await cold.newPage();
+      let bytes = 0;
+      const pending = [];
+      p2.on('requestfinished', (request) => pending.push(request.sizes().then(
+        (sz) => { bytes += sz.responseBodySize + sz.responseHeadersSize; }, () => undefined)));
+      const openStart = Date.now();
+      await p2.goto(base);
+      await p2.locator('table.overview tr[data-node="node-a"] .role[data-role="active"]').waitFor({ timeout: 20_000 });
+      await p2.locator('table.overview tr[data-node="node-b"] .role[data-role="standby"]').waitFor({ timeout: 20_000 });
+      const openMs = Date.now() - openStart;
+      await Promise.all(pending);
+      console.log(`# web: initial load ${bytes} bytes over the wire (empty cache); live roles ${openMs} ms after opening`);
+      assert.ok(bytes < 300 * 1024, `initial load ${bytes} bytes (at most 300 KB)`);
+      await cold.close();
+    }
+
+    // The group page: preview, confirm, and the roles swap live.
+    await page.getByRole('link', { name: 'lab' }).first().click();
+    await page.locator('article.node[data-node="node-a"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+    await shot('group-en');
+    await page.getByRole('button', { name: 'Manual failover' }).click();
+    await page.getByTestId('preview').waitFor({ timeout: 15_000 });
+    const preview = await page.getByTestId('preview').innerText();
+    assert.match(preview, /node-a/);
+    assert.match(preview, /node-b/);
+    await shot('failover-preview-en');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('status').waitFor();
+    await page.getByRole('button', { name: 'OK' }).click();
+    await page.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 15_000 });
+    await page.locator('article.node[data-node="node-a"] .role[data-role="standby"]').waitFor({ timeout: 15_000 });
+    await shot('group-after-failover-en');
+
+    // A crash of the Active server: the page follows by itself.
+    lab('crash', 'b');
+    await page.locator('article.node[data-node="node-a"] .role[data-role="active"]').waitFor({ timeout: 20_000 });
+    await shot('group-after-crash-en');
+    await page.getByRole('button', { name: '한국어' }).click();
+    await page.getByRole('heading', { name: /그룹 lab/ }).waitFor();
+    await shot('group-after-crash-ko');
+
+    // The numbers for docs/benchmarks.md.
+    console.log(`# web: live roles shown ${liveAfterMs} ms after the login page was opened`);
+  } finally {
+    if (browser) await browser.close();
+    lab('down');
+  }
+});

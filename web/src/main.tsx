@@ -1,0 +1,88 @@
+// The web manager (issue 12): login, group monitoring, the group page; live over the stream.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, setCsrf, type Session } from './api';
+import { lang, setLang, t } from './i18n';
+import { live, startLive, stopLive } from './live';
+import { useSignal } from './signal';
+import { Login } from './views/Login';
+import { Overview } from './views/Overview';
+import { GroupPage } from './views/Group';
+import './app.css';
+
+function useRoute(): string {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const f = () => setHash(location.hash);
+    addEventListener('hashchange', f);
+    return () => removeEventListener('hashchange', f);
+  }, []);
+  return hash.replace(/^#/, '') || '/';
+}
+
+function App() {
+  useSignal(lang);
+  const state = useSignal(live);
+  const route = useRoute();
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+
+  const load = async () => {
+    try {
+      const s = await api<Session>('GET', '/api/v1/session');
+      setCsrf(s.csrf);
+      setSession(s);
+    } catch {
+      setSession(null);
+    }
+  };
+  useEffect(() => {
+    document.documentElement.lang = lang.get();
+    load();
+  }, []);
+  const ready = session && !session.must_change_password;
+  useEffect(() => {
+    if (ready) startLive();
+    else stopLive();
+  }, [ready]);
+
+  if (session === undefined) return <div class="loading">…</div>;
+  if (!session || session.must_change_password)
+    return <Login session={session} onDone={load} />;
+
+  const logout = async () => {
+    await api('DELETE', '/api/v1/session').catch(() => undefined);
+    setSession(null);
+  };
+  const groupMatch = route.match(/^\/group\/(.+)$/);
+  return (
+    <div class={session.read_only ? 'app wall' : 'app'}>
+      <header>
+        <a href="#/" class="brand">{t('title')}</a>
+        <nav>
+          <a href="#/" aria-current={groupMatch ? undefined : 'page'}>{t('overview')}</a>
+        </nav>
+        <span class="spacer" />
+        <button type="button" class="link" onClick={() => setLang(lang.get() === 'ko' ? 'en' : 'ko')}>
+          {t('language')}
+        </button>
+        <span class="who">
+          {session.user}
+          {session.read_only ? ` (${t('read_only_user')})` : ''}
+        </span>
+        <button type="button" onClick={logout}>{t('logout')}</button>
+      </header>
+      {!state.connected && (
+        <div class="banner down" role="alert">{t('disconnected')}</div>
+      )}
+      <main>
+        {groupMatch ? (
+          <GroupPage name={decodeURIComponent(groupMatch[1])} session={session} />
+        ) : (
+          <Overview />
+        )}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);
