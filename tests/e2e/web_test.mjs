@@ -116,6 +116,90 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
     await page.locator('article.node[data-node="node-a"] .role[data-role="standby"]').waitFor({ timeout: 15_000 });
     await shot('group-after-failover-en');
 
+    // E3: the event viewer finds the hand-over and exports it; the audit log's entry of the
+    // failover leads to the events it caused.
+    await page.getByRole('link', { name: 'Event viewer' }).click();
+    await page.getByLabel('Keyword').fill('Operator command');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.locator('table.events tbody tr', { hasText: 'manual_failover' }).first().waitFor({ timeout: 15_000 });
+    await shot('events-en');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'CSV' }).click();
+    const csv = readFileSync(await (await download).path(), 'utf8');
+    assert.match(csv, /manual_failover/);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.locator('table.audit tr', { hasText: 'operation manual_failover' }).getByRole('button').first().click();
+    await page.getByTestId('audit-events').locator('li').first().waitFor({ timeout: 15_000 });
+    await shot('audit-en');
+    await page.getByRole('button', { name: '한국어' }).click();
+    await page.getByRole('heading', { name: '감사 로그' }).waitFor();
+    await shot('audit-ko');
+    await page.getByRole('link', { name: '이벤트 조회' }).click();
+    await page.getByRole('heading', { name: '이벤트 조회' }).waitFor();
+    await shot('events-ko');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.goto(`${base}#/group/lab`);
+    await page.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+
+    // M8 agent settings with "apply the same to the peer server": a bad value is refused on both
+    // servers and named; a good one is saved and taken by both heartbeats.
+    await page.getByRole('link', { name: 'Agent settings (node-a)' }).click();
+    await page.getByRole('heading', { name: /Agent settings: node-a/ }).waitFor();
+    await page.locator('#\\.polling_count').fill('100');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await page.getByTestId('settings-outcome').getByText('polling_count').first().waitFor();
+    assert.equal(await page.locator('#\\.polling_count').getAttribute('aria-invalid'), 'true');
+    await shot('settings-refused-en');
+    await page.locator('#\\.polling_count').fill('4');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('settings-outcome').getByText('Saved').waitFor({ timeout: 15_000 });
+    await shot('settings-saved-en');
+    for (const n of ['a', 'b']) {
+      const status = JSON.parse(lab('ctl', n, 'status', '--json', '--group', 'lab').split('\n')[0]);
+      assert.equal(status.count, 4, `node ${n} took polling_count 4 live`);
+    }
+    await page.getByRole('tab', { name: 'Resource flow' }).click();
+    await shot('settings-flow-en');
+    await page.getByRole('button', { name: '한국어' }).click();
+    await page.getByRole('tab', { name: '자원 흐름' }).waitFor();
+    await shot('settings-flow-ko');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('link', { name: /Group lab/ }).click();
+
+    // M3: a user of another business group never sees the group, live or by its address.
+    await page.evaluate(async () => {
+      const csrf = (await (await fetch('/api/v1/session')).json()).csrf;
+      const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf };
+      const ok = async (method, path, body) => {
+        const r = await fetch(path, { method, headers: h, body: JSON.stringify(body) });
+        if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+      };
+      await ok('POST', '/api/v1/users', { name: 'other', password: 'other-pass-1', admin: false });
+      await ok('POST', '/api/v1/business-groups', { name: 'elsewhere' });
+      await ok('PUT', '/api/v1/business-groups/elsewhere', { ha_groups: ['another'], users: ['other'] });
+    });
+    {
+      const ctx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US', viewport: { width: 1366, height: 768 } });
+      const other = await ctx.newPage();
+      await other.goto(base);
+      await other.getByLabel('User').fill('other');
+      await other.getByLabel('Password').fill('other-pass-1');
+      await other.getByRole('button', { name: 'Log in' }).click();
+      await other.getByLabel('Current password').fill('other-pass-1');
+      await other.getByLabel('New password').fill('other-pass-2');
+      await other.getByRole('button', { name: 'Change the password' }).click();
+      await other.getByRole('heading', { name: 'Group monitoring' }).waitFor();
+      await other.waitForFunction(() => !document.querySelector('.banner.down'));
+      // The stream's snapshot has come (the banner is gone): nothing of lab in it.
+      assert.equal(await other.locator('table.overview tbody tr').count(), 0);
+      await other.goto(`${base}#/group/lab`);
+      await other.getByRole('heading', { name: 'Group lab' }).waitFor();
+      await other.waitForTimeout(1000); // a watched group would come within one stream message (250 ms)
+      assert.equal(await other.locator('article.node').count(), 0);
+      await other.screenshot({ path: join(shots, 'other-business-group-en.png'), fullPage: true });
+      await ctx.close();
+    }
+
     // A crash of the Active server: the page follows by itself.
     lab('crash', 'b');
     await page.locator('article.node[data-node="node-a"] .role[data-role="active"]').waitFor({ timeout: 20_000 });

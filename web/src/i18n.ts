@@ -166,3 +166,40 @@ export function setLang(l: Lang) {
 export function t(key: keyof Dict): string {
   return (lang.get() === 'ko' ? ko : en)[key];
 }
+
+// The settings screens' words (M8, M9).
+const extra: Record<Lang, Record<string, string>> = {
+  en: {
+    agent_settings: 'Agent settings', version: 'version', up_row: 'Move up', down_row: 'Move down',
+    remove: 'Remove', add: 'Add', policy_all: 'all down: failover', policy_one: 'one down: failover',
+    tab_failover: 'HA_SYS failover', tab_shared_disk: 'Shared disk', tab_single_process: 'Single process',
+    tab_multi_process: 'Multi process', tab_network: 'Network', tab_cpu_mem: 'CPU / MEM',
+    tab_daemons: 'HA daemons', tab_flow: 'Resource flow', public_interface: 'Public interface',
+    daemons_note: 'The hasys daemons are restarted by systemd (Restart=always) and each adopts what is its own; there is nothing to set here.',
+    new_node_type: 'Type of a new flow node', apply_to_peer: 'Apply the same to the peer server',
+    check: 'Check', checked_ok: 'Checked on every server: nothing written yet', saved: 'Saved',
+    settings_link: 'Agent settings',
+    event_viewer: 'Event viewer', search_kind: 'Search', basic: 'Basic', detailed: 'Detailed',
+    field: 'Field', keyword: 'Keyword', from: 'From', to: 'To', search: 'Search', found: 'Found',
+    audit_log: 'Audit log', address: 'Address', action: 'Action', target: 'Target', result: 'Result',
+    caused_events: 'Events it caused', caused: 'Caused (tagged with its id)', around: 'Around it in the group',
+  },
+  ko: {
+    agent_settings: 'Agent 환경설정', version: '버전', up_row: '위로', down_row: '아래로',
+    remove: '삭제', add: '추가', policy_all: '전부 다운 시 Failover', policy_one: '하나 다운 시 Failover',
+    tab_failover: 'HA_SYS FAILOVER', tab_shared_disk: '공유디스크 관리', tab_single_process: '단일 프로세스 관리',
+    tab_multi_process: '다중 프로세스 관리', tab_network: '다중 네트워크 관리', tab_cpu_mem: 'CPU / MEM 관리',
+    tab_daemons: '일반관리', tab_flow: '자원 흐름', public_interface: '일반 네트워크 Interface',
+    daemons_note: 'hasys 데몬은 systemd가 자동으로 재기동하며(Restart=always) 각 데몬은 자신의 자원을 이어받습니다. 여기서 설정할 것은 없습니다.',
+    new_node_type: '새 흐름 노드의 종류', apply_to_peer: '상대 서버에 동일 적용',
+    check: '확인', checked_ok: '모든 서버에서 확인되었습니다. 아직 저장되지 않았습니다', saved: '저장되었습니다',
+    settings_link: 'Agent 환경설정',
+    event_viewer: '이벤트 조회', search_kind: '조회 방식', basic: '기본 조회', detailed: '상세 조회',
+    field: '항목', keyword: '검색어', from: '시작', to: '끝', search: '조회', found: '건수',
+    audit_log: '감사 로그', address: '주소', action: '작업', target: '대상', result: '결과',
+    caused_events: '일으킨 이벤트', caused: '이 작업의 이벤트', around: '그룹의 전후 이벤트',
+  },
+};
+export function tr(key: string): string {
+  return extra[lang.get()][key] ?? key;
+}

@@ -2,12 +2,14 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrf, type Session } from './api';
-import { lang, setLang, t } from './i18n';
+import { lang, setLang, t, tr } from './i18n';
 import { live, startLive, stopLive } from './live';
 import { useSignal } from './signal';
 import { Login } from './views/Login';
 import { Overview } from './views/Overview';
 import { GroupPage } from './views/Group';
+import { SettingsPage } from './views/Settings';
+import { AuditPage, EventsPage } from './views/Events';
 import './app.css';
 
 function useRoute(): string {
@@ -53,13 +55,18 @@ function App() {
     await api('DELETE', '/api/v1/session').catch(() => undefined);
     setSession(null);
   };
-  const groupMatch = route.match(/^\/group\/(.+)$/);
+  const settingsMatch = route.match(/^\/group\/([^/]+)\/settings\/([^/]+)$/);
+  const groupMatch = settingsMatch ? null : route.match(/^\/group\/([^/]+)$/);
   return (
     <div class={session.read_only ? 'app wall' : 'app'}>
       <header>
         <a href="#/" class="brand">{t('title')}</a>
         <nav>
-          <a href="#/" aria-current={groupMatch ? undefined : 'page'}>{t('overview')}</a>
+          <a href="#/" aria-current={route === '/' ? 'page' : undefined}>{t('overview')}</a>
+          <a href="#/events" aria-current={route === '/events' ? 'page' : undefined}>{tr('event_viewer')}</a>
+          {session.admin && (
+            <a href="#/audit" aria-current={route === '/audit' ? 'page' : undefined}>{tr('audit_log')}</a>
+          )}
         </nav>
         <span class="spacer" />
         <button type="button" class="link" onClick={() => setLang(lang.get() === 'ko' ? 'en' : 'ko')}>
@@ -75,8 +82,14 @@ function App() {
         <div class="banner down" role="alert">{t('disconnected')}</div>
       )}
       <main>
-        {groupMatch ? (
+        {settingsMatch ? (
+          <SettingsPage group={decodeURIComponent(settingsMatch[1])} node={decodeURIComponent(settingsMatch[2])} session={session} />
+        ) : groupMatch ? (
           <GroupPage name={decodeURIComponent(groupMatch[1])} session={session} />
+        ) : route === '/events' ? (
+          <EventsPage />
+        ) : route === '/audit' && session.admin ? (
+          <AuditPage />
         ) : (
           <Overview />
         )}

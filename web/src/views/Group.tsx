@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Session } from '../api';
-import { lang, t } from '../i18n';
+import { lang, t, tr } from '../i18n';
 import { live, watch } from '../live';
 import { useSignal } from '../signal';
 import { Age, EventList, RoleBadge, clock, pct, rate } from './common';
@@ -34,7 +34,7 @@ interface Preview {
   readiness: { node: string; ready: boolean; text: string; answered: boolean } | null;
 }
 
-function NodeColumn({ n, vips }: { n: any; vips: string[] }) {
+function NodeColumn({ n, vips, group }: { n: any; vips: string[]; group: string }) {
   const links = n.links ?? {};
   return (
     <article class={`node role-border-${n.role ?? 'unknown'}`} data-node={n.node} aria-label={n.node}>
@@ -69,6 +69,7 @@ function NodeColumn({ n, vips }: { n: any; vips: string[] }) {
           <li key={f.mount_point}>{f.mount_point} {f.device} {f.used_percent}%</li>
         ))}
       </ul>
+      <p><a href={`#/group/${encodeURIComponent(group)}/settings/${encodeURIComponent(n.node)}`}>{tr('settings_link')} ({n.node})</a></p>
       <h3>{t('facts')}</h3>
       <p class="muted">{[n.facts?.os, n.facts?.kernel, n.facts?.cpu_model, n.facts?.cpu_count && `${n.facts.cpu_count} CPU`,
         n.facts?.memory_bytes && `${Math.round(n.facts.memory_bytes / 2 ** 30)} GiB`].filter(Boolean).join(' · ')}</p>
@@ -132,7 +133,7 @@ export function GroupPage({ name, session }: { name: string; session: Session })
         </div>
       )}
       <div class="nodes">
-        {nodes.map((n) => <NodeColumn key={n.node} n={n} vips={vips.get(n.node) ?? []} />)}
+        {nodes.map((n) => <NodeColumn key={n.node} n={n} group={name} vips={vips.get(n.node) ?? []} />)}
       </div>
       <h2>{t('events')}</h2>
       <EventList events={events} limit={20} />
