@@ -110,8 +110,15 @@ struct executor_daemon::impl final : event_sink {
   bool restarting = false;
   bool restart_wanted = false;
 
+  // Equal but for what the executor does not use: the monitors (taken live) and the
+  // heartbeat's own settings (mode, priority, polling, its wait for a flow run).
   static bool same_flow_settings(config::group_config a, const config::group_config& b) {
     a.monitor = b.monitor;
+    a.mode = b.mode;
+    a.active_priority = b.active_priority;
+    a.polling_period = b.polling_period;
+    a.polling_count = b.polling_count;
+    a.flow_timeout = b.flow_timeout;
     return a == b;
   }
 

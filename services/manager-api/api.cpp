@@ -691,6 +691,41 @@ struct api::impl {
     co_return reply(200, result);
   }
 
+  // --- fault management (E4): the event store's rules, read and replaced whole ---
+  asio::awaitable<http_response> fault_rules_route(const http_request& r, const session& s) {
+    std::string subject = "hasys.mgr.evt.faults.get", body = "{\"v\":1}";
+    if (r.method == "PUT") {
+      boost::system::error_code ec;
+      auto v = json::parse(r.body, ec);
+      const json::value* rules =
+          !ec && v.is_object() ? v.as_object().if_contains("rules") : nullptr;
+      if (!rules || !rules->is_array() || v.as_object().size() != 1)
+        co_return ++stats.bad_bodies,
+            refuse(400,
+                   "expected {\"rules\": [{\"server\", \"code\", \"store\", \"forward\"}, ...]}");
+      subject = "hasys.mgr.evt.faults.set";
+      body = json::serialize(json::object{{"v", 1}, {"rules", *rules}});
+    } else if (r.method != "GET") {
+      co_return refuse(405, r.method + " is not allowed on /api/v1/fault-rules");
+    }
+    auto answer = co_await request(std::move(subject), std::move(body), 5s);
+    if (!answer.ok) {
+      if (r.method == "PUT") audit(s.user, r, "fault rules", "", "no answer: " + answer.error);
+      co_return refuse(503, "the event store does not answer (" + answer.error + ")");
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(answer.data, ec);
+    if (ec || !v.is_object() || !v.as_object().if_contains("rules"))
+      co_return refuse(502, "the event store's answer cannot be read");
+    const bool ok = v.at("ok") == true;
+    if (r.method == "PUT")
+      audit(s.user, r, "fault rules", "",
+            ok ? "ok: " + std::to_string(v.at("rules").as_array().size()) + " rules"
+               : "refused: " + field_text(v, "error"));
+    if (!ok) co_return refuse(400, field_text(v, "error"));
+    co_return reply(200, json::object{{"rules", v.at("rules")}});
+  }
+
   // --- remote configuration (M8, M9): remote_config.cpp sequences the nodes ---
   asio::awaitable<http_response> node_config(const http_request& r, const session& s,
                                              const std::string& group_name, const std::string& node,
@@ -1236,7 +1271,8 @@ struct api::impl {
     }
     if (seg[2] == "servers") co_return co_await servers_route(r, me, *user, seg);
     if (seg[2] == "events") co_return co_await events_route(r, me, seg);
-    if (seg[2] == "users" || seg[2] == "audit" || seg[2] == "business-groups") {
+    if (seg[2] == "users" || seg[2] == "audit" || seg[2] == "business-groups" ||
+        seg[2] == "fault-rules") {
       if (!user->admin) {
         ++stats.forbidden;
         co_return refuse(403,
@@ -1245,6 +1281,7 @@ struct api::impl {
       }
       if (seg[2] == "users") co_return co_await users_route(r, me, seg);
       if (seg[2] == "business-groups") co_return co_await business_groups_route(r, me, seg);
+      if (seg[2] == "fault-rules" && seg.size() == 3) co_return co_await fault_rules_route(r, me);
       if (seg[2] == "audit" && seg.size() == 3 && r.method == "GET")
         co_return co_await audit_route(r);
       if (seg[2] == "audit" && seg.size() == 5 && seg[4] == "events" && r.method == "GET")

@@ -153,6 +153,10 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
     await page.locator('#\\.polling_count').fill('4');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByTestId('settings-outcome').getByText('Saved').waitFor({ timeout: 15_000 });
+    // The heartbeats took it live; the executors have nothing of theirs in it and stay as they are.
+    const outcome = await page.getByTestId('settings-outcome').innerText();
+    assert.equal(outcome.match(/heartbeat: applied/g)?.length, 2, outcome);
+    assert.equal(outcome.match(/executor: unchanged/g)?.length, 2, outcome);
     await shot('settings-saved-en');
     for (const n of ['a', 'b']) {
       const status = JSON.parse(lab('ctl', n, 'status', '--json', '--group', 'lab').split('\n')[0]);
@@ -197,6 +201,65 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
       await other.waitForTimeout(1000); // a watched group would come within one stream message (250 ms)
       assert.equal(await other.locator('article.node').count(), 0);
       await other.screenshot({ path: join(shots, 'other-business-group-en.png'), fullPage: true });
+      await ctx.close();
+    }
+
+    // Manager settings (administrators), the multi-group view (M7) and a tablet's width.
+    await page.getByRole('link', { name: 'Manager settings' }).click();
+    await page.getByRole('cell', { name: 'other', exact: true }).waitFor();
+    await shot('admin-en');
+    await page.getByRole('link', { name: 'Group monitoring' }).click();
+    await page.getByRole('checkbox', { name: 'lab node-a' }).check();
+    await page.getByRole('button', { name: 'Multi-group view of the selected' }).click();
+    await page.locator('.multi-group tr[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+    await shot('multi-en');
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.getByRole('link', { name: 'Group monitoring' }).click();
+    await role('node-b').and(page.locator('[data-role="active"]')).waitFor({ timeout: 10_000 });
+    await shot('overview-tablet-en');
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto(`${base}#/group/lab`);
+    await page.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+    // E4: a fault rule added and saved (the event store takes the whole set).
+    await page.getByRole('link', { name: 'Fault management' }).click();
+    await page.getByRole('heading', { name: 'Fault management' }).waitFor();
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByLabel(/^Event code/).last().fill('peer_lost');
+    await page.getByLabel(/^Forward/).last().check();
+    await page.getByRole('button', { name: 'Save the rules' }).click();
+    await page.getByRole('status').getByText('Saved').waitFor({ timeout: 10_000 });
+    await shot('faults-en');
+    await page.goto(`${base}#/group/lab`);
+    await page.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+
+    // The NOC wall: a read-only user of the group's business group watches, and has no buttons.
+    await page.evaluate(async () => {
+      const csrf = (await (await fetch('/api/v1/session')).json()).csrf;
+      const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf };
+      const ok = async (method, path, body) => {
+        const r = await fetch(path, { method, headers: h, body: JSON.stringify(body) });
+        if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+      };
+      await ok('POST', '/api/v1/users', { name: 'wall', password: 'wall-pass-1', admin: false, read_only: true });
+      await ok('POST', '/api/v1/business-groups', { name: '관제' });
+      await ok('PUT', `/api/v1/business-groups/${encodeURIComponent('관제')}`, { ha_groups: ['lab'], users: ['wall'] });
+    });
+    {
+      const ctx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ko-KR', viewport: { width: 1920, height: 1080 } });
+      const wall = await ctx.newPage();
+      await wall.goto(base);
+      await wall.getByLabel('사용자').fill('wall');
+      await wall.getByLabel('비밀번호').fill('wall-pass-1');
+      await wall.getByRole('button', { name: '로그인' }).click();
+      await wall.getByLabel('현재 비밀번호').fill('wall-pass-1');
+      await wall.getByLabel('새 비밀번호').fill('wall-pass-2');
+      await wall.getByRole('button', { name: '비밀번호 변경' }).click();
+      await wall.locator('table.overview tr[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 15_000 });
+      assert.equal(await wall.locator('.app.wall').count(), 1);
+      await wall.screenshot({ path: join(shots, 'noc-wall-ko.png') });
+      await wall.goto(`${base}#/group/lab`);
+      await wall.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+      assert.equal(await wall.getByRole('button', { name: '수동 Failover' }).count(), 0);
       await ctx.close();
     }
 

@@ -73,6 +73,7 @@ const en = {
   none: 'none',
   cpu_chart: 'CPU % (90 s)',
   mem_chart: 'MEM % (90 s)',
+  version: 'Version',
 };
 type Dict = typeof en;
 const ko: Dict = {
@@ -145,6 +146,7 @@ const ko: Dict = {
   none: '없음',
   cpu_chart: 'CPU % (90초)',
   mem_chart: 'MEM % (90초)',
+  version: '버전',
 };
 
 function initial(): Lang {
@@ -183,6 +185,12 @@ const extra: Record<Lang, Record<string, string>> = {
     field: 'Field', keyword: 'Keyword', from: 'From', to: 'To', search: 'Search', found: 'Found',
     audit_log: 'Audit log', address: 'Address', action: 'Action', target: 'Target', result: 'Result',
     caused_events: 'Events it caused', caused: 'Caused (tagged with its id)', around: 'Around it in the group',
+    manager_settings: 'Manager settings', users: 'Users', created: 'Created', deleted: 'Deleted', added: 'Added',
+    add_user: 'Add the user', business_groups: 'Business groups', servers: 'Servers', registered: 'Registered',
+    note: 'Note', by_hand: 'by hand', add_server: 'Add the server',
+    fault_management: 'Fault management', faults_note: 'Per server and event code ("*" for any; a rule for a server wins over one for "*"): whether the manager keeps the event and whether it forwards it to integrators. With no rule an event is kept and not forwarded.',
+    rule_server: 'Server', rule_code: 'Event code', rule_store: 'Keep', rule_forward: 'Forward', save_rules: 'Save the rules',
+    multi_view: 'Multi-group view', horizontal: 'Side by side', vertical: 'Stacked', open_multi: 'Multi-group view of the selected',
   },
   ko: {
     agent_settings: 'Agent 환경설정', version: '버전', up_row: '위로', down_row: '아래로',
@@ -198,6 +206,12 @@ const extra: Record<Lang, Record<string, string>> = {
     field: '항목', keyword: '검색어', from: '시작', to: '끝', search: '조회', found: '건수',
     audit_log: '감사 로그', address: '주소', action: '작업', target: '대상', result: '결과',
     caused_events: '일으킨 이벤트', caused: '이 작업의 이벤트', around: '그룹의 전후 이벤트',
+    manager_settings: '관리자 설정', users: '사용자', created: '생성', deleted: '삭제되었습니다', added: '추가되었습니다',
+    add_user: '사용자 추가', business_groups: '업무 그룹', servers: '서버', registered: '등록',
+    note: '메모', by_hand: '수동 등록', add_server: '서버 추가',
+    fault_management: '장애 관리', faults_note: '서버와 이벤트 코드별로("*"는 전체, 서버를 지정한 규칙이 "*"보다 우선) 관리자가 이벤트를 저장할지, 연동 시스템으로 전달할지 정합니다. 규칙이 없으면 저장하고 전달하지 않습니다.',
+    rule_server: '서버', rule_code: '이벤트 코드', rule_store: '저장', rule_forward: '전달', save_rules: '규칙 저장',
+    multi_view: '다중 그룹 뷰', horizontal: '가로 배치', vertical: '세로 배치', open_multi: '선택한 그룹의 다중 그룹 뷰',
   },
 };
 export function tr(key: string): string {

@@ -10,6 +10,9 @@ import { Overview } from './views/Overview';
 import { GroupPage } from './views/Group';
 import { SettingsPage } from './views/Settings';
 import { AuditPage, EventsPage } from './views/Events';
+import { AdminPage } from './views/Admin';
+import { MultiPage } from './views/Multi';
+import { FaultsPage } from './views/Faults';
 import './app.css';
 
 function useRoute(): string {
@@ -67,6 +70,12 @@ function App() {
           {session.admin && (
             <a href="#/audit" aria-current={route === '/audit' ? 'page' : undefined}>{tr('audit_log')}</a>
           )}
+          {session.admin && (
+            <a href="#/faults" aria-current={route === '/faults' ? 'page' : undefined}>{tr('fault_management')}</a>
+          )}
+          {session.admin && (
+            <a href="#/admin" aria-current={route === '/admin' ? 'page' : undefined}>{tr('manager_settings')}</a>
+          )}
         </nav>
         <span class="spacer" />
         <button type="button" class="link" onClick={() => setLang(lang.get() === 'ko' ? 'en' : 'ko')}>
@@ -86,10 +95,16 @@ function App() {
           <SettingsPage group={decodeURIComponent(settingsMatch[1])} node={decodeURIComponent(settingsMatch[2])} session={session} />
         ) : groupMatch ? (
           <GroupPage name={decodeURIComponent(groupMatch[1])} session={session} />
+        ) : route.startsWith('/multi/') ? (
+          <MultiPage names={route.slice(7).split(',').map(decodeURIComponent).filter(Boolean)} />
         ) : route === '/events' ? (
           <EventsPage />
         ) : route === '/audit' && session.admin ? (
           <AuditPage />
+        ) : route === '/admin' && session.admin ? (
+          <AdminPage />
+        ) : route === '/faults' && session.admin ? (
+          <FaultsPage />
         ) : (
           <Overview />
         )}

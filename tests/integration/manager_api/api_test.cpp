@@ -644,6 +644,8 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   // No event store on this hub: both say so (the store's own answers are in the events test).
   EXPECT_EQ(a.get("/api/v1/audit/999999/events").status, 404);
   EXPECT_EQ(a.get("/api/v1/events").status, 503);
+  EXPECT_EQ(a.get("/api/v1/fault-rules").status, 503);
+  EXPECT_EQ(a.request("PUT", "/api/v1/fault-rules", R"({"rules":[]})").status, 503);
   EXPECT_EQ(
       a.request("POST", "/api/v1/events/export", R"({"format":"csv","max_rows":10,"query":{}})")
           .status,
@@ -1485,4 +1487,37 @@ TEST_F(manager_api,
                          R"({"changes":{"polling_count":4}})")
                 .status,
             403);
+}
+
+// E4 through the API: the event store's fault rules, read and replaced whole by administrators.
+TEST_F(manager_api, fault_rules_are_read_and_replaced_whole_by_administrators) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto store = start_store();
+  auto a = admin();
+  auto ready = [&] { return a.get("/api/v1/fault-rules").status == 200; };
+  ASSERT_TRUE(eventually(ready, 15s)) << a.get("/api/v1/fault-rules").body;
+  auto r = a.request("PUT", "/api/v1/fault-rules",
+                     R"({"rules":[{"server":"*","code":"peer_lost","store":true,"forward":true},)"
+                     R"({"server":"node-a","code":"*","store":true,"forward":false}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("rules").as_array().size(), 2u) << r.body;
+  // Refused whole, the old set kept.
+  r = a.request("PUT", "/api/v1/fault-rules",
+                R"({"rules":[{"server":"bad name!","code":"*","store":true,"forward":false}]})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(a.request("PUT", "/api/v1/fault-rules", R"({"rulez":[]})").status, 400);
+  const auto now = body_of(a.get("/api/v1/fault-rules"));
+  ASSERT_TRUE(now.is_object());
+  EXPECT_EQ(now.at("rules").as_array().size(), 2u) << now;
+  ASSERT_EQ(
+      a.request("POST", "/api/v1/users", R"({"name":"op","password":"op-pass-1","admin":false})")
+          .status,
+      201);
+  auto op = first_login("op");
+  EXPECT_EQ(op.get("/api/v1/fault-rules").status, 403);
+  bool audited = false;
+  const auto audit = body_of(a.get("/api/v1/audit?limit=10"));
+  for (const auto& e : audit.as_array())
+    if (text(e, "action") == "fault rules" && text(e, "result").starts_with("ok")) audited = true;
+  EXPECT_TRUE(audited) << audit;
 }

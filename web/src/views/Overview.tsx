@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
-import { lang, t } from '../i18n';
+import { lang, t, tr } from '../i18n';
 import { live, watch, type NodeRow } from '../live';
 import { useSignal } from '../signal';
 import { Age, EventList, RoleBadge, pct, rate } from './common';
@@ -76,6 +76,10 @@ export function Overview() {
         <span class="spacer" />
         <button type="button" onClick={refresh}>{t('refresh')}</button>
         <button type="button" onClick={download}>{t('download')}</button>
+        <button type="button" disabled={selected.size === 0}
+          onClick={() => { location.hash = '#/multi/' + [...new Set([...selected].map((k) => k.split('/')[0]))].slice(0, 4).map(encodeURIComponent).join(','); }}>
+          {tr('open_multi')}
+        </button>
       </div>
       {[...disagree].map((g) => (
         <div class="banner warn" role="alert" key={g}>{t('roles_disagree')}: {g}</div>
