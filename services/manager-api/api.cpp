@@ -9,6 +9,7 @@
 #include <hasys/daemon/log.hpp>
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/registration_messages.hpp>
+#include <hasys/events/catalogue.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -1268,6 +1269,16 @@ struct api::impl {
       if (g.is_null()) co_return refuse(404, "no HA group '" + seg[3] + "'");
       label(g.as_object());
       co_return reply(200, g);
+    }
+    if (seg.size() == 3 && seg[2] == "event-catalogue" && r.method == "GET") {
+      // E1: every event code with its English title and Korean text, for the page's Korean view
+      // (the Korean text replaces the title, the bracket of the event is kept).
+      json::array out;
+      for (const auto& e : events::catalogue())
+        out.push_back(json::object{{"code", e.code}, {"en", e.en}, {"ko", e.ko}});
+      auto a = reply(200, out);
+      a.headers.emplace_back("Cache-Control", "private, max-age=3600");
+      co_return a;
     }
     if (seg[2] == "servers") co_return co_await servers_route(r, me, *user, seg);
     if (seg[2] == "events") co_return co_await events_route(r, me, seg);

@@ -32,6 +32,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   } catch {
     parsed = null;
   }
+  // A session that expired or was closed elsewhere: the page goes back to the login.
+  if (r.status === 401 && !path.startsWith('/api/v1/session')) dispatchEvent(new Event('hasys-session-ended'));
   if (!r.ok) throw new ApiError(r.status, (parsed && parsed.error) || `${r.status} ${r.statusText}`, parsed);
   return parsed as T;
 }

@@ -190,6 +190,7 @@ const extra: Record<Lang, Record<string, string>> = {
     note: 'Note', by_hand: 'by hand', add_server: 'Add the server',
     fault_management: 'Fault management', faults_note: 'Per server and event code ("*" for any; a rule for a server wins over one for "*"): whether the manager keeps the event and whether it forwards it to integrators. With no rule an event is kept and not forwarded.',
     rule_server: 'Server', rule_code: 'Event code', rule_store: 'Keep', rule_forward: 'Forward', save_rules: 'Save the rules',
+    sev_information: 'information', sev_warning: 'warning', sev_critical: 'critical',
     multi_view: 'Multi-group view', horizontal: 'Side by side', vertical: 'Stacked', open_multi: 'Multi-group view of the selected',
   },
   ko: {
@@ -211,9 +212,29 @@ const extra: Record<Lang, Record<string, string>> = {
     note: '메모', by_hand: '수동 등록', add_server: '서버 추가',
     fault_management: '장애 관리', faults_note: '서버와 이벤트 코드별로("*"는 전체, 서버를 지정한 규칙이 "*"보다 우선) 관리자가 이벤트를 저장할지, 연동 시스템으로 전달할지 정합니다. 규칙이 없으면 저장하고 전달하지 않습니다.',
     rule_server: '서버', rule_code: '이벤트 코드', rule_store: '저장', rule_forward: '전달', save_rules: '규칙 저장',
+    sev_information: '정보', sev_warning: '경고', sev_critical: '심각',
     multi_view: '다중 그룹 뷰', horizontal: '가로 배치', vertical: '세로 배치', open_multi: '선택한 그룹의 다중 그룹 뷰',
   },
 };
 export function tr(key: string): string {
   return extra[lang.get()][key] ?? key;
+}
+
+// E1 in Korean: the manager's event catalogue (code, English title, Korean text), loaded once
+// after login; the same rule as the server's korean_text(): the Korean text replaces the English
+// title and the event's bracket is kept.
+let catalogue = new Map<string, { en: string; ko: string }>();
+export function setCatalogue(list: { code: string; en: string; ko: string }[]) {
+  catalogue = new Map(list.map((e) => [e.code, { en: e.en, ko: e.ko }]));
+}
+export function eventText(e: { code: string; text: string }): string {
+  if (lang.get() !== 'ko') return e.text;
+  const c = catalogue.get(e.code);
+  if (!c) return e.text;
+  if (c.en && e.text.startsWith(c.en)) {
+    const rest = e.text.slice(c.en.length);
+    const bracket = rest.indexOf('[');
+    return c.ko + (bracket < 0 ? '' : ' ' + rest.slice(bracket));
+  }
+  return `${c.ko} [${e.text}]`;
 }

@@ -115,6 +115,12 @@ function connect() {
       s.connected = false;
     });
     if (!stopped) {
+      // The session may have ended (expired, logged out elsewhere): then back to the login.
+      fetch('/api/v1/session', { credentials: 'same-origin' })
+        .then((r) => {
+          if (r.status === 401) dispatchEvent(new Event('hasys-session-ended'));
+        })
+        .catch(() => undefined);
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 5000);
     }

@@ -2,7 +2,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, setCsrf, type Session } from './api';
-import { lang, setLang, t, tr } from './i18n';
+import { lang, setCatalogue, setLang, t, tr } from './i18n';
 import { live, startLive, stopLive } from './live';
 import { useSignal } from './signal';
 import { Login } from './views/Login';
@@ -43,11 +43,16 @@ function App() {
   useEffect(() => {
     document.documentElement.lang = lang.get();
     load();
+    const ended = () => setSession(null);
+    addEventListener('hasys-session-ended', ended);
+    return () => removeEventListener('hasys-session-ended', ended);
   }, []);
   const ready = session && !session.must_change_password;
   useEffect(() => {
-    if (ready) startLive();
-    else stopLive();
+    if (ready) {
+      startLive();
+      api<any[]>('GET', '/api/v1/event-catalogue').then(setCatalogue).catch(() => undefined);
+    } else stopLive();
   }, [ready]);
 
   if (session === undefined) return <div class="loading">…</div>;

@@ -645,6 +645,11 @@ TEST_F(manager_api, every_operation_of_the_openapi_document_answers_as_it_says) 
   EXPECT_EQ(a.get("/api/v1/audit/999999/events").status, 404);
   EXPECT_EQ(a.get("/api/v1/events").status, 503);
   EXPECT_EQ(a.get("/api/v1/fault-rules").status, 503);
+  {
+    const auto r = a.get("/api/v1/event-catalogue");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"code\":\"peer_lost\""), std::string::npos) << r.body.substr(0, 200);
+  }
   EXPECT_EQ(a.request("PUT", "/api/v1/fault-rules", R"({"rules":[]})").status, 503);
   EXPECT_EQ(
       a.request("POST", "/api/v1/events/export", R"({"format":"csv","max_rows":10,"query":{}})")

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api';
-import { lang, t, tr } from '../i18n';
+import { eventText, lang, t, tr } from '../i18n';
 import { useSignal } from '../signal';
 import { clock } from './common';
 
@@ -147,7 +147,7 @@ export function EventsPage() {
               {(result.events ?? []).map((row: any) => (
                 <tr key={row.id} class={`sev-${row.event.severity}`}>
                   <td>{clock(row.event.time_unix_ms)}</td><td>{row.event.group}</td><td>{row.node}</td>
-                  <td>{row.event.severity}</td><td>{row.event.code}</td><td>{row.event.text}</td>
+                  <td>{tr(`sev_${row.event.severity}`)}</td><td>{row.event.code}</td><td>{eventText(row.event)}</td>
                 </tr>
               ))}
             </tbody>
@@ -183,7 +183,7 @@ export function AuditPage() {
   const eventRows = (list: any[]) => (
     <ul>
       {list.map((r: any) => (
-        <li key={r.id}>{clock(r.event.time_unix_ms)} {r.node} {r.event.severity} {r.event.text}</li>
+        <li key={r.id}>{clock(r.event.time_unix_ms)} {r.node} {r.event.severity} {eventText(r.event)}</li>
       ))}
     </ul>
   );

@@ -1,4 +1,4 @@
-import { t } from '../i18n';
+import { eventText, t, tr } from '../i18n';
 import { ageMs, type LiveEvent } from '../live';
 
 // R1: Active in orange, Standby in green, everywhere.
@@ -61,8 +61,8 @@ export function EventList({ events, limit }: { events: LiveEvent[]; limit: numbe
             <td>{clock(e.time_unix_ms)}</td>
             <td>{e.group}</td>
             <td>{e.node}</td>
-            <td>{e.severity}</td>
-            <td>{e.text}</td>
+            <td>{tr(`sev_${e.severity}`)}</td>
+            <td>{eventText(e)}</td>
           </tr>
         ))}
       </tbody>
