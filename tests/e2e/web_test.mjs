@@ -188,12 +188,22 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
       const ctx = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'en-US', viewport: { width: 1366, height: 768 } });
       const other = await ctx.newPage();
       await other.goto(base);
-      await other.getByLabel('User').fill('other');
-      await other.getByLabel('Password').fill('other-pass-1');
-      await other.getByRole('button', { name: 'Log in' }).click();
-      await other.getByLabel('Current password').fill('other-pass-1');
-      await other.getByLabel('New password').fill('other-pass-2');
-      await other.getByRole('button', { name: 'Change the password' }).click();
+      // An English browser gets English; the forms work from the keyboard alone (labels, tab
+      // order, Enter submits).
+      await other.getByLabel('User').waitFor();
+      await other.screenshot({ path: join(shots, 'login-en.png'), fullPage: true });
+      await other.getByLabel('User').focus();
+      await other.keyboard.type('other');
+      await other.keyboard.press('Tab');
+      await other.keyboard.type('other-pass-1');
+      await other.keyboard.press('Enter');
+      await other.getByLabel('Current password').waitFor();
+      await other.screenshot({ path: join(shots, 'password-change-en.png'), fullPage: true });
+      await other.getByLabel('Current password').focus();
+      await other.keyboard.type('other-pass-1');
+      await other.keyboard.press('Tab');
+      await other.keyboard.type('other-pass-2');
+      await other.keyboard.press('Enter');
       await other.getByRole('heading', { name: 'Group monitoring' }).waitFor();
       await other.waitForFunction(() => !document.querySelector('.banner.down'));
       // The stream's snapshot has come (the banner is gone): nothing of lab in it.

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Session } from '../api';
 import { lang, t, tr } from '../i18n';
-import { live, watch } from '../live';
+import { live, watch, type LiveEvent } from '../live';
 import { useSignal } from '../signal';
 import { Age, EventList, RoleBadge, clock, pct, rate } from './common';
 
-// A line of the last 90 s (history rows: [unix ms, cpu %, mem %]).
+// The last 90 s (history rows: [unix ms, cpu %, mem %]): CPU as bars, MEM as a line (M6).
 function Spark({ history, index, label }: { history: any[]; index: number; label: string }) {
   const w = 240, h = 60;
   const pts = (history ?? []).filter((r) => typeof r[index] === 'number');
@@ -17,7 +17,15 @@ function Spark({ history, index, label }: { history: any[]; index: number; label
       <figcaption>{label}: {Math.round(pts[pts.length - 1][index])}%</figcaption>
       <svg viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={label}>
         <rect width={w} height={h} class="chart-bg" />
-        <polyline points={path} class={index === 1 ? 'line-cpu' : 'line-mem'} />
+        {index === 1 ? (
+          pts.map((r) => {
+            const x = ((r[0] - t0) / Math.max(1, t1 - t0)) * (w - 3);
+            const bh = (r[index] / 100) * h;
+            return <rect x={x.toFixed(1)} y={(h - bh).toFixed(1)} width="3" height={bh.toFixed(1)} class="bar-cpu" />;
+          })
+        ) : (
+          <polyline points={path} class="line-mem" />
+        )}
       </svg>
     </figure>
   );
@@ -34,8 +42,10 @@ interface Preview {
   readiness: { node: string; ready: boolean; text: string; answered: boolean } | null;
 }
 
-function NodeColumn({ n, vips, group }: { n: any; vips: string[]; group: string }) {
+function NodeColumn({ n, vips, group, events }: { n: any; vips: string[]; group: string; events: LiveEvent[] }) {
   const links = n.links ?? {};
+  const drbd = (n.health?.findings ?? []).filter((f: any) => String(f.monitor).startsWith('drbd '));
+  const processes = n.health?.processes ?? [];
   return (
     <article class={`node role-border-${n.role ?? 'unknown'}`} data-node={n.node} aria-label={n.node}>
       <h2>
@@ -63,6 +73,26 @@ function NodeColumn({ n, vips, group }: { n: any; vips: string[]; group: string 
           <li key={r.name}>{r.name} ({r.kind}): {r.state}{r.error ? ` – ${r.error}` : ''}</li>
         ))}
       </ul>
+      {processes.length > 0 && (
+        <>
+          <h3>{t('processes')}</h3>
+          <ul class="resources">
+            {processes.map((p: any) => (
+              <li key={p.name}>{p.name}: {p.phase}, {p.running}{p.managed ? ' (managed)' : ''}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {drbd.length > 0 && (
+        <>
+          <h3>DRBD</h3>
+          <table class="drbd">
+            <tbody>
+              {drbd.map((f: any) => <tr key={f.monitor}><td>{f.monitor.slice(5)}</td><td>{f.evidence}</td></tr>)}
+            </tbody>
+          </table>
+        </>
+      )}
       <h3>{t('disks')}</h3>
       <ul class="resources">
         {(n.filesystems ?? []).slice(0, 6).map((f: any) => (
@@ -70,6 +100,8 @@ function NodeColumn({ n, vips, group }: { n: any; vips: string[]; group: string 
         ))}
       </ul>
       <p><a href={`#/group/${encodeURIComponent(group)}/settings/${encodeURIComponent(n.node)}`}>{tr('settings_link')} ({n.node})</a></p>
+      <h3>{t('events')}</h3>
+      <EventList events={events} limit={5} />
       <h3>{t('facts')}</h3>
       <p class="muted">{[n.facts?.os, n.facts?.kernel, n.facts?.cpu_model, n.facts?.cpu_count && `${n.facts.cpu_count} CPU`,
         n.facts?.memory_bytes && `${Math.round(n.facts.memory_bytes / 2 ** 30)} GiB`].filter(Boolean).join(' · ')}</p>
@@ -133,7 +165,7 @@ export function GroupPage({ name, session }: { name: string; session: Session })
         </div>
       )}
       <div class="nodes">
-        {nodes.map((n) => <NodeColumn key={n.node} n={n} group={name} vips={vips.get(n.node) ?? []} />)}
+        {nodes.map((n) => <NodeColumn key={n.node} n={n} group={name} vips={vips.get(n.node) ?? []} events={events.filter((e) => e.node === n.node)} />)}
       </div>
       <h2>{t('events')}</h2>
       <EventList events={events} limit={20} />
