@@ -54,6 +54,8 @@ void config_files::replace(const std::string& old_text, const std::string& new_t
   daemon::write_file_atomically(history_ / (std::to_string(proto::unix_ms_now()) + "-" +
                                             proto::config_version_of(old_text) + ".toml"),
                                 old_text, 0600);
+  daemon::write_file_atomically(history_ / "applying", proto::config_version_of(new_text) + "\n",
+                                0600);
   struct stat st {};
   const unsigned mode = ::stat(file_.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
   daemon::write_file_atomically(file_, new_text, mode);
@@ -63,6 +65,13 @@ void config_files::replace(const std::string& old_text, const std::string& new_t
     fs::remove(history_ / (std::to_string(all[i].saved_unix_ms) + "-" + all[i].version + ".toml"),
                ec);
   }
+}
+
+bool config_files::applying() const { return fs::exists(history_ / "applying"); }
+
+void config_files::applied() {
+  std::error_code ec;
+  fs::remove(history_ / "applying", ec);
 }
 
 std::vector<proto::config_history_entry> config_files::history() const {

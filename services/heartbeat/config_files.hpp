@@ -30,7 +30,12 @@ class config_files {
   config::load_result parse(const std::string& text) const;
   // Keeps old_text in the history, then writes new_text over the file in one rename, with the
   // file's own permission bits. Throws std::runtime_error on failure (the file is then as it was).
+  // Also leaves a marker that the daemons have yet to be told (applying()): a heartbeat killed
+  // between writing the file and telling hasys-monitor and hasys-executor finds it at its next
+  // start and tells them then; applied() removes it.
   void replace(const std::string& old_text, const std::string& new_text);
+  bool applying() const;
+  void applied();
   std::vector<proto::config_history_entry> history() const;  // newest first
   std::optional<std::string> find(const std::string& version) const;
   const std::filesystem::path& file() const noexcept { return file_; }

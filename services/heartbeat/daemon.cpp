@@ -496,7 +496,19 @@ struct heartbeat_daemon::impl final : group_output {
       }
       out.push_back(std::move(o));
     }
+    conf->applied();
     co_return out;
+  }
+
+  // A commit cut short by a restart of this daemon (the file written, the other daemons not yet
+  // told): they are told now; each compares the file with what it runs.
+  asio::awaitable<void> finish_interrupted_apply() {
+    log.warning("remote configuration: the last change was written but not yet passed on: telling "
+                "hasys-monitor and hasys-executor now");
+    config::node_config same = cfg;
+    std::string no_action;  // named: no temporary inside the co_await (GCC 12)
+    auto outcomes = co_await apply_config(std::move(same), std::move(no_action));
+    for (const auto& o : outcomes) log.info("remote configuration: " + o.daemon + " " + o.status + ": " + o.text);
   }
 
   // hasys-monitor's verdicts (issue 9): parsed here, fed on the fast thread. A message that does
@@ -576,6 +588,8 @@ struct heartbeat_daemon::impl final : group_output {
     events.attach(*bus);
     daemon::spawn_or_die(slow.get_executor(), registration_loop(bus->subscribe(std::string(proto::hello_subject))),
                          "registration");
+    if (conf && conf->applying())
+      daemon::spawn_or_die(slow.get_executor(), finish_interrupted_apply(), "configuration");
     for (auto& g : groups) {
       daemon::spawn_or_die(slow.get_executor(),
                            serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),

@@ -1526,3 +1526,25 @@ TEST_F(manager_api, fault_rules_are_read_and_replaced_whole_by_administrators) {
     if (text(e, "action") == "fault rules" && text(e, "result").starts_with("ok")) audited = true;
   EXPECT_TRUE(audited) << audit;
 }
+
+// A heartbeat killed after writing a new configuration but before passing it on finds its marker
+// at the next start and tells the other daemons then (they compare the file with what they run).
+TEST_F(manager_api, a_heartbeat_restarted_in_the_middle_of_a_change_passes_it_on_at_start) {
+  heartbeat_pair pair{dir / "nodes", hub.url(),
+                      static_cast<std::uint16_t>(30000 + (::getpid() % 20000))};
+  fs::create_directories(pair.dir);
+  std::ofstream(pair.dir / "g1.key") << std::string(64, 'a') << "\n";
+  fs::permissions(pair.dir / "g1.key", fs::perms::owner_read | fs::perms::owner_write);
+  pair.write('a');
+  const auto marker = pair.dir / "a" / "state" / "config-history" / "applying";
+  fs::create_directories(marker.parent_path());
+  std::ofstream(marker) << "0123456789abcdef\n";
+  stand_in_node monitor(hub.url(), "hasys.local.node-a.config.monitor",
+                        R"({"v":1,"daemon":"monitor","status":"unchanged","text":"same file"})");
+  auto node_a = pair.start('a');
+  EXPECT_TRUE(eventually([&] { return !monitor.asked().empty(); }, 15s))
+      << read_text(pair.dir / "a.log");
+  EXPECT_TRUE(eventually([&] { return !fs::exists(marker); }, 5s)) << read_text(pair.dir / "a.log");
+  EXPECT_NE(read_text(pair.dir / "a.log").find("monitor unchanged"), std::string::npos)
+      << read_text(pair.dir / "a.log");
+}
