@@ -5,9 +5,11 @@
 #include "address_system.hpp"
 #include "control_server.hpp"
 #include "group_shell.hpp"
+#include "journal_store.hpp"
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/events/outbox.hpp>
+#include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
 #include <hasys/daemon/spawn.hpp>
 #include <hasys/proto/config_messages.hpp>
@@ -63,6 +65,7 @@ struct executor_daemon::impl final : event_sink {
                               : make_kernel_addresses(lanes, faults);
     services = std::make_unique<resource_services>(resource_services{*addresses, lanes, faults, cfg.drbdadm});
     const auto boot = kernel_boot_id();
+    keep_running_flows(boot);
     for (const auto& g : cfg.groups) {
       groups.push_back(std::make_unique<group_shell>(ioc.get_executor(), cfg, g, *this, *services, opts.simulate, boot,
                                                      [this](const proto::observed_state& s) { send(s); }));
@@ -101,6 +104,42 @@ struct executor_daemon::impl final : event_sink {
     if (!pending.empty() && !restarting) asio::post(ioc, [this] { maybe_restart_for_config(); });
   }
 
+  // A flow is never changed under resources it started — not even across a restart of this
+  // daemon while such a change waits: the configuration it runs is kept in the state folder, and
+  // a group that still holds resources started by it (its journal says so, this machine boot)
+  // keeps that flow; the file's new one waits as `pending`, taken once the group holds nothing.
+  std::filesystem::path running_file() const { return cfg.state_dir / "executor" / "running.toml"; }
+  void keep_running_flows(const std::string& boot) {
+    if (opts.config_file.empty()) return;
+    if (std::filesystem::exists(running_file())) {
+      auto running = config::load_file(running_file());
+      if (!running.config) {
+        log.warning("the configuration last run cannot be read again (" + running.errors.front().to_string() +
+                    "): the file's flows are used");
+      } else {
+        for (auto& g : cfg.groups) {
+          const config::group_config* was = nullptr;
+          for (const auto& x : running.config->groups)
+            if (x.name == g.name) was = &x;
+          if (!was || same_flow_settings(*was, g)) continue;
+          const auto j = read_journal(cfg.state_dir / "executor" / (g.name + ".json"));
+          const bool holds = j.machine_boot == boot && (j.up_count > 0 || j.in_progress >= 0);
+          if (!holds) continue;
+          auto keep = *was;
+          keep.monitor = g.monitor;
+          g = std::move(keep);
+          pending.insert(g.name);
+          log.warning("group " + g.name + ": still holds resources of the flow it ran; the configuration file's new flow waits until it holds nothing");
+        }
+      }
+    }
+    try {
+      daemon::write_file_atomically(running_file(), config::to_toml(cfg), 0600);
+    } catch (const std::exception& e) {
+      log.warning(std::string("cannot keep the configuration it runs: ") + e.what());
+    }
+  }
+
   // ---- a new configuration (issue 11) ----
   // Process monitors' start commands are read from cfg at each request: taken at once. A group
   // whose flow settings changed needs a new flow machine: the executor starts itself again (the
@@ -122,9 +161,8 @@ struct executor_daemon::impl final : event_sink {
     return a == b;
   }
 
-  proto::config_daemon_outcome take_config() {
+  proto::config_daemon_outcome take_config(const config::load_result& loaded) {
     proto::config_daemon_outcome o{1, "executor", "unchanged", "its settings did not change"};
-    auto loaded = config::load_file(opts.config_file);
     if (!loaded.config) {
       o.status = "failed";
       o.text = "the file is not valid here: " + loaded.errors.front().to_string();
@@ -189,7 +227,15 @@ struct executor_daemon::impl final : event_sink {
 
   asio::awaitable<void> serve_config(bus::subscription sub) {
     while (auto m = co_await sub.next()) {
-      auto o = restarting ? proto::config_daemon_outcome{1, "executor", "restarting", "already starting again"} : take_config();
+      // The file is read and checked (scripts, users: file system and NSS) on a lane, never on
+      // this thread, which refreshes the leases.
+      auto read = [file = opts.config_file] { return config::load_file(file); };
+      auto loaded = co_await lanes.disk.run(std::move(read), std::chrono::seconds(10));
+      proto::config_daemon_outcome o{1, "executor", "restarting", "already starting again"};
+      if (!loaded)
+        o = {1, "executor", "failed", "the file could not be read within 10 s"};
+      else if (!restarting)
+        o = take_config(*loaded);
       if (!m->reply.empty() && bus) bus->respond(*m, proto::to_json(o));
       if (o.status == "restarting" && !restarting) {
         restarting = true;

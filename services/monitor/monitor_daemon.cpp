@@ -519,8 +519,12 @@ struct monitor_daemon::impl {
   asio::awaitable<void> serve_config(bus::subscription sub) {
     while (auto m = co_await sub.next()) {
       proto::config_daemon_outcome o{1, "monitor", "unchanged", "its settings did not change"};
-      auto loaded = config::load_file(config_file);
-      if (!loaded.config) {
+      // Read and checked on the lane: this thread must not wait for the file system or NSS.
+      auto read = [file = config_file] { return config::load_file(file); };
+      auto result = co_await lane.run(std::move(read), std::chrono::seconds(10));
+      if (!result) {
+        o = {1, "monitor", "failed", "the file could not be read within 10 s"};
+      } else if (const auto& loaded = *result; !loaded.config) {
         o = {1, "monitor", "failed", "the file is not valid here: " + loaded.errors.front().to_string()};
       } else {
         for (const auto& g : cfg.groups)

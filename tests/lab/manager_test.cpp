@@ -324,11 +324,53 @@ TEST(manager,
     EXPECT_NE(events.out.find("config_changed"), std::string::npos) << node << events.out;
   }
 
-  // Node a's executor takes the new flow settings once its resources are released: a failover.
+  // Killed and started again while the change waits, node a's executor keeps the flow its
+  // resources were started by (it keeps serving) and still waits.
   event_stream ev(l, "a");
+  ASSERT_OK(l.run("kill", "a", "executor", "--signal", "KILL"));
+  ASSERT_OK(l.run("start", "a", "executor"));
+  EXPECT_TRUE(wait_status(l, "a", {"--role", "active", "--flow", "done"}, 10s));
+  EXPECT_EQ(client_reads(l, "198.51.100.100"), "node-a");
+  auto executor_log = [&] {
+    std::ifstream log(l.dir() / "a" / "executor.log");
+    return std::string{std::istreambuf_iterator<char>(log), {}};
+  };
+  EXPECT_TRUE(eventually(
+      [&] {
+        return executor_log().find("still holds resources of the flow it ran") != std::string::npos;
+      },
+      5s))
+      << executor_log();
+
+  // Node a's executor takes the new flow settings once its resources are released: a failover.
   ASSERT_OK(l.ctl("a", "failover", "--group", "lab"));
   ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   EXPECT_TRUE(ev.wait_for("config_flow_taken", 10s)) << ev.transcript();
   EXPECT_TRUE(wait_status(l, "a", {"--role", "standby", "--peer-role", "active"}, 10s));
   EXPECT_EQ(w.longest_overlap(), 0ms);
+
+  // Node b's monitors alone (its own pattern and start command kept, a slower period): its
+  // monitor starts itself again with them, and its verdict follows; node a is not touched.
+  auto b_conf = parsed(c.get("/api/v1/groups/lab/nodes/node-b/config").body);
+  auto monitor = b_conf.at("settings").at("monitor");
+  ASSERT_EQ(monitor.at("period"), "200ms") << monitor;
+  monitor.as_object()["period"] = "300ms";
+  const std::string before_monitor_a = file_text(file_a);
+  r = c.request("PATCH", "/api/v1/groups/lab/nodes/node-b/config",
+                json::serialize(json::object{{"changes", json::object{{"monitor", monitor}}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto one = parsed(r.body);
+  ASSERT_EQ(one.at("nodes").as_array().size(), 1u) << r.body;
+  const auto* mon = daemon_outcome(one.at("nodes").as_array()[0], "monitor");
+  ASSERT_TRUE(mon) << r.body;
+  EXPECT_EQ(mon->at("status"), "restarting") << r.body;
+  auto monitor_log = [&] {
+    std::ifstream log(l.dir() / "b" / "monitor.log");
+    return std::string{std::istreambuf_iterator<char>(log), {}};
+  };
+  EXPECT_TRUE(
+      eventually([&] { return monitor_log().find("period 300 ms") != std::string::npos; }, 10s))
+      << monitor_log();
+  EXPECT_TRUE(wait_status(l, "b", {"--role", "active", "--healthy", "yes"}, 10s));
+  EXPECT_EQ(file_text(file_a), before_monitor_a);
 }
