@@ -76,8 +76,22 @@ event_db::event_db(const std::filesystem::path& file) {
     throw std::runtime_error("cannot open the event database " + file.string() + ": " + why);
   }
   sqlite3_busy_timeout(db_, 5000);
+  // The schema is idempotent, and another connection (the store's checkpointer, a reader such as
+  // a test or an operator's sqlite3) may be creating it at this very moment: a statement that
+  // reads the schema and then writes cannot wait for that writer (SQLite answers SQLITE_BUSY at
+  // once rather than deadlock), so the whole set-up is tried again for as long as a busy
+  // connection would wait.
   char* err = nullptr;
-  if (sqlite3_exec(db_, schema, nullptr, nullptr, &err) != SQLITE_OK) {
+  int rc = SQLITE_OK;
+  for (int attempt = 0;; ++attempt) {
+    rc = sqlite3_exec(db_, schema, nullptr, nullptr, &err);
+    const int primary = rc & 0xff;
+    if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || attempt >= 500) break;
+    sqlite3_free(err);
+    err = nullptr;
+    sqlite3_sleep(10);
+  }
+  if (rc != SQLITE_OK) {
     std::string why = err ? err : "unknown error";
     sqlite3_free(err);
     sqlite3_close(db_);

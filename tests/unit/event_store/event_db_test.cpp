@@ -3,10 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -223,4 +225,42 @@ TEST_F(event_db_test,
   p = db.query(q, 0);
   EXPECT_EQ(p.total, 3u);
   EXPECT_TRUE(p.total_exact);
+}
+
+// The store opens a second connection for its checkpoints, and other processes (a test, an
+// operator's sqlite3) open the file while the store may be creating it: processes that set the
+// schema up at the same moment all succeed (SQLite answers a read-then-write upgrade with
+// "database is locked" at once, without waiting; the set-up tries again).
+TEST_F(event_db_test, processes_opening_a_new_file_at_the_same_moment_all_set_it_up) {
+  for (int round = 0; round < 30; ++round) {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(file.string() + suffix);
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    std::vector<pid_t> children;
+    for (int c = 0; c < 6; ++c) {
+      const pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(pipe_fds[1]);
+        char go;
+        (void)!::read(pipe_fds[0], &go, 1);  // all start together
+        try {
+          event_db db(file);
+          (void)db.count();
+          ::_exit(0);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "%s\n", e.what());
+          ::_exit(1);
+        }
+      }
+      children.push_back(pid);
+    }
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);  // end of file: every child goes
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    }
+  }
 }
