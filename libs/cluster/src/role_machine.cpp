@@ -429,13 +429,17 @@ struct stepper {
           return deactivate("manual failover asked by " + p.peer_name, true);
         if (!automatic) return;
         if (!gateway_usable() && !peer_seen) return deactivate(gateway_evidence(), false);
+        // The peer reaches the gateway and this node does not: stepped down for the peer.
         if (!gateway_usable() && s.peer->gateway_ok && now - s.gateway_lost_at >= p.gateway_grace())
-          return deactivate(gateway_evidence() + "; " + p.peer_name + " reaches it", false);
+          return deactivate(gateway_evidence() + "; " + p.peer_name + " reaches it", true);
         if (!s.healthy && peer_seen && peer_eligible(*s.peer) && s.peer->current == role::standby &&
             failing_of(*s.peer) < self_failing())
         {
           if (s.health_reboot) s.reboot_after = s.health_reason;
-          return deactivate("node health is abnormal: " + s.health_reason, false);
+          // Stepped down for the peer (a hand-over): a check that watches a resource only while
+          // it is held (a shared disk's mount) reads healthy again once the flow is down, and
+          // this node must not then take the service straight back by priority.
+          return deactivate("node health is abnormal: " + s.health_reason, true);
         }
         if (!s.healthy && !s.unhealthy_kept) {
           // F11: nobody better can take it (the peer is gone, held, or fails as much): keep it.

@@ -404,6 +404,33 @@ TEST(role_machine, unhealthy_active_hands_the_role_to_a_healthy_standby) {  // F
   EXPECT_EQ(n.s.current, role::deactivating);
 }
 
+// A resource the health check watches only while the node holds it (a shared disk's mount, D10)
+// reads healthy again as soon as the flow is down: the node stepped down for its peer, and may
+// not take the service straight back from it, even with the priority (seen in the lab under
+// load: the monitor's verdict came in before the flow finished, and node a was elected again).
+TEST(role_machine, an_active_that_stepped_down_for_its_health_leaves_the_role_to_the_peer) {  // F7, D10
+  node a("node-a", "node-b", /*priority=*/true);
+  a.make_active();
+  a.hear_for(peer(role::standby, 1), 300ms);
+  a.feed(health_changed{false, 1, "disk data: /srv is not mounted"});
+  ASSERT_EQ(a.s.current, role::deactivating);
+  EXPECT_TRUE(advertise(a.p, a.s).handover) << "it tells the peer to take over";
+  a.feed(health_changed{true});  // the mount is no longer expected: healthy again
+  a.finish_flow();
+  EXPECT_EQ(a.s.current, role::standby);
+  a.hear_for(peer(role::standby, 1), 300ms);
+  EXPECT_EQ(a.s.current, role::standby) << "it does not take the service straight back";
+  EXPECT_FALSE(a.flow());
+  // The peer, hearing the hand-over, is elected although node a has the priority.
+  node b("node-b", "node-a");
+  b.hear_for(advertise(a.p, a.s), 300ms);
+  EXPECT_EQ(b.s.current, role::activating);
+  // Once the peer is Active, node a forgets the hand-over and is a normal Standby again.
+  a.hear_for(peer(role::active, 2), 300ms);
+  EXPECT_FALSE(advertise(a.p, a.s).handover);
+  EXPECT_EQ(a.s.current, role::standby);
+}
+
 TEST(role_machine, unhealthy_active_alone_keeps_serving) {  // F11
   node n;
   n.make_active();
