@@ -7,9 +7,9 @@
 
 #include <hasys/daemon/blocking_lane.hpp>
 #include <hasys/daemon/log.hpp>
+#include <hasys/events/catalogue.hpp>
 #include <hasys/proto/messages.hpp>
 #include <hasys/proto/registration_messages.hpp>
-#include <hasys/events/catalogue.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -290,6 +290,7 @@ struct api::impl {
         "# HELP hasys_api_bus_connected Connected to the hub.\n"
         "# TYPE hasys_api_bus_connected gauge\nhasys_api_bus_connected " +
         std::string(bus_up ? "1" : "0") + "\n";
+    if (opt.more_metrics) opt.more_metrics(out);
     return out;
   }
 
@@ -308,10 +309,46 @@ struct api::impl {
         live(f),
         request(std::move(rq)),
         opt(std::move(o)),
-        sessions(opt.session_idle, [] { return random_hex(32); }),
+        sessions(
+            opt.session_idle, [] { return random_hex(32); }, session_listener()),
         limiter(opt.limits),
         dummy_hash(bcrypt_hash(random_hex(16), opt.bcrypt_cost)),
-        web(opt.web_root) {}
+        web(opt.web_root) {
+    restore_sessions();
+  }
+
+  // Sessions survive a restart of the manager (an upgrade, a crash, systemd): the table's
+  // changes are written on the database lane in order, and read back at start. Written at most
+  // every 30 s while used, so a restored session may end up to 30 s early, never late.
+  session_table::listener session_listener() {
+    session_table::listener l;
+    l.saved = [this](const session& s) {
+      session_record r{s.id, s.user, s.csrf,
+                       proto::unix_ms_now() - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  clock::now() - s.last_seen)
+                                                  .count()};
+      post_write("a session", [this, r = std::move(r)] { db.save_session(r); });
+    };
+    l.removed = [this](const std::string& id) {
+      post_write("the end of a session", [this, id] { db.delete_session(id); });
+    };
+    l.removed_user = [this](const std::string& user, const std::string& except_id) {
+      post_write("the end of a user's sessions",
+                 [this, user, except_id] { db.delete_sessions_of(user, except_id); });
+    };
+    return l;
+  }
+  // At start, before anything else uses the database (the lane is idle): read on this thread.
+  void restore_sessions() {
+    const auto unix_now = proto::unix_ms_now();
+    const auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(opt.session_idle);
+    const auto now = clock::now();
+    for (auto& r : db.sessions(unix_now - idle_ms.count()))
+      sessions.restore(
+          r.id, r.csrf, r.user,
+          std::chrono::milliseconds(std::max<std::int64_t>(0, unix_now - r.last_seen_unix_ms)),
+          now);
+  }
 
   const std::string& group_json(const std::string& name, std::uint64_t change);
   // A group's whole view (GET /api/v1/groups/{g}: with the 90 s history, facts and file
@@ -431,7 +468,7 @@ struct api::impl {
     };
     auto err = co_await on_db(std::move(task4));
     if (!err.empty()) co_return refuse(400, err);
-    sessions.close_user(s.user, s.token);  // other sessions of the user end
+    sessions.close_user(s.user, s.id);  // other sessions of the user end
     audit(s.user, r, "password", s.user, "ok");
     co_return reply(200, json::object{{"ok", true}});
   }
@@ -1188,7 +1225,7 @@ struct api::impl {
     auto task12 = [this, name = me.user] { return db.user(name); };
     auto user = co_await on_db(std::move(task12));
     if (!user) {
-      sessions.close(me.token);
+      sessions.close(me.id);
       co_return refuse(401, "the session's user no longer exists");
     }
     if (seg.size() >= 3 && seg[2] == "session") {
@@ -1200,7 +1237,7 @@ struct api::impl {
                                           {"csrf", me.csrf},
                                           {"idle_timeout_s", opt.session_idle.count()}});
       if (seg.size() == 3 && r.method == "DELETE") {
-        sessions.close(me.token);
+        sessions.close(me.id);
         audit(me.user, r, "logout", me.user, "ok");
         auto a = reply(200, json::object{{"ok", true}});
         a.headers.emplace_back("Set-Cookie", std::string(cookie_name) +
@@ -1475,7 +1512,7 @@ asio::awaitable<stream_open> api::open_stream(http_request r) {
   if (user->must_change_password)
     co_return stream_open{refuse(403, "the password must be changed first"), nullptr};
   auto ex = co_await asio::this_coro::executor;
-  co_return stream_open{{}, std::make_unique<client_stream>(i, me.token, me.user, ex)};
+  co_return stream_open{{}, std::make_unique<client_stream>(i, token, me.user, ex)};
 }
 
 void api::on_registration(std::string_view subject, std::string_view data) {

@@ -48,6 +48,9 @@ class api {
     std::string export_dir = "/var/lib/hasys/exports";
     // The built web manager (issue 12), served at / from memory; empty: the API only.
     std::string web_root;
+    // More samples for GET /metrics in the Prometheus text format (the HTTPS server's own
+    // counters); called on the API's executor.
+    std::function<void(std::string&)> more_metrics;
   };
   struct counters {
     std::uint64_t requests = 0, logins = 0, login_failures = 0, login_blocked = 0, csrf_refused = 0,

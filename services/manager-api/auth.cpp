@@ -1,6 +1,8 @@
 // The password policy, sessions and login limits (pure; see auth.hpp).
 #include "auth.hpp"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -28,28 +30,67 @@ std::vector<std::string> password_problems(const std::string& user, const std::s
   return out;
 }
 
+std::string session_id(const std::string& token) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), d);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) {
+    out += hex[c >> 4];
+    out += hex[c & 15];
+  }
+  return out;
+}
+
 const session& session_table::open(const std::string& user, clock::time_point now) {
-  session s{random_(), random_(), user, now};
-  auto token = s.token;
-  return sessions_.insert_or_assign(std::move(token), std::move(s)).first->second;
+  session s;
+  s.token = random_();
+  s.id = session_id(s.token);
+  s.csrf = random_();
+  s.user = user;
+  s.last_seen = s.saved = now;
+  auto id = s.id;
+  const auto& kept = sessions_.insert_or_assign(std::move(id), std::move(s)).first->second;
+  if (listener_.saved) listener_.saved(kept);
+  return kept;
+}
+
+void session_table::restore(std::string id, std::string csrf, std::string user,
+                            clock::duration idle_for, clock::time_point now) {
+  if (idle_for > idle_ || idle_for < clock::duration::zero()) return;
+  session s;
+  s.id = id;
+  s.csrf = std::move(csrf);
+  s.user = std::move(user);
+  s.last_seen = s.saved = now - idle_for;
+  sessions_.insert_or_assign(std::move(id), std::move(s));
 }
 
 const session* session_table::use(const std::string& token, clock::time_point now) {
-  auto it = sessions_.find(token);
+  auto it = sessions_.find(session_id(token));
   if (it == sessions_.end()) return nullptr;
   if (now - it->second.last_seen > idle_) {
+    const auto id = it->first;
     sessions_.erase(it);
+    if (listener_.removed) listener_.removed(id);
     return nullptr;
   }
   it->second.last_seen = now;
+  if (now - it->second.saved >= save_every) {
+    it->second.saved = now;
+    if (listener_.saved) listener_.saved(it->second);
+  }
   return &it->second;
 }
 
-void session_table::close(const std::string& token) { sessions_.erase(token); }
+void session_table::close(const std::string& id) {
+  if (sessions_.erase(id) && listener_.removed) listener_.removed(id);
+}
 
-void session_table::close_user(const std::string& user, const std::string& except_token) {
-  std::erase_if(sessions_,
-                [&](const auto& kv) { return kv.second.user == user && kv.first != except_token; });
+void session_table::close_user(const std::string& user, const std::string& except_id) {
+  const auto n = std::erase_if(
+      sessions_, [&](const auto& kv) { return kv.second.user == user && kv.first != except_id; });
+  if (n && listener_.removed_user) listener_.removed_user(user, except_id);
 }
 
 std::optional<std::chrono::seconds> login_limiter::blocked_for(

@@ -31,6 +31,8 @@ void usage() {
       "                           at /; none: the API only\n"
       "  --metrics-token FILE     the bearer token of GET /metrics (made at the first start;\n"
       "                           default <database folder>/metrics.token)\n"
+      "  --stream-write-timeout SECONDS  a live-stream client (a browser) that has not taken\n"
+      "                           one message within this is disconnected (default 5)\n"
       "SIGTERM/SIGINT: exit.");
 }
 
@@ -95,6 +97,8 @@ int main(int argc, char** argv) {
       o.rest.web_root = value();
     } else if (a == "--metrics-token") {
       o.metrics_token_file = value();
+    } else if (a == "--stream-write-timeout") {
+      o.stream_write_timeout = std::chrono::seconds(number(a, value(), 1, 300));
     } else if (a == "--help" || a == "-h") {
       return usage(), 0;
     } else {

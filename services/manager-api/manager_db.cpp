@@ -61,6 +61,12 @@ CREATE TABLE IF NOT EXISTS audit (
   result    TEXT NOT NULL,
   action_id TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+  id           TEXT PRIMARY KEY,   -- the SHA-256 of the cookie's value, never the value
+  user         TEXT NOT NULL,
+  csrf         TEXT NOT NULL,
+  last_seen_ms INTEGER NOT NULL    -- written at most every 30 s while the session is used
+);
 )sql";
 
 std::int64_t now_ms() {
@@ -463,6 +469,39 @@ std::optional<audit_entry> manager_db::audit_by_id(std::int64_t id) {
   if (!s.step()) return std::nullopt;
   return audit_entry{s.integer(0), s.integer(1), s.text(2), s.text(3),
                      s.text(4),    s.text(5),    s.text(6), s.text(7)};
+}
+
+void manager_db::save_session(const session_record& r) {
+  statement s(db_,
+              "INSERT OR REPLACE INTO sessions (id, user, csrf, last_seen_ms) VALUES (?, ?, ?, ?)");
+  s.bind(1, r.id).bind(2, r.user).bind(3, r.csrf).bind(4, r.last_seen_unix_ms);
+  s.step();
+}
+
+void manager_db::delete_session(const std::string& id) {
+  statement s(db_, "DELETE FROM sessions WHERE id = ?");
+  s.bind(1, id);
+  s.step();
+}
+
+void manager_db::delete_sessions_of(const std::string& user, const std::string& except_id) {
+  statement s(db_, "DELETE FROM sessions WHERE user = ? AND id != ?");
+  s.bind(1, user).bind(2, except_id);
+  s.step();
+}
+
+std::vector<session_record> manager_db::sessions(std::int64_t since_unix_ms) {
+  {
+    statement gone(db_,
+                   "DELETE FROM sessions WHERE last_seen_ms < ? OR user NOT IN (SELECT name FROM "
+                   "users)");
+    gone.bind(1, since_unix_ms);
+    gone.step();
+  }
+  statement s(db_, "SELECT id, user, csrf, last_seen_ms FROM sessions");
+  std::vector<session_record> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
+  return out;
 }
 
 }  // namespace hasys::manager

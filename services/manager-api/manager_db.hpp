@@ -55,6 +55,13 @@ std::string random_hex(std::size_t bytes);
 std::string bcrypt_hash(const std::string& password, int cost);
 bool bcrypt_verify(const std::string& password, const std::string& hash);
 
+struct session_record {
+  std::string id;  // session_id() of the cookie's value
+  std::string user;
+  std::string csrf;
+  std::int64_t last_seen_unix_ms = 0;
+};
+
 class manager_db {
  public:
   static constexpr const char* default_user = "hasys";
@@ -102,6 +109,14 @@ class manager_db {
   void audit(const audit_entry& e);
   std::vector<audit_entry> audit_log(std::int64_t before_id, int limit);
   std::optional<audit_entry> audit_by_id(std::int64_t id);
+
+  // Sessions that survive a restart of the manager (by the id of their cookie, never its value).
+  void save_session(const session_record& r);
+  void delete_session(const std::string& id);
+  void delete_sessions_of(const std::string& user, const std::string& except_id);
+  // Those seen at or after `since_unix_ms`; older ones, and those of users that are gone, are
+  // deleted.
+  std::vector<session_record> sessions(std::int64_t since_unix_ms);
 
  private:
   void exec(const char* sql);

@@ -51,10 +51,14 @@ struct manager_service::impl {
     opt.rest.metrics_token =
         metrics_token(opt.metrics_token_file.empty() ? opt.database.parent_path() / "metrics.token"
                                                      : opt.metrics_token_file);
+    opt.rest.more_metrics = [this](std::string& out) {
+      if (server) server_metrics(server->stats(), out);
+    };
     rest = std::make_unique<api>(*db, lane, live, bus_request(), opt.rest);
     http_server::options so;
     so.address = opt.listen_address;
     so.port = opt.port;
+    so.stream_write_timeout = opt.stream_write_timeout;
     auto handler = [this](http_request r) { return rest->handle(std::move(r)); };
     auto streams = [this](http_request r) { return rest->open_stream(std::move(r)); };
     server = std::make_unique<http_server>(ioc.get_executor(), *tls, so, std::move(handler),
@@ -62,6 +66,25 @@ struct manager_service::impl {
     if (!opt.port_file.empty()) {
       std::ofstream(opt.port_file) << server->port() << '\n';
     }
+  }
+
+  // The HTTPS server's own counters, for GET /metrics.
+  static void server_metrics(const http_server::counters& c, std::string& out) {
+    auto family = [&out](const char* name, const char* help, const char* type, std::uint64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+             name + " " + std::to_string(v) + "\n";
+    };
+    family("hasys_api_connections", "Open HTTPS connections.", "gauge", c.open);
+    family("hasys_api_connections_refused_total",
+           "Connections closed at once: the connection limit was reached.", "counter",
+           c.refused_full);
+    family("hasys_api_tls_handshake_failures_total", "TLS handshakes that failed.", "counter",
+           c.handshake_failures);
+    family("hasys_api_streams", "Open live streams (WebSocket).", "gauge", c.streams_open);
+    family("hasys_api_streams_dropped_slow_total",
+           "Live streams closed because the client did not take a message within the write "
+           "timeout.",
+           "counter", c.streams_dropped_slow);
   }
 
   // The bearer token of GET /metrics: read, or made (random, 0600) at the first start.

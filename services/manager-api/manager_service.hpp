@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -22,8 +23,9 @@ struct service_options {
   std::string bus_url = "nats://127.0.0.1:4222";
   std::filesystem::path bus_credentials;
   std::filesystem::path port_file;
-  std::filesystem::path metrics_token_file;  // empty: <database folder>/metrics.token  // the bound
-                                             // port is written here (tests listen on port 0)
+  std::filesystem::path metrics_token_file;  // empty: <database folder>/metrics.token
+  // A stream client that has not taken one message within this is dropped.
+  std::chrono::seconds stream_write_timeout{5};
   manager::api::options rest;
 };
 

@@ -310,6 +310,15 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
     await page.locator('.banner.down').waitFor({ state: 'detached', timeout: 15_000 });
     await page.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
 
+    // The manager itself killed and started again (an upgrade, a crash): the page comes back
+    // live by itself, still logged in — sessions survive the restart.
+    lab('kill', 'mgr', 'api');
+    await page.locator('.banner.down').waitFor({ timeout: 10_000 });
+    lab('start', 'mgr', 'api');
+    await page.locator('.banner.down').waitFor({ state: 'detached', timeout: 20_000 });
+    await page.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('div.login').count(), 0, 'still logged in after the manager restarted');
+
     // A crash of the Active server: the page follows by itself.
     lab('crash', 'b');
     await page.locator('article.node[data-node="node-a"] .role[data-role="active"]').waitFor({ timeout: 20_000 });

@@ -18,7 +18,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -599,6 +601,66 @@ TEST_F(manager_api, a_restarted_manager_keeps_its_users_and_certificate) {
   EXPECT_EQ(body_of(r).at("must_change_password"), false);
 }
 
+// A restart of the manager (an upgrade, a crash) is a normal event: the browsers stay logged in,
+// the NOC wall keeps its stream. A session that ended before stays ended, and the database holds
+// no cookie value that would let its reader in.
+TEST_F(manager_api, a_restarted_or_killed_manager_keeps_its_sessions_and_forgets_ended_ones) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto a = admin("kept-Secret1!");
+  auto ended = client();
+  ASSERT_EQ(ended.login("hasys", "kept-Secret1!").status, 200);
+  ASSERT_EQ(ended.request("DELETE", "/api/v1/session").status, 200);
+  const std::string ended_cookie = ended.cookie.empty() ? "" : ended.cookie;
+  api->stop();  // SIGTERM
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto again = client();
+  again.cookie = a.cookie;
+  again.csrf = a.csrf;
+  auto r = again.get("/api/v1/session");
+  ASSERT_EQ(r.status, 200) << "logged out by a restart: " << r.body;
+  EXPECT_EQ(body_of(r).at("user"), "hasys");
+  EXPECT_EQ(text(body_of(r), "csrf"), a.csrf);
+  // The CSRF token is the session's, as before.
+  r = again.request("POST", "/api/v1/users",
+                    R"({"name":"eve","password":"eve-pass-1","admin":false})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  hasys::test::wss_client ws("127.0.0.1", port, "/api/v1/stream", a.cookie);
+  ASSERT_TRUE(ws.open()) << ws.refused_status();
+  // The logged-out session is not back.
+  auto gone = client();
+  gone.cookie = ended_cookie;
+  EXPECT_EQ(gone.get("/api/v1/session").status, 401);
+
+  // Killed outright: a session answered once (its write is ordered before that answer's
+  // database read) is kept too.
+  auto eve = first_login("eve");
+  ASSERT_FALSE(eve.cookie.empty());
+  ASSERT_EQ(eve.get("/api/v1/session").status, 200);
+  api->signal(SIGKILL);
+  ASSERT_TRUE(api->wait_exit(10s));
+  ASSERT_NO_FATAL_FAILURE(start());
+  auto eve_again = client();
+  eve_again.cookie = eve.cookie;
+  eve_again.csrf = eve.csrf;
+  r = eve_again.get("/api/v1/session");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body_of(r).at("user"), "eve");
+
+  // The database holds ids (SHA-256 of the cookie), never the cookie's value.
+  api->stop();
+  std::ifstream db_file(dir / "manager.db", std::ios::binary);
+  std::string bytes{std::istreambuf_iterator<char>(db_file), {}};
+  for (auto wal : {"manager.db-wal"}) {
+    std::ifstream w(dir / wal, std::ios::binary);
+    bytes += std::string{std::istreambuf_iterator<char>(w), {}};
+  }
+  const auto value = [](const std::string& cookie) { return cookie.substr(cookie.find('=') + 1); };
+  ASSERT_GE(value(a.cookie).size(), 32u);
+  EXPECT_EQ(bytes.find(value(a.cookie)), std::string::npos);
+  EXPECT_EQ(bytes.find(value(eve.cookie)), std::string::npos);
+  ASSERT_NO_FATAL_FAILURE(start());  // for TearDown's checks
+}
+
 TEST_F(manager_api, a_manager_killed_while_making_its_secrets_starts_again) {
   ASSERT_NO_FATAL_FAILURE(start());
   api->stop();
@@ -958,6 +1020,86 @@ TEST_F(manager_api, the_stream_pushes_changes_of_visible_groups_only_coalesced) 
     EXPECT_TRUE(m.at("nodes").as_array().empty()) << m;
     EXPECT_TRUE(m.at("groups").as_array().empty()) << m;
   }
+}
+
+// A browser that stops reading (a laptop put to sleep, a stalled tab) is disconnected once it has
+// not taken one message within the write timeout, and costs the others nothing meanwhile: they
+// keep getting their message every 250 ms while its writes wait.
+TEST_F(manager_api, a_stream_client_that_stops_reading_is_dropped_and_the_others_keep_up) {
+  ASSERT_NO_FATAL_FAILURE(start({"--stream-write-timeout", "3"}));
+  std::string token;
+  std::ifstream(dir / "metrics.token") >> token;
+  auto a = admin();
+  constexpr int groups = 500;
+  auto statuses = [&](int round) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int g = 0; g < groups; ++g) {
+      const auto name = "g" + std::to_string(g);
+      out.emplace_back("hasys." + name + ".node-a.status",
+                       status_json(name, "node-a", round % 2 ? "standby" : "active"));
+    }
+    return out;
+  };
+  ASSERT_TRUE(publish_until(
+      statuses(0), [&] { return body_of(a.get("/api/v1/groups")).as_array().size() == groups; }));
+  auto metric = [&](const std::string& name) -> long {
+    auto r = client().request("GET", "/metrics", "", {{"Authorization", "Bearer " + token}});
+    const auto at = r.body.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stol(r.body.substr(at + name.size() + 2));
+  };
+  hasys::test::wss_client reader("127.0.0.1", port, "/api/v1/stream", a.cookie);
+  hasys::test::wss_client sleeper("127.0.0.1", port, "/api/v1/stream", a.cookie, {},
+                                  /*receive_buffer=*/4096);
+  ASSERT_TRUE(reader.open() && sleeper.open());
+  ASSERT_TRUE(reader.read(2s));  // the snapshot; the sleeper never reads again
+  EXPECT_EQ(metric("hasys_api_streams"), 2);
+
+  // Every node changes role every 100 ms: each message holds 500 overview lines.
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] {
+    for (int round = 1; !stop; ++round) {
+      publish(statuses(round));
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  struct joiner {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~joiner() {
+      stop = true;
+      t.join();
+    }
+  } join_publisher{stop, publisher};
+
+  auto longest_gap = std::chrono::steady_clock::duration::zero();
+  long messages = 0;
+  auto last = std::chrono::steady_clock::now();
+  const auto give_up = last + 60s;
+  bool dropped = false;
+  while (std::chrono::steady_clock::now() < give_up) {
+    auto m = reader.read(2s);
+    const auto now = std::chrono::steady_clock::now();
+    ASSERT_TRUE(m) << "the reading client got nothing for 2 s, after " << messages << " messages";
+    longest_gap = std::max(longest_gap, now - last);
+    last = now;
+    ++messages;
+    if (messages % 8 == 0 && metric("hasys_api_streams_dropped_slow_total") == 1) {
+      dropped = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(dropped) << "the client that stopped reading was not dropped in 60 s";
+  std::printf("dropped after %ld messages to the reader, the longest gap %lld ms\n", messages,
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(longest_gap).count()));
+  EXPECT_EQ(metric("hasys_api_streams"), 1) << "the reading client's stream stays";
+  // While the sleeper's writes waited (3 s each before it was dropped), the reader's messages
+  // kept their 250 ms pace.
+  EXPECT_LT(longest_gap, 1s)
+      << std::chrono::duration_cast<std::chrono::milliseconds>(longest_gap).count()
+      << " ms between two messages, " << messages << " messages";
+  EXPECT_GE(messages, 12) << "it ran at least 3 s (the write timeout)";
+  ASSERT_TRUE(reader.read(2s)) << "the reading client still gets its messages";
 }
 
 TEST_F(manager_api, metrics_need_the_token_and_count_what_the_fleet_does) {

@@ -29,13 +29,18 @@ struct wss_client::impl {
 };
 
 wss_client::wss_client(const std::string& host, std::uint16_t port, const std::string& target,
-                       const std::string& cookie, const std::string& origin)
+                       const std::string& cookie, const std::string& origin, int receive_buffer)
     : impl_(std::make_unique<impl>()) {
   auto& i = *impl_;
   i.ctx.set_verify_mode(asio::ssl::verify_none);
   auto& tcp = beast::get_lowest_layer(i.ws);
+  const asio::ip::tcp::endpoint server(asio::ip::make_address(host), port);
+  if (receive_buffer > 0) {  // before connecting: the window is agreed at the handshake
+    tcp.socket().open(server.protocol());
+    tcp.socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+  }
   tcp.expires_after(std::chrono::seconds(10));
-  tcp.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
+  tcp.connect(server);
   i.ws.next_layer().handshake(asio::ssl::stream_base::client);
   tcp.expires_never();
   i.ws.set_option(websocket::stream_base::decorator([cookie, origin](websocket::request_type& r) {

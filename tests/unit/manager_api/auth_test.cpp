@@ -42,11 +42,59 @@ TEST(session_table, closing_a_user_ends_all_but_the_one_kept) {
   const auto a = t.open("bob", now).token;
   const auto b = t.open("bob", now).token;
   const auto c = t.open("eve", now).token;
-  t.close_user("bob", a);
+  t.close_user("bob", session_id(a));
   EXPECT_NE(t.use(a, now), nullptr);
   EXPECT_EQ(t.use(b, now), nullptr);
   EXPECT_NE(t.use(c, now), nullptr);
   EXPECT_NE(t.use(a, now)->csrf, t.use(a, now)->token);
+}
+
+TEST(session_table,
+     every_change_is_told_for_a_restart_and_a_restored_session_is_found_by_its_cookie) {
+  std::vector<std::string> told;
+  session_table::listener l;
+  l.saved = [&](const session& s) { told.push_back("saved " + s.user + " " + s.id); };
+  l.removed = [&](const std::string& id) { told.push_back("removed " + id); };
+  l.removed_user = [&](const std::string& u, const std::string& except) {
+    told.push_back("removed_user " + u + " " + except);
+  };
+  session_table t(60s, counter_tokens(), l);
+  const auto t0 = clock::time_point{} + 1h;
+  const auto& opened = t.open("bob", t0);
+  const auto token = opened.token;
+  const auto id = opened.id;
+  EXPECT_EQ(id, session_id(token));
+  EXPECT_NE(id, token);
+  EXPECT_EQ(id.size(), 64u);
+  ASSERT_EQ(told, std::vector<std::string>{"saved bob " + id});
+  t.use(token, t0 + 10s);  // used again soon: not written again
+  EXPECT_EQ(told.size(), 1u);
+  t.use(token, t0 + 40s);  // 30 s after the last write: written
+  ASSERT_EQ(told.size(), 2u);
+  t.close(id);
+  EXPECT_EQ(told.back(), "removed " + id);
+  const auto other = t.open("eve", t0).token;
+  EXPECT_EQ(t.use(other, t0 + 61s), nullptr);  // expired: forgotten and told
+  EXPECT_EQ(told.back(), "removed " + session_id(other));
+  t.open("eve", t0 + 61s);
+  t.close_user("eve");
+  EXPECT_EQ(told.back(), "removed_user eve ");
+  told.clear();
+  t.close_user("nobody");
+  EXPECT_TRUE(told.empty()) << "nothing ended, nothing told";
+
+  // After a restart: a session kept by its id is found by the cookie's value, with its idle time
+  // counted from when it was last seen.
+  session_table after(60s, counter_tokens());
+  after.restore(session_id("cookie-value"), "csrf-1", "bob", 50s, t0);
+  after.restore(session_id("too-old"), "csrf-2", "bob", 61s, t0);
+  EXPECT_EQ(after.size(), 1u);
+  const auto* s = after.use("cookie-value", t0);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->user, "bob");
+  EXPECT_EQ(s->csrf, "csrf-1");
+  EXPECT_EQ(after.use(session_id("cookie-value"), t0), nullptr) << "the id is not a cookie";
+  EXPECT_EQ(after.use("cookie-value", t0 + 61s), nullptr);
 }
 
 TEST(login_limiter, five_failures_lock_the_user_and_the_address_for_the_lockout) {

@@ -13,8 +13,10 @@ namespace hasys::test {
 class wss_client {
  public:
   // Connects and asks for the upgrade. When refused, refused_status() is the HTTP status.
+  // receive_buffer: SO_RCVBUF in bytes before connecting (a client that takes little at a time,
+  // for the slow-client tests); 0 leaves the kernel's default.
   wss_client(const std::string& host, std::uint16_t port, const std::string& target,
-             const std::string& cookie, const std::string& origin = {});
+             const std::string& cookie, const std::string& origin = {}, int receive_buffer = 0);
   ~wss_client();
   wss_client(const wss_client&) = delete;
   wss_client& operator=(const wss_client&) = delete;
