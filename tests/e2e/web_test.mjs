@@ -35,6 +35,24 @@ function lab(...args) {
 
 const reason = skipReason();
 
+// An automated accessibility audit (axe-core, WCAG 2.1 A and AA) of what the page shows now:
+// every violation, with the elements it found, as lines; none expected. Run through the
+// DevTools protocol (page.evaluate), which the manager's Content-Security-Policy does not
+// govern: the app itself is served without it.
+let audited = 0;
+async function accessibilityProblems(page, where) {
+  audited += 1;
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+    await page.evaluate(readFileSync(join(source, 'web/node_modules/axe-core/axe.min.js'), 'utf8'));
+  }
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    resultTypes: ['violations'],
+  }));
+  return result.violations.map((v) =>
+    `${where}: ${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 test('the web manager: log in, watch both nodes live, fail over from the group page, follow a crash', { skip: reason ?? false, timeout: 240_000 }, async () => {
   const require = createRequire(join(source, 'web/package.json'));
   const { chromium } = require('playwright-core');
@@ -58,6 +76,7 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
     await page.goto(base);
     await page.getByLabel('사용자').fill('hasys');
     await shot('login-ko');
+    const accessibility = await accessibilityProblems(page, 'login');
     await page.getByLabel('비밀번호').fill('manager');
     await page.getByRole('button', { name: '로그인' }).click();
     await page.getByText('첫 로그인입니다').waitFor();
@@ -105,12 +124,19 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
     await page.getByRole('link', { name: 'lab' }).first().click();
     await page.locator('article.node[data-node="node-a"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
     await shot('group-en');
+    // M6: CPU bars and the MEM line of the last 90 s, drawn with axes, said in words.
+    const charts = page.locator('article.node[data-node="node-a"] figure.chart [role="img"]');
+    await page.locator('article.node[data-node="node-a"] figure.chart canvas').nth(1).waitFor();
+    assert.equal(await charts.count(), 2);
+    assert.match(await charts.first().getAttribute('aria-label'), /^CPU % \(90 s\): \d+% \(highest \d+%\)$/);
+    assert.match(await charts.nth(1).getAttribute('aria-label'), /^MEM % \(90 s\): \d+% \(highest \d+%\)$/);
     await page.getByRole('button', { name: 'Manual failover' }).click();
     await page.getByTestId('preview').waitFor({ timeout: 15_000 });
     const preview = await page.getByTestId('preview').innerText();
     assert.match(preview, /node-a/);
     assert.match(preview, /node-b/);
     await shot('failover-preview-en');
+    accessibility.push(...await accessibilityProblems(page, 'failover preview dialog'));
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByRole('status').waitFor();
     await page.getByRole('button', { name: 'OK' }).click();
@@ -220,6 +246,12 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
     await page.getByRole('link', { name: 'Manager settings' }).click();
     await page.getByRole('cell', { name: 'other', exact: true }).waitFor();
     await shot('admin-en');
+    // A registered server's note edited in place (M4).
+    const serverRow = page.locator('tr[data-server="lab/node-a"]');
+    await serverRow.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Note node-a').fill('rack 3, row B');
+    await serverRow.getByRole('button', { name: 'Save' }).click();
+    await serverRow.getByRole('cell', { name: 'rack 3, row B' }).waitFor();
     await page.getByRole('link', { name: 'Group monitoring' }).click();
     await page.getByRole('checkbox', { name: 'lab node-a' }).check();
     await page.getByRole('button', { name: 'Multi-group view of the selected' }).click();
@@ -268,7 +300,18 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
       await wall.getByRole('button', { name: '비밀번호 변경' }).click();
       await wall.locator('table.overview tr[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 15_000 });
       assert.equal(await wall.locator('.app.wall').count(), 1);
+      // A tile per HA group, readable from afar: lab is served by node-b, both servers heard.
+      const tile = wall.locator('.tile[data-group="lab"]');
+      await tile.and(wall.locator('[data-level="ok"]')).waitFor({ timeout: 10_000 });
+      assert.match(await tile.innerText(), /node-b/);
+      assert.match(await tile.innerText(), /서비스 중/);
+      assert.equal(await wall.locator('table.overview input[type="checkbox"]').count(), 0, 'nothing to select on the wall');
+      await wall.getByRole('button', { name: '전체 화면' }).click();
+      await wall.waitForFunction(() => document.fullscreenElement !== null);
+      assert.equal(await wall.locator('header').isVisible(), false, 'full screen: the overview alone');
+      accessibility.push(...await accessibilityProblems(wall, 'NOC wall (ko)'));
       await wall.screenshot({ path: join(shots, 'noc-wall-ko.png') });
+      await wall.evaluate(() => document.exitFullscreen());
       await wall.goto(`${base}#/group/lab`);
       await wall.locator('article.node[data-node="node-b"] .role[data-role="active"]').waitFor({ timeout: 10_000 });
       assert.equal(await wall.getByRole('button', { name: '수동 Failover' }).count(), 0);
@@ -293,8 +336,12 @@ test('the web manager: log in, watch both nodes live, fail over from the group p
         await page.reload(); // the language is read when the page starts
         await page.locator(ready).first().waitFor({ timeout: 15_000 });
         await shot(`screen-${name}-${l}`);
+        accessibility.push(...await accessibilityProblems(page, `${name} (${l})`));
       }
     }
+    // Keyboard, labels, names, contrast, landmarks: what axe-core can decide by itself.
+    assert.deepEqual(accessibility, [], `accessibility problems:\n${accessibility.join('\n')}`);
+    console.log(`# web: axe-core WCAG 2.1 A/AA audit of ${audited} views: no violations`);
     await page.evaluate(() => localStorage.setItem('hasys.lang', 'en'));
     await page.goto(`${base}#/group/lab`);
     await page.reload();

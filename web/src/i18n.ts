@@ -72,6 +72,7 @@ const en = {
   language: '한국어',
   none: 'none',
   cpu_chart: 'CPU % (90 s)',
+  chart_highest: 'highest',
   mem_chart: 'MEM % (90 s)',
   version: 'Version',
 };
@@ -145,6 +146,7 @@ const ko: Dict = {
   language: 'English',
   none: '없음',
   cpu_chart: 'CPU % (90초)',
+  chart_highest: '최고',
   mem_chart: 'MEM % (90초)',
   version: '버전',
 };
@@ -192,6 +194,9 @@ const extra: Record<Lang, Record<string, string>> = {
     rule_server: 'Server', rule_code: 'Event code', rule_store: 'Keep', rule_forward: 'Forward', save_rules: 'Save the rules',
     sev_information: 'information', sev_warning: 'warning', sev_critical: 'critical',
     multi_view: 'Multi-group view', horizontal: 'Side by side', vertical: 'Stacked', open_multi: 'Multi-group view of the selected',
+    edit: 'Edit', full_screen: 'Full screen', wall_ok: 'serving', wall_no_active: 'no Active server', wall_both_active: 'two Active servers',
+    wall_silent: 'a server is silent', wall_unhealthy: 'health abnormal', wall_link_down: 'a heartbeat link is down', wall_alone: 'one server only',
+    wall_summary: 'HA groups at a glance',
   },
   ko: {
     agent_settings: 'Agent 환경설정', version: '버전', up_row: '위로', down_row: '아래로',
@@ -214,6 +219,9 @@ const extra: Record<Lang, Record<string, string>> = {
     rule_server: '서버', rule_code: '이벤트 코드', rule_store: '저장', rule_forward: '전달', save_rules: '규칙 저장',
     sev_information: '정보', sev_warning: '경고', sev_critical: '심각',
     multi_view: '다중 그룹 뷰', horizontal: '가로 배치', vertical: '세로 배치', open_multi: '선택한 그룹의 다중 그룹 뷰',
+    edit: '편집', full_screen: '전체 화면', wall_ok: '서비스 중', wall_no_active: 'Active 서버 없음', wall_both_active: 'Active 서버 2대',
+    wall_silent: '응답 없는 서버', wall_unhealthy: '상태 이상', wall_link_down: '하트비트 링크 다운', wall_alone: '서버 1대뿐',
+    wall_summary: 'HA 그룹 한눈에 보기',
   },
 };
 export function tr(key: string): string {

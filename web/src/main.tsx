@@ -111,7 +111,7 @@ function App() {
         ) : route === '/faults' && session.admin ? (
           <FaultsPage />
         ) : (
-          <Overview />
+          <Overview wall={session.read_only} />
         )}
       </main>
     </div>

@@ -15,6 +15,7 @@ export function AdminPage() {
   const [nbg, setNbg] = useState('');
   const [ns, setNs] = useState({ group: '', node: '', public_address: '', note: '' });
   const [maps, setMaps] = useState<Record<string, { ha_groups: string; users: string }>>({});
+  const [editing, setEditing] = useState<{ group: string; node: string; public_address: string; note: string } | null>(null);
 
   const load = async () => {
     const [u, g, s] = await Promise.all([
@@ -94,13 +95,37 @@ export function AdminPage() {
         <table>
           <thead><tr><th scope="col">{t('ha_group')}</th><th scope="col">{t('server')}</th><th scope="col">{t('ip')}</th><th scope="col">{t('alias_ip')}</th><th scope="col">{t('version')}</th><th scope="col">{tr('registered')}</th><th scope="col">{tr('note')}</th><th scope="col" /></tr></thead>
           <tbody>
-            {servers.map((s) => (
-              <tr key={`${s.group}/${s.node}`}>
-                <td>{s.group}</td><td>{s.node}</td><td>{s.public_address}</td><td>{s.virtual_ips.join(', ')}</td>
-                <td>{s.version || '–'}</td><td>{s.manual ? tr('by_hand') : clock(s.registered_unix_ms)}</td><td>{s.note}</td>
-                <td><button type="button" class="danger" onClick={() => act(() => api('DELETE', `/api/v1/servers/${enc(s.group)}/${enc(s.node)}`), tr('deleted'))}>{tr('remove')}</button></td>
-              </tr>
-            ))}
+            {servers.map((s) => {
+              const mine = editing && editing.group === s.group && editing.node === s.node ? editing : null;
+              const path = `/api/v1/servers/${enc(s.group)}/${enc(s.node)}`;
+              return (
+                <tr key={`${s.group}/${s.node}`} data-server={`${s.group}/${s.node}`}>
+                  <td>{s.group}</td><td>{s.node}</td>
+                  <td>{mine ? <input aria-label={`${t('ip')} ${s.node}`} value={mine.public_address} required
+                    onInput={(e) => setEditing({ ...mine, public_address: (e.target as HTMLInputElement).value })} /> : s.public_address}</td>
+                  <td>{s.virtual_ips.join(', ')}</td>
+                  <td>{s.version || '–'}</td><td>{s.manual ? tr('by_hand') : clock(s.registered_unix_ms)}</td>
+                  <td>{mine ? <input aria-label={`${tr('note')} ${s.node}`} value={mine.note} maxLength={200}
+                    onInput={(e) => setEditing({ ...mine, note: (e.target as HTMLInputElement).value })} /> : s.note}</td>
+                  <td class="row-actions">
+                    {mine ? (
+                      <>
+                        <button type="button" onClick={() => act(async () => {
+                          await api('PUT', path, { public_address: mine.public_address, note: mine.note });
+                          setEditing(null);
+                        }, tr('saved'))}>{t('save')}</button>
+                        <button type="button" onClick={() => setEditing(null)}>{t('cancel')}</button>
+                      </>
+                    ) : (
+                      <>
+                        <button type="button" onClick={() => setEditing({ group: s.group, node: s.node, public_address: s.public_address, note: s.note })}>{tr('edit')}</button>
+                        <button type="button" class="danger" onClick={() => act(() => api('DELETE', path), tr('deleted'))}>{tr('remove')}</button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>

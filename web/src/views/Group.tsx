@@ -1,32 +1,65 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import { api, ApiError, type Session } from '../api';
 import { lang, t, tr } from '../i18n';
 import { live, watch, type LiveEvent } from '../live';
 import { useSignal } from '../signal';
 import { Age, EventList, RoleBadge, clock, pct, rate } from './common';
 
-// The last 90 s (history rows: [unix ms, cpu %, mem %]): CPU as bars, MEM as a line (M6).
-function Spark({ history, index, label }: { history: any[]; index: number; label: string }) {
-  const w = 240, h = 60;
+// The last 90 s (history rows: [unix ms, cpu %, mem %]) with time and percent axes (M6): CPU as
+// bars, MEM as a line. uPlot draws on a canvas; the figure says the numbers in words.
+const chartColours = { bars: '#1f5fbf', line: '#6b3fa0' };
+function HistoryChart({ history, index, label, kind }: { history: any[]; index: number; label: string; kind: 'bars' | 'line' }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
   const pts = (history ?? []).filter((r) => typeof r[index] === 'number');
-  if (pts.length < 2) return <figure class="chart"><figcaption>{label}</figcaption><p class="muted">–</p></figure>;
-  const t0 = pts[0][0], t1 = pts[pts.length - 1][0] || t0 + 1;
-  const path = pts.map((r) => `${(((r[0] - t0) / Math.max(1, t1 - t0)) * w).toFixed(1)},${(h - (r[index] / 100) * h).toFixed(1)}`).join(' ');
+  const data: uPlot.AlignedData = [pts.map((r) => r[0] / 1000), pts.map((r) => r[index])];
+  useEffect(() => {
+    if (!box.current) return;
+    const colour = chartColours[kind];
+    const opts: uPlot.Options = {
+      width: 300,
+      height: 130,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: {
+        x: { time: true, range: (_u, _min, max) => [max - 90, max] },
+        y: { range: [0, 100] },
+      },
+      axes: [
+        // Seconds before the node's latest sample, which is what an operator compares.
+        { stroke: '#4d5866', grid: { stroke: '#e3e7ed', width: 1 }, ticks: { stroke: '#d5dbe3', width: 1 }, size: 28,
+          font: '11px system-ui, sans-serif',
+          splits: (u) => { const max = u.scales.x.max ?? 0; return [max - 90, max - 60, max - 30, max]; },
+          values: (u, v) => v.map((x) => `${Math.round(x - (u.scales.x.max ?? 0))} s`) },
+        { stroke: '#4d5866', grid: { stroke: '#e3e7ed', width: 1 }, ticks: { stroke: '#d5dbe3', width: 1 }, size: 48,
+          font: '11px system-ui, sans-serif', splits: () => [0, 25, 50, 75, 100], values: (_u, v) => v.map((x) => `${x}%`) },
+      ],
+      series: [
+        {},
+        kind === 'bars'
+          ? { stroke: colour, fill: `${colour}cc`, width: 0, paths: uPlot.paths.bars!({ size: [0.7, 8] }), points: { show: false } }
+          : { stroke: colour, fill: `${colour}22`, width: 2, points: { show: false } },
+      ],
+    };
+    plot.current = new uPlot(opts, data, box.current);
+    return () => {
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, [kind]);
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [history]);
+  const values = pts.map((r) => r[index] as number);
+  const latest = values.length ? Math.round(values[values.length - 1]) : null;
+  const highest = values.length ? Math.round(Math.max(...values)) : null;
+  const words = latest === null ? `${label}: –` : `${label}: ${latest}% (${t('chart_highest')} ${highest}%)`;
   return (
-    <figure class="chart">
-      <figcaption>{label}: {Math.round(pts[pts.length - 1][index])}%</figcaption>
-      <svg viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label={label}>
-        <rect width={w} height={h} class="chart-bg" />
-        {index === 1 ? (
-          pts.map((r) => {
-            const x = ((r[0] - t0) / Math.max(1, t1 - t0)) * (w - 3);
-            const bh = (r[index] / 100) * h;
-            return <rect x={x.toFixed(1)} y={(h - bh).toFixed(1)} width="3" height={bh.toFixed(1)} class="bar-cpu" />;
-          })
-        ) : (
-          <polyline points={path} class="line-mem" />
-        )}
-      </svg>
+    <figure class="chart" data-chart={kind}>
+      <figcaption>{words}</figcaption>
+      <div ref={box} class="chart-plot" role="img" aria-label={words} />
     </figure>
   );
 }
@@ -64,8 +97,8 @@ function NodeColumn({ n, vips, group, events }: { n: any; vips: string[]; group:
         <dd>{(n.interfaces ?? []).filter((i: any) => i.name !== 'lo').map((i: any) => `${i.name} ↓${rate(i.rx_bytes_per_s)} ↑${rate(i.tx_bytes_per_s)}`).join(' · ') || '–'}</dd>
       </dl>
       <div class="charts">
-        <Spark history={n.history} index={1} label={t('cpu_chart')} />
-        <Spark history={n.history} index={2} label={t('mem_chart')} />
+        <HistoryChart history={n.history} index={1} label={t('cpu_chart')} kind="bars" />
+        <HistoryChart history={n.history} index={2} label={t('mem_chart')} kind="line" />
       </div>
       <h3>{t('resources')}</h3>
       <ul class="resources">

@@ -12,8 +12,44 @@ interface Server {
   virtual_ips: string[];
 }
 
-// M5: every visible group and server, live; the event window of E2 below it.
-export function Overview() {
+// How an HA group is doing, for the NOC wall's tiles: bad (nobody serves, or two claim it),
+// warn (served, but a server is silent, unhealthy, alone or lost a heartbeat link), ok.
+export function groupLevel(rs: NodeRow[]): { level: 'ok' | 'warn' | 'bad'; active: string | null; why: string } {
+  const heard = rs.filter((r) => !r.stale);
+  const actives = heard.filter((r) => r.role === 'active');
+  const active = actives.length === 1 ? actives[0].node : null;
+  if (actives.length > 1) return { level: 'bad', active, why: tr('wall_both_active') };
+  if (actives.length === 0) return { level: 'bad', active, why: tr('wall_no_active') };
+  if (heard.length < rs.length) return { level: 'warn', active, why: tr('wall_silent') };
+  if (rs.length < 2) return { level: 'warn', active, why: tr('wall_alone') };
+  if (rs.some((r) => !r.healthy)) return { level: 'warn', active, why: tr('wall_unhealthy') };
+  if (rs.some((r) => !r.heartbeat_up)) return { level: 'warn', active, why: tr('wall_link_down') };
+  return { level: 'ok', active, why: tr('wall_ok') };
+}
+
+// The NOC wall (a read-only user): one tile per HA group, the worst first, readable from afar.
+function WallTiles({ byGroup }: { byGroup: Map<string, NodeRow[]> }) {
+  const order = { bad: 0, warn: 1, ok: 2 };
+  const tiles = [...byGroup].map(([g, rs]) => ({ g, ...groupLevel(rs) }))
+    .sort((a, b) => order[a.level] - order[b.level] || a.g.localeCompare(b.g));
+  return (
+    <section aria-label={tr('wall_summary')}>
+      <ul class="tiles">
+        {tiles.map((x) => (
+          <li key={x.g} class={`tile tile-${x.level}`} data-group={x.g} data-level={x.level}>
+            <a href={`#/group/${encodeURIComponent(x.g)}`}>{x.g}</a>
+            <span class="tile-active">{x.active ? <><RoleBadge role="active" /> {x.active}</> : '–'}</span>
+            <span class="tile-why">{x.why}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+// M5: every visible group and server, live; the event window of E2 below it. On the NOC wall
+// (a read-only user) the groups' tiles come first, and the page can go full screen.
+export function Overview({ wall = false }: { wall?: boolean }) {
   useSignal(lang);
   const state = useSignal(live);
   const [servers, setServers] = useState<Map<string, Server>>(new Map());
@@ -74,13 +110,22 @@ export function Overview() {
       <div class="toolbar">
         <h1 id="overview-title">{t('overview')}</h1>
         <span class="spacer" />
-        <button type="button" onClick={refresh}>{t('refresh')}</button>
-        <button type="button" onClick={download}>{t('download')}</button>
-        <button type="button" disabled={selected.size === 0}
-          onClick={() => { location.hash = '#/multi/' + [...new Set([...selected].map((k) => k.split('/')[0]))].slice(0, 4).map(encodeURIComponent).join(','); }}>
-          {tr('open_multi')}
-        </button>
+        {wall ? (
+          <button type="button" onClick={() => document.documentElement.requestFullscreen?.().catch(() => undefined)}>
+            {tr('full_screen')}
+          </button>
+        ) : (
+          <>
+            <button type="button" onClick={refresh}>{t('refresh')}</button>
+            <button type="button" onClick={download}>{t('download')}</button>
+            <button type="button" disabled={selected.size === 0}
+              onClick={() => { location.hash = '#/multi/' + [...new Set([...selected].map((k) => k.split('/')[0]))].slice(0, 4).map(encodeURIComponent).join(','); }}>
+              {tr('open_multi')}
+            </button>
+          </>
+        )}
       </div>
+      {wall && <WallTiles byGroup={byGroup} />}
       {[...disagree].map((g) => (
         <div class="banner warn" role="alert" key={g}>{t('roles_disagree')}: {g}</div>
       ))}
@@ -88,7 +133,7 @@ export function Overview() {
         <table class="overview" data-testid="overview">
           <thead>
             <tr>
-              <th scope="col"><span class="sr-only">select</span></th>
+              {!wall && <th scope="col"><span class="sr-only">select</span></th>}
               <th scope="col">{t('business_group')}</th>
               <th scope="col">{t('ha_group')}</th>
               <th scope="col">{t('server')}</th>
@@ -108,10 +153,12 @@ export function Overview() {
               const s = servers.get(key);
               return (
                 <tr key={key} data-node={r.node} data-group={r.group} class={r.stale ? 'is-stale' : ''}>
-                  <td>
-                    <input type="checkbox" aria-label={`${r.group} ${r.node}`} checked={selected.has(key)}
-                      onChange={() => toggle(key)} />
-                  </td>
+                  {!wall && (
+                    <td>
+                      <input type="checkbox" aria-label={`${r.group} ${r.node}`} checked={selected.has(key)}
+                        onChange={() => toggle(key)} />
+                    </td>
+                  )}
                   <td>{(business.get(r.group) ?? []).join(', ')}</td>
                   <td><a href={`#/group/${encodeURIComponent(r.group)}`}>{r.group}</a></td>
                   <td>{r.node} <Age unixMs={r.status_unix_ms} stale={r.stale} /></td>
