@@ -425,6 +425,21 @@ TEST(role_machine, an_active_that_stepped_down_for_its_health_leaves_the_role_to
   node b("node-b", "node-a");
   b.hear_for(advertise(a.p, a.s), 300ms);
   EXPECT_EQ(b.s.current, role::activating);
+  // ... even in MANUAL mode: the service is not left with nobody.
+  auto manual_standby = [] {
+    node n("node-b", "node-a");
+    n.p.initial_mode = failover_mode::manual;
+    n.s = initial_state(n.p, n.now);
+    n.hear_for(peer(role::active, 1), 300ms);  // past its boot: a Standby next to an Active
+    EXPECT_EQ(n.s.current, role::standby);
+    return n;
+  };
+  node manual_b = manual_standby();
+  manual_b.hear_for(advertise(a.p, a.s), 300ms);
+  EXPECT_EQ(manual_b.s.current, role::activating);
+  node control = manual_standby();  // a peer merely Standby: MANUAL takes nothing
+  control.hear_for(peer(role::standby, 1), 300ms);
+  EXPECT_EQ(control.s.current, role::standby);
   // Once the peer is Active, node a forgets the hand-over and is a normal Standby again.
   a.hear_for(peer(role::active, 2), 300ms);
   EXPECT_FALSE(advertise(a.p, a.s).handover);
