@@ -11,6 +11,7 @@
 #include <hasys/events/outbox.hpp>
 #include <hasys/daemon/boot_id.hpp>
 #include <hasys/daemon/log.hpp>
+#include <hasys/flow/flow_machine.hpp>
 #include <hasys/daemon/spawn.hpp>
 #include <hasys/proto/config_messages.hpp>
 #include <hasys/proto/monitor_messages.hpp>
@@ -123,8 +124,7 @@ struct executor_daemon::impl final : event_sink {
             if (x.name == g.name) was = &x;
           if (!was || same_flow_settings(*was, g)) continue;
           const auto j = read_journal(cfg.state_dir / "executor" / (g.name + ".json"));
-          const bool holds = j.machine_boot == boot && (j.up_count > 0 || j.in_progress >= 0);
-          if (!holds) continue;
+          if (!flow::journal_may_hold(j, boot)) continue;
           auto keep = *was;
           keep.monitor = g.monitor;
           g = std::move(keep);

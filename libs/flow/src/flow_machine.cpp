@@ -551,6 +551,11 @@ bool holding(const params& p, const state& s) {
   return false;
 }
 
+bool journal_may_hold(const journal& j, std::string_view machine_boot) {
+  if (!machine_boot.empty() && !j.machine_boot.empty() && j.machine_boot != machine_boot) return false;
+  return j.up_count > 0 || j.in_progress >= 0;
+}
+
 transition initial_state(const params& p, journal read, std::string_view machine_boot, time_point now) {
   stepper st{p, state{}, now, {}};
   auto& s = st.s;

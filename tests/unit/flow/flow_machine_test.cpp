@@ -301,6 +301,23 @@ TEST(flow_machine, a_stop_of_an_address_cut_short_by_a_restart_holds_it_until_ve
   EXPECT_FALSE(n.said().holding) << "verified gone";
 }
 
+// What the executor asks at a start before it lets a changed flow replace the one it ran
+// (issue 11): the same rule as the journal's adoption.
+TEST(flow_machine, a_journal_may_hold_resources_until_the_machine_reboots) {
+  journal j;
+  j.machine_boot = "boot-1";
+  EXPECT_FALSE(journal_may_hold(j, "boot-1")) << "nothing started";
+  j.in_progress = 0;
+  j.in_progress_up = true;
+  EXPECT_TRUE(journal_may_hold(j, "boot-1")) << "a start cut short counts";
+  j.in_progress = -1;
+  j.up_count = 2;
+  EXPECT_TRUE(journal_may_hold(j, "boot-1"));
+  EXPECT_FALSE(journal_may_hold(j, "boot-2")) << "a reboot let go of everything";
+  j.machine_boot.clear();
+  EXPECT_TRUE(journal_may_hold(j, "boot-2")) << "no boot written: adopted, so held";
+}
+
 TEST(flow_machine, a_reboot_of_the_machine_starts_from_an_empty_journal) {
   machine m(three_nodes(), was_up(5), "boot-2");
   EXPECT_EQ(m.s.j.up_count, 0u);

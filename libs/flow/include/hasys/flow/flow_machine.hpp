@@ -67,6 +67,9 @@ struct transition {
 // The state after a start: the journal read from disk (a reboot of the machine resets it),
 // repaired for a node a restart cut short, and the first look at every observable resource.
 transition initial_state(const params& p, journal read, std::string_view machine_boot, time_point now);
+// Whether the journal read at a start says resources of its flow may be held now, by the rule
+// initial_state applies: a reboot of the machine resets it; a node a restart cut short counts.
+bool journal_may_hold(const journal& j, std::string_view machine_boot);
 transition step(const params& p, const state& s, const input& in, time_point now);
 
 // The next moment the machine wants a tick (a refresh, a check, the watchdog), or max().
