@@ -26,6 +26,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -496,19 +497,32 @@ struct heartbeat_daemon::impl final : group_output {
       }
       out.push_back(std::move(o));
     }
-    conf->applied();
+    // The marker goes only once every daemon has answered: one that did not (the bus down, the
+    // daemon busy) may still run the previous file, and is asked again until it answers.
+    const bool all_told = std::none_of(out.begin(), out.end(), [](const auto& o) { return o.status == "no answer"; });
+    if (all_told) conf->applied();
+    else if (!passing_on) daemon::spawn_or_die(slow.get_executor(), pass_on_until_told(), "configuration");
     co_return out;
   }
 
-  // A commit cut short by a restart of this daemon (the file written, the other daemons not yet
-  // told): they are told now; each compares the file with what it runs.
-  asio::awaitable<void> finish_interrupted_apply() {
-    log.warning("remote configuration: the last change was written but not yet passed on: telling "
-                "hasys-monitor and hasys-executor now");
-    config::node_config same = cfg;
-    std::string no_action;  // named: no temporary inside the co_await (GCC 12)
-    auto outcomes = co_await apply_config(std::move(same), std::move(no_action));
-    for (const auto& o : outcomes) log.info("remote configuration: " + o.daemon + " " + o.status + ": " + o.text);
+  // A change not yet passed on to every daemon — a commit cut short by a restart of this daemon
+  // (the file written, the others not yet told), or a daemon that did not answer: they are asked
+  // again every 5 s until each has answered; each compares the file with what it runs.
+  bool passing_on = false;
+  asio::awaitable<void> pass_on_until_told() {
+    passing_on = true;
+    log.warning("remote configuration: the last change is not yet passed on to every daemon: telling "
+                "hasys-monitor and hasys-executor");
+    while (conf->applying()) {
+      config::node_config same = cfg;
+      std::string no_action;  // named: no temporary inside the co_await (GCC 12)
+      auto outcomes = co_await apply_config(std::move(same), std::move(no_action));
+      for (const auto& o : outcomes) log.info("remote configuration: " + o.daemon + " " + o.status + ": " + o.text);
+      if (!conf->applying()) break;
+      asio::steady_timer wait(slow.get_executor(), std::chrono::seconds(5));
+      co_await wait.async_wait(asio::use_awaitable);
+    }
+    passing_on = false;
   }
 
   // hasys-monitor's verdicts (issue 9): parsed here, fed on the fast thread. A message that does
@@ -589,7 +603,7 @@ struct heartbeat_daemon::impl final : group_output {
     daemon::spawn_or_die(slow.get_executor(), registration_loop(bus->subscribe(std::string(proto::hello_subject))),
                          "registration");
     if (conf && conf->applying())
-      daemon::spawn_or_die(slow.get_executor(), finish_interrupted_apply(), "configuration");
+      daemon::spawn_or_die(slow.get_executor(), pass_on_until_told(), "configuration");
     for (auto& g : groups) {
       daemon::spawn_or_die(slow.get_executor(),
                            serve_commands(*g, bus->subscribe("hasys." + g->name() + "." + cfg.name + ".cmd.*")),

@@ -1449,7 +1449,13 @@ std::string read_text(const fs::path& p) {
 struct heartbeat_pair {
   fs::path dir;
   std::string hub_url;
-  std::uint16_t udp_port;
+  std::uint16_t udp_port = static_cast<std::uint16_t>(30000 + (::getpid() % 20000));
+  // The group's key, shared by both nodes' files.
+  heartbeat_pair(fs::path d, std::string url) : dir(std::move(d)), hub_url(std::move(url)) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "g1.key") << std::string(64, 'a') << "\n";
+    fs::permissions(dir / "g1.key", fs::perms::owner_read | fs::perms::owner_write);
+  }
   fs::path file(char n) const { return dir / std::string(1, n) / "node.toml"; }
   void write(char n) const {
     const char peer = n == 'a' ? 'b' : 'a';
@@ -1486,11 +1492,7 @@ const json::value* daemon_of(const json::value& node_row, std::string_view daemo
 TEST_F(manager_api,
        remote_configuration_is_checked_on_both_servers_and_written_on_both_or_neither) {
   ASSERT_NO_FATAL_FAILURE(start());
-  heartbeat_pair pair{dir / "nodes", hub.url(),
-                      static_cast<std::uint16_t>(30000 + (::getpid() % 20000))};
-  fs::create_directories(pair.dir);
-  std::ofstream(pair.dir / "g1.key") << std::string(64, 'a') << "\n";
-  fs::permissions(pair.dir / "g1.key", fs::perms::owner_read | fs::perms::owner_write);
+  heartbeat_pair pair{dir / "nodes", hub.url()};
   pair.write('a');
   pair.write('b');
   auto node_a = pair.start('a');
@@ -1670,20 +1672,23 @@ TEST_F(manager_api, fault_rules_are_read_and_replaced_whole_by_administrators) {
 }
 
 // A heartbeat killed after writing a new configuration but before passing it on finds its marker
-// at the next start and tells the other daemons then (they compare the file with what they run).
+// at the next start and tells the other daemons then (they compare the file with what they run);
+// one that does not answer is asked again every 5 s, and the marker stays until it has answered.
 TEST_F(manager_api, a_heartbeat_restarted_in_the_middle_of_a_change_passes_it_on_at_start) {
-  heartbeat_pair pair{dir / "nodes", hub.url(),
-                      static_cast<std::uint16_t>(30000 + (::getpid() % 20000))};
-  fs::create_directories(pair.dir);
-  std::ofstream(pair.dir / "g1.key") << std::string(64, 'a') << "\n";
-  fs::permissions(pair.dir / "g1.key", fs::perms::owner_read | fs::perms::owner_write);
+  heartbeat_pair pair{dir / "nodes", hub.url()};
   pair.write('a');
   const auto marker = pair.dir / "a" / "state" / "config-history" / "applying";
   fs::create_directories(marker.parent_path());
   std::ofstream(marker) << "0123456789abcdef\n";
+  auto node_a = pair.start('a');
+  // Nobody answers for hasys-monitor yet: the marker stays, and the heartbeat asks again.
+  EXPECT_TRUE(eventually(
+      [&] { return read_text(pair.dir / "a.log").find("monitor no answer") != std::string::npos; },
+      15s))
+      << read_text(pair.dir / "a.log");
+  EXPECT_TRUE(fs::exists(marker)) << "told nobody, yet marked as passed on";
   stand_in_node monitor(hub.url(), "hasys.local.node-a.config.monitor",
                         R"({"v":1,"daemon":"monitor","status":"unchanged","text":"same file"})");
-  auto node_a = pair.start('a');
   EXPECT_TRUE(eventually([&] { return !monitor.asked().empty(); }, 15s))
       << read_text(pair.dir / "a.log");
   EXPECT_TRUE(eventually([&] { return !fs::exists(marker); }, 5s)) << read_text(pair.dir / "a.log");
