@@ -1,15 +1,21 @@
 // The event outbox against a real nats-server with JetStream (E5, E6): every event raised is in
-// the node's EVENTS stream once, in order, across a server restart; without JetStream events are
-// still published.
+// the node's EVENTS stream once, in order, across a server restart; without JetStream events
+// wait; a stream that refuses its first publishes still gets them in order.
 #include "bus_fixture.hpp"
 
 #include <hasys/events/outbox.hpp>
 #include <hasys/events/stream.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
 
 namespace json = boost::json;
 using namespace hasys::bus;
@@ -146,5 +152,57 @@ TEST_F(events_outbox_plain, without_jetstream_events_wait_and_it_is_said) {
     CO_ASSERT_EQ(said->size(), 1u);
     EXPECT_NE(said->front().find("no JetStream"), std::string::npos) << said->front();
     c.close();
+  }(*this));
+}
+
+// A stream nats-server lists before it takes messages: STREAM.INFO answers as soon as a new
+// stream is registered, but the stream subscribes to its subjects only after its file store is
+// set up, and a publish meanwhile is refused. CI saw the outbox's first window go out then: the
+// stream began at event 15, with 0..14 stored after the rest. That moment cannot be held open on
+// a real nats-server from outside, so a stand-in EVENTS stream (a plain subscriber, named as
+// such) answers INFO and refuses the first three publishes as JetStream does, then stores.
+TEST_F(events_outbox_plain, a_stream_that_refuses_its_first_publishes_still_gets_them_in_order) {
+  run([](events_outbox_plain& t) -> awaitable<void> {
+    auto standin = co_await connection::open(t.ex(), t.opts("stand-in EVENTS stream"));
+    auto info = standin.subscribe("$JS.API.STREAM.INFO.EVENTS");
+    auto pubs = standin.subscribe("hasys.evt.>");
+    CO_ASSERT_TRUE((co_await standin.flush(5000ms)).has_value());
+    std::vector<std::string> stored;  // event texts, in stream order
+    int ended = 0;
+    auto serve_info = [&]() -> awaitable<void> {
+      while (auto m = co_await info.next())
+        standin.respond(*m, R"({"config":{"name":"EVENTS"},"state":{"messages":0}})");
+      ++ended;
+    };
+    auto serve_pubs = [&]() -> awaitable<void> {
+      int refused = 0;
+      while (auto m = co_await pubs.next()) {
+        if (refused < 3) {
+          ++refused;
+          standin.respond(*m, R"({"error":{"code":503,)"
+                              R"("description":"refused by the stand-in, as before subscribing"}})");
+          continue;
+        }
+        auto e = proto::from_json<proto::event_msg>(m->data);
+        if (e && std::find(stored.begin(), stored.end(), e->text) == stored.end())
+          stored.push_back(e->text);  // a second publish with the same id is a duplicate
+        standin.respond(*m, R"({"stream":"EVENTS","seq":)" + std::to_string(stored.size()) + "}");
+      }
+      ++ended;
+    };
+    boost::asio::co_spawn(t.ex(), serve_info(), boost::asio::detached);
+    boost::asio::co_spawn(t.ex(), serve_pubs(), boost::asio::detached);
+
+    events::outbox out({"test", 1 << 20, 65536, {}});
+    for (int i = 0; i < 300; ++i) out.raise(event(i));
+    auto c = co_await connection::open(t.ex(), t.opts());
+    out.attach(c);
+    EXPECT_TRUE(co_await out.drain(20s)) << out.waiting() << " still waiting";
+    c.close();
+    standin.close();  // the serving loops end; they use this frame, so wait for them
+    CO_ASSERT_TRUE(co_await eventually([&] { return ended == 2; }, 5s));
+    CO_ASSERT_EQ(stored.size(), 300u);
+    for (std::size_t i = 0; i < stored.size(); ++i)
+      CO_ASSERT_EQ(stored[i], std::to_string(i)) << "stream position " << i;
   }(*this));
 }
