@@ -113,7 +113,9 @@ struct executor_daemon::impl final : event_sink {
   void keep_running_flows(const std::string& boot) {
     if (opts.config_file.empty()) return;
     if (std::filesystem::exists(running_file())) {
-      auto running = config::load_file(running_file());
+      // Read as the copy it is: a script of that flow deleted since (the new flow no longer
+      // names it) must not lose the flow that started what runs (file checks off).
+      auto running = config::load_file(running_file(), config::file_checks::off);
       if (!running.config) {
         log.warning("the configuration last run cannot be read again (" + running.errors.front().to_string() +
                     "): the file's flows are used");

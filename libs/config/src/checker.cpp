@@ -69,7 +69,7 @@ void checker::absolute_path(const std::string& key, const std::filesystem::path&
 void checker::script(const std::string& key, const std::filesystem::path& p) {
   std::size_t before = errors_.size();
   absolute_path(key, p, true, rules::path_bytes);
-  if (errors_.size() != before) return;
+  if (errors_.size() != before || files_ == file_checks::off) return;
   std::error_code ec;
   auto st = std::filesystem::status(p, ec);
   if (!std::filesystem::exists(st)) return add(key, q(p) + " does not exist");
@@ -79,6 +79,7 @@ void checker::script(const std::string& key, const std::filesystem::path& p) {
 }
 
 void checker::readable_file(const std::string& key, const std::filesystem::path& p) {
+  if (files_ == file_checks::off) return;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec))
     return add(key, q(p) + (std::filesystem::exists(p, ec) ? " is not a regular file"
@@ -89,12 +90,13 @@ void checker::readable_file(const std::string& key, const std::filesystem::path&
 
 void checker::key_file(const std::string& key, const std::filesystem::path& p) {
   if (p.empty()) return add(key, "missing (required)");
+  if (files_ == file_checks::off) return;
   auto k = read_key_file(p);
   if (!k.error.empty()) add(key, k.error);
 }
 
 void checker::user(const std::string& key, std::string_view name) {
-  if (name.empty()) return;
+  if (name.empty() || files_ == file_checks::off) return;
   std::string n(name);
   passwd pw{};
   passwd* found = nullptr;

@@ -14,6 +14,8 @@ namespace hasys::config {
 
 class checker {
  public:
+  explicit checker(file_checks files = file_checks::on) : files_(files) {}
+  file_checks files() const noexcept { return files_; }
   void add(std::string key, std::string message) {
     errors_.push_back({std::move(key), std::move(message)});
   }
@@ -36,13 +38,15 @@ class checker {
   void interface(const std::string& key, std::string_view s);
   void absolute_path(const std::string& key, const std::filesystem::path& p, bool required,
                      std::size_t max_bytes = 4096);
-  // An absolute path to an executable regular file, within the seed's 128 bytes.
+  // An absolute path to an executable regular file, within the seed's 128 bytes. With file
+  // checks off, the last four (script, readable_file, key_file, user) check only the path's form.
   void script(const std::string& key, const std::filesystem::path& p);
   void readable_file(const std::string& key, const std::filesystem::path& p);
   void key_file(const std::string& key, const std::filesystem::path& p);
   void user(const std::string& key, std::string_view name);
 
  private:
+  file_checks files_;
   std::vector<config_error> errors_;
 };
 

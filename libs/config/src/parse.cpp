@@ -332,7 +332,8 @@ void read_document(const toml::table& doc, const std::filesystem::path& base_dir
 
 }  // namespace
 
-load_result parse(std::string_view toml_text, const std::filesystem::path& base_dir) {
+load_result parse(std::string_view toml_text, const std::filesystem::path& base_dir,
+                  file_checks files) {
   toml::table doc;
   try {
     doc = toml::parse(toml_text);
@@ -344,13 +345,13 @@ load_result parse(std::string_view toml_text, const std::filesystem::path& base_
   node_config c;
   read_errors errors;
   read_document(doc, base_dir, c, errors);
-  for (auto& e : validate(c))
+  for (auto& e : validate(c, files))
     if (!errors.covers(e.key)) errors.list().push_back(std::move(e));
   if (!errors.list().empty()) return {std::nullopt, std::move(errors.list())};
   return {std::move(c), {}};
 }
 
-load_result load_file(const std::filesystem::path& file) {
+load_result load_file(const std::filesystem::path& file, file_checks files) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) {
     std::string why =
@@ -364,7 +365,7 @@ load_result load_file(const std::filesystem::path& file) {
             {{"file", rules::quoted(file.string()) + " cannot be read: " + std::strerror(errno)}}};
   }
   auto base = std::filesystem::absolute(file, ec).parent_path();
-  return parse(text.str(), base);
+  return parse(text.str(), base, files);
 }
 
 }  // namespace hasys::config

@@ -122,8 +122,8 @@ void check_virtual_ips(checker& c, const node_config& n) {
 
 }  // namespace
 
-std::vector<config_error> validate(const node_config& n) {
-  checker c;
+std::vector<config_error> validate(const node_config& n, file_checks files) {
+  checker c(files);
   check_node(c, n);
   if (n.groups.empty()) c.add("group", "missing: at least one [[group]] is required");
   std::vector<binding> bindings;

@@ -24,7 +24,7 @@ void check_start_command(checker& c, const std::string& key, const std::string& 
     return c.add(key, rules::quoted(start) +
                           " names no program: its first word must be an absolute path to an "
                           "executable");
-  checker program_check;
+  checker program_check(c.files());
   program_check.script(key, std::filesystem::path(program));
   for (auto& e : program_check.take())
     c.add(e.key, program == start ? e.message : rules::quoted(start) + ": program " + e.message);

@@ -384,6 +384,33 @@ TEST_F(executor_fixture, sigterm_keeps_what_is_up_and_the_next_executor_takes_it
   EXPECT_EQ(count(ran(), "app1 s1"), 1u);
 }
 
+// Fail closed (issue 11): a flow is never changed under resources it started, across a restart
+// of the executor too — even when the operator's new flow dropped a script of the old one and
+// deleted it. The kept copy is read without file checks; before, it was unreadable then, and the
+// held group was released by the new flow's stop scripts.
+TEST_F(executor_fixture, a_held_group_keeps_the_flow_it_ran_when_a_script_of_it_was_deleted) {
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  start_executor();
+  {
+    fake_heartbeat hb(dir / "run/executor.sock");
+    ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+    executor->signal(SIGTERM);  // keeps what is up
+    ASSERT_TRUE(executor->wait_exit(5s)) << executor_log();
+  }
+  // The new flow: app1 with scripts of its own; the old start script removed.
+  write_config(logger("s1b"), logger("t1b"), logger("s2"), logger("t2"));
+  fs::remove(dir / "scripts" / "s1");
+  start_executor();
+  fake_heartbeat hb(dir / "run/executor.sock");
+  ASSERT_TRUE(hb.until(1, true, proto::flow_phase::done, 10s)) << executor_log();
+  EXPECT_NE(executor_log().find("still holds resources of the flow it ran"), std::string::npos)
+      << executor_log();
+  ASSERT_TRUE(hb.until(1, false, proto::flow_phase::done, 10s, true, false)) << executor_log();
+  EXPECT_EQ(count(ran(), "app1 t1"), 1u) << "released by the flow that started it";
+  EXPECT_EQ(count(ran(), "app1 t1b"), 0u);
+  EXPECT_EQ(count(ran(), "app1 s1b"), 0u);
+}
+
 TEST_F(executor_fixture, sigterm_during_a_release_finishes_the_release_before_exiting) {  // node target stop
   write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2", "sleep 1; "));
   start_executor();

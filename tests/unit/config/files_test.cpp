@@ -99,4 +99,24 @@ TEST_F(files_test, bus_credentials_are_relative_to_the_config_and_must_exist) {
   EXPECT_EQ(r.config->bus_credentials, dir_ / "bus.cred");
 }
 
+// The executor's copy of the configuration it runs is read with file checks off: scripts,
+// key files and users it names may be gone since, the rest is checked as ever.
+TEST_F(files_test, with_file_checks_off_only_the_form_of_paths_and_names_is_checked) {
+  std::filesystem::remove(dir_ / "scripts/web-stop.sh");
+  std::filesystem::remove(dir_ / "keys/GROUP-Linux.key");
+  std::filesystem::remove(dir_ / "scripts/HA_APP_COMSRT");
+  std::string text = replace_once(full_file(), "user = \"root\"", "user = \"hasys-no-such-user\"");
+  EXPECT_EQ(errors_of(text).size(), 4U) << PrintToString(errors_of(text));
+  auto r = parse(text, dir_, file_checks::off);
+  ASSERT_TRUE(r.config) << PrintToString(lines_of(r.errors));
+  EXPECT_EQ(r.config->groups.at(0).common_start, dir_ / "scripts/HA_APP_COMSRT");
+
+  std::string relative =
+      replace_once(text, (dir_ / "scripts/db-start.sh").string(), "scripts/db-start.sh");
+  auto bad = parse(relative, dir_, file_checks::off);
+  EXPECT_EQ(lines_of(bad.errors),
+            std::vector<std::string>{
+                "group[0].flow[2].start: \"scripts/db-start.sh\" is not an absolute path"});
+}
+
 }  // namespace

@@ -280,13 +280,20 @@ struct load_result {
   std::vector<config_error> errors;
 };
 
+// Whether the checks look at this machine's file system and users (scripts exist and run, key
+// files read, run-as users known). `off` is for a copy this product wrote itself of what it runs
+// (the executor's running.toml): a script deleted since must not make the copy unreadable, or
+// the flow that started the running resources would be lost; running it fails then, visibly.
+enum class file_checks { on, off };
+
 // Parse and validate; nothing is returned unless every check passed. Relative key_file and
 // bus_credentials paths are made relative to base_dir (the config file's folder).
-load_result parse(std::string_view toml_text, const std::filesystem::path& base_dir = {});
-load_result load_file(const std::filesystem::path& file);
+load_result parse(std::string_view toml_text, const std::filesystem::path& base_dir = {},
+                  file_checks files = file_checks::on);
+load_result load_file(const std::filesystem::path& file, file_checks files = file_checks::on);
 // Every check of a config in memory: names, limits, addresses, ports, duplicates, and the file
-// system (key files, scripts, run-as users).
-std::vector<config_error> validate(const node_config& c);
+// system (key files, scripts, run-as users) unless files is off.
+std::vector<config_error> validate(const node_config& c, file_checks files = file_checks::on);
 // Advice on a valid configuration (issue 8): settings that are allowed but that this product is not
 // measured to hold, each naming the key and why. Printed as warnings by `hasysctl config check`
 // and logged by the heartbeat daemon at start; never a reason to refuse.
