@@ -179,8 +179,9 @@ TEST_F(events_outbox_plain, a_stream_that_refuses_its_first_publishes_still_gets
       while (auto m = co_await pubs.next()) {
         if (refused < 3) {
           ++refused;
-          standin.respond(*m, R"({"error":{"code":503,)"
-                              R"("description":"refused by the stand-in, as before subscribing"}})");
+          standin.respond(*m,
+                          R"({"error":{"code":503,)"
+                          R"("description":"refused by the stand-in, as before subscribing"}})");
           continue;
         }
         auto e = proto::from_json<proto::event_msg>(m->data);
