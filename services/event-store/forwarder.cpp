@@ -120,7 +120,7 @@ struct forwarder::impl {
         co_return false;
       }
       log.info("created the EVENTS stream (" + std::to_string(max_bytes) + " bytes)");
-    } else {
+    } else if (!events::config_is(*info, max_bytes)) {
       auto updated =
           co_await js("$JS.API.STREAM.UPDATE." + name, events::stream_config_json(max_bytes));
       if (updated && events::error_of(*updated))

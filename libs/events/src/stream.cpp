@@ -23,6 +23,20 @@ std::string stream_config_json(std::uint64_t max_bytes) {
   return json::serialize(o);
 }
 
+bool config_is(std::string_view info_reply, std::uint64_t max_bytes) {
+  json::error_code ec;
+  auto v = json::parse(info_reply, ec);
+  if (ec || !v.is_object()) return false;
+  const auto* have = v.as_object().if_contains("config");
+  if (!have || !have->is_object()) return false;
+  const auto want = json::parse(stream_config_json(max_bytes)).as_object();
+  for (const auto& [key, value] : want) {
+    const auto* h = have->as_object().if_contains(key);
+    if (!h || *h != value) return false;
+  }
+  return true;
+}
+
 std::optional<api_error> error_of(std::string_view reply_body) {
   json::error_code ec;
   auto v = json::parse(reply_body, ec);

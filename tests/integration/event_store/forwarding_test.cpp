@@ -7,6 +7,7 @@
 
 #include <hasys/bus/bus.hpp>
 #include <hasys/events/outbox.hpp>
+#include <hasys/events/stream.hpp>
 #include <hasys/proto/event_store_messages.hpp>
 #include <hasys/test/child_process.hpp>
 #include <hasys/test/nats_server.hpp>
@@ -25,9 +26,9 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <future>
 #include <hasys/bus/deadline.hpp>
+#include <set>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -457,6 +458,23 @@ TEST_F(forwarding, a_full_disk_on_the_manager_loses_nothing_and_says_why) {  // 
   std::reverse(texts.begin(), texts.end());  // newest first in the export
   for (std::size_t i = 0; i < texts.size(); ++i)
     ASSERT_EQ(texts[i], std::to_string(i)) << "row " << i;
+}
+
+// E6: the forwarder brings a stream made with another cap to the node's log.size_mb (64 MiB
+// here) at start; a stream that already has the node's settings is left alone (no update).
+TEST_F(forwarding, the_forwarder_brings_the_stream_to_the_configured_size) {  // E6
+  const auto made = ask("$JS.API.STREAM.CREATE.EVENTS", hasys::events::stream_config_json(1 << 20));
+  ASSERT_FALSE(hasys::events::error_of(made)) << made;
+  ASSERT_FALSE(hasys::events::config_is(made, std::uint64_t{64} << 20));
+  start_forwarder();
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  std::string info;
+  do {
+    info = ask("$JS.API.STREAM.INFO.EVENTS", "");
+    if (hasys::events::config_is(info, std::uint64_t{64} << 20)) break;
+    std::this_thread::sleep_for(50ms);
+  } while (std::chrono::steady_clock::now() < until);
+  EXPECT_TRUE(hasys::events::config_is(info, std::uint64_t{64} << 20)) << info << transcript();
 }
 
 TEST_F(forwarding, a_nats_server_restart_on_the_node_loses_nothing) {  // E5

@@ -103,6 +103,9 @@ TEST_F(events_outbox, every_event_is_stored_once_in_order_in_the_stream_it_creat
     EXPECT_EQ(info.at("state").at("messages").to_number<std::int64_t>(), 1000);
     EXPECT_EQ(info.at("config").at("max_bytes").to_number<std::int64_t>(), 1 << 20);
     EXPECT_EQ(info.at("config").at("storage").as_string(), "file");
+    // The forwarder sends no STREAM.UPDATE to a stream nats-server describes with our settings.
+    EXPECT_TRUE(events::config_is(json::serialize(info), 1 << 20)) << json::serialize(info);
+    EXPECT_FALSE(events::config_is(json::serialize(info), 2 << 20));
     for (std::uint64_t seq : {1u, 2u, 300u, 301u, 1000u})
       EXPECT_EQ(co_await stored_text(c, seq), std::to_string(seq - 1)) << "seq " << seq;
     c.close();

@@ -19,6 +19,11 @@ inline constexpr std::int64_t duplicate_window_ns = 120'000'000'000;
 // $JS.API.STREAM.CREATE.EVENTS body: file storage, at most max_bytes, the oldest discarded.
 std::string stream_config_json(std::uint64_t max_bytes);
 
+// Whether a STREAM.INFO reply's config already holds every setting stream_config_json(max_bytes)
+// sets: then no STREAM.UPDATE is sent. (An update reaching a stream nats-server has registered
+// but not yet given its store would meet a store that is not there.)
+bool config_is(std::string_view info_reply, std::uint64_t max_bytes);
+
 // What a JetStream API reply says: an error (code, err_code and description) or not.
 struct api_error {
   int code = 0;      // HTTP-like: 404, 400, 503...
