@@ -134,6 +134,17 @@ struct forwarder::impl {
     if (!events::error_of(*ci)) {
       auto v = json::parse(*ci);
       start = v.at("ack_floor").at("stream_seq").to_number<std::uint64_t>() + 1;
+    }
+    if (!co_await make_consumer(start, !events::error_of(*ci))) co_return false;
+    log.info("forwarding the EVENTS stream from seq " + std::to_string(start.value_or(1)));
+    co_return true;
+  }
+
+  // The consumer made afresh, starting at start (or at the stream's first event). Its first
+  // event may come after start: what the stream no longer holds (its cap, E6) is skipped then.
+  asio::awaitable<bool> make_consumer(std::optional<std::uint64_t> start, bool exists) {
+    const std::string name(events::stream_name), c(consumer);
+    if (exists) {
       auto deleted = co_await js("$JS.API.CONSUMER.DELETE." + name + "." + c, "");
       if (!deleted || events::error_of(*deleted)) co_return false;
     }
@@ -143,9 +154,15 @@ struct forwarder::impl {
       log.warning("the forwarder's consumer cannot be created: " + made.value_or("no answer"));
       co_return false;
     }
-    log.info("forwarding the EVENTS stream from seq " + std::to_string(start.value_or(1)));
+    next_seq = start.value_or(0);
+    fresh = true;
     co_return true;
   }
+
+  // The stream seq the forwarder takes next (0: whatever the stream holds first), and whether
+  // the consumer was just made (its first event may skip what the stream no longer holds).
+  std::uint64_t next_seq = 0;
+  bool fresh = true;
 
   struct item {
     std::uint64_t seq;
@@ -191,14 +208,13 @@ struct forwarder::impl {
 
   asio::awaitable<void> run() {
     while (!co_await prepare()) co_await pause(1s);
-    const std::string inbox = "_INBOX.hasys-fwd." + random_token();
+    std::string inbox = "_INBOX.hasys-fwd." + random_token();
     auto sub = bus->subscribe(inbox, 8192);
     const std::string next = "$JS.API.CONSUMER.MSG.NEXT." + std::string(events::stream_name) + "." +
                              std::string(consumer);
     const std::string pull = "{\"batch\":" + std::to_string(pull_batch) + ",\"expires\":" +
                              std::to_string(std::chrono::nanoseconds(pull_expires).count()) + "}";
     std::vector<item> batch;
-    std::uint64_t last_seq = 0;
     int outstanding = 0;
     auto pull_until = std::chrono::steady_clock::now();
     auto batch_started = pull_until;
@@ -223,8 +239,28 @@ struct forwarder::impl {
         const auto& msg = **m;
         if (auto seq = stream_seq_of(msg.reply)) {
           --outstanding;
-          if (*seq > last_seq) {
-            last_seq = *seq;
+          if (*seq > next_seq && next_seq != 0 && !fresh) {
+            // A gap: events the consumer delivered never came (lost on the way, e.g. when the
+            // node's nats-server restarted). Acknowledging past them (acknowledge-all) would lose
+            // them; the consumer starts again right after what is forwarded, on a new inbox (what
+            // the old one still gets is not looked at).
+            log.warning("events from seq " + std::to_string(next_seq) +
+                        " never arrived from the stream: reading it again from there");
+            if (!batch.empty()) co_await deliver(batch);
+            while (!co_await make_consumer(next_seq, true)) co_await pause(1s);
+            sub.close();
+            inbox = "_INBOX.hasys-fwd." + random_token();
+            sub = bus->subscribe(inbox, 8192);
+            outstanding = 0;
+            continue;
+          }
+          if (*seq >= next_seq) {
+            if (*seq > next_seq && next_seq != 0)
+              log.warning("the stream no longer holds events " + std::to_string(next_seq) + ".." +
+                          std::to_string(*seq - 1) +
+                          " (over its log.size_mb cap while they waited): forwarding goes on");
+            fresh = false;
+            next_seq = *seq + 1;
             auto e = proto::from_json<proto::event_msg>(msg.data);
             if (!e) ++unreadable;
             if (batch.empty()) batch_started = std::chrono::steady_clock::now();

@@ -217,6 +217,60 @@ TEST_F(forwarding, a_forwarder_killed_mid_batch_loses_and_duplicates_nothing) { 
   ASSERT_NO_FATAL_FAILURE(expect_exactly(12000));
 }
 
+// Events the forwarder's consumer delivered but the forwarder never received (lost on the way:
+// a node nats-server restart mid-pull, as CI saw, losing 101 of 6,000) must not be acknowledged
+// past — the consumer acknowledges all up to a seq. Here another reader takes a pull of 100
+// meant for nobody in particular while the forwarder is stopped (SIGSTOP), which leaves the
+// consumer exactly as a lost delivery does: delivered, never acknowledged.
+TEST_F(forwarding,
+       events_delivered_but_never_received_are_read_again_not_acknowledged_past) {  // E5
+  hasys::test::raiser node(nats.url());
+  start_store();
+  start_forwarder();
+  node.raise(0, 1000);
+  ASSERT_TRUE(kept_at_least(1000, 30s)) << kept() << " kept\n" << transcript();
+  forwarder->signal(SIGSTOP);
+  // Its pull request runs out (2 s) on the server: nothing waits for events then.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < until &&
+         ask("$JS.API.CONSUMER.INFO.EVENTS.forwarder", "").find("\"num_waiting\":0") ==
+             std::string::npos)
+    std::this_thread::sleep_for(50ms);
+  node.raise(1000, 100);
+  ASSERT_TRUE(node.stored_all(10s));
+  // The 100 delivered to another inbox, and dropped there.
+  boost::asio::io_context ioc;
+  auto taken = boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<int> {
+        hasys::bus::options o;
+        o.url = nats.url();
+        auto c = co_await hasys::bus::connection::open(ioc.get_executor(), o);
+        auto sub = c.subscribe("_INBOX.test-steal");
+        (void)co_await c.flush(5000ms);
+        c.publish("$JS.API.CONSUMER.MSG.NEXT.EVENTS.forwarder",
+                  R"({"batch":100,"expires":5000000000})", "_INBOX.test-steal");
+        int n = 0;
+        while (n < 100) {
+          auto m = co_await hasys::bus::with_deadline(sub.next(), 5000ms);
+          if (!m || !*m) break;
+          if ((*m)->reply.rfind("$JS.ACK.", 0) == 0) ++n;
+        }
+        c.close();
+        co_return n;
+      },
+      boost::asio::use_future);
+  ioc.run();
+  ASSERT_EQ(taken.get(), 100);
+  node.raise(1100, 100);
+  ASSERT_TRUE(node.stored_all(10s));
+  forwarder->signal(SIGCONT);
+  ASSERT_TRUE(kept_at_least(1200, 30s)) << kept() << " kept\n" << transcript();
+  ASSERT_NO_FATAL_FAILURE(expect_exactly(1200));
+  EXPECT_NE(log("forwarder.log").find("never arrived from the stream"), std::string::npos)
+      << transcript();
+}
+
 TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refused) {
   start_store();
   auto garbage =
