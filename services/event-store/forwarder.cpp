@@ -155,14 +155,25 @@ struct forwarder::impl {
       co_return false;
     }
     next_seq = start.value_or(0);
-    fresh = true;
     co_return true;
   }
 
-  // The stream seq the forwarder takes next (0: whatever the stream holds first), and whether
-  // the consumer was just made (its first event may skip what the stream no longer holds).
+  // The stream seq the forwarder takes next (0: whatever the stream holds first).
   std::uint64_t next_seq = 0;
-  bool fresh = true;
+
+  // The first seq at or after `from` that the stream holds, asked of the stream itself; nullopt
+  // when it cannot be told (no answer, or no event there at all).
+  asio::awaitable<std::optional<std::uint64_t>> first_held(std::uint64_t from) {
+    json::object rq{{"seq", from}, {"next_by_subj", events::stream_subjects}};
+    auto r = co_await js("$JS.API.STREAM.MSG.GET." + std::string(events::stream_name),
+                         json::serialize(rq));
+    if (!r || events::error_of(*r)) co_return std::nullopt;
+    json::error_code ec;
+    auto v = json::parse(*r, ec);
+    const auto* seq = ec ? nullptr : v.find_pointer("/message/seq", ec);
+    if (!seq || !seq->is_number()) co_return std::nullopt;
+    co_return seq->to_number<std::uint64_t>();
+  }
 
   struct item {
     std::uint64_t seq;
@@ -239,27 +250,30 @@ struct forwarder::impl {
         const auto& msg = **m;
         if (auto seq = stream_seq_of(msg.reply)) {
           --outstanding;
-          if (*seq > next_seq && next_seq != 0 && !fresh) {
-            // A gap: events the consumer delivered never came (lost on the way, e.g. when the
-            // node's nats-server restarted). Acknowledging past them (acknowledge-all) would lose
-            // them; the consumer starts again right after what is forwarded, on a new inbox (what
-            // the old one still gets is not looked at).
-            log.warning("events from seq " + std::to_string(next_seq) +
-                        " never arrived from the stream: reading it again from there");
-            if (!batch.empty()) co_await deliver(batch);
-            while (!co_await make_consumer(next_seq, true)) co_await pause(1s);
-            sub.close();
-            inbox = "_INBOX.hasys-fwd." + random_token();
-            sub = bus->subscribe(inbox, 8192);
-            outstanding = 0;
-            continue;
-          }
-          if (*seq >= next_seq) {
-            if (*seq > next_seq && next_seq != 0)
+          // A gap is taken only when the stream says it holds nothing before this event (its cap
+          // discarded them, E6). Otherwise events the consumer delivered never came (lost on the
+          // way, e.g. when the node's nats-server restarted): acknowledging past them
+          // (acknowledge-all) would lose them, so the consumer starts again right after what is
+          // forwarded, on a new inbox (what the old one still gets is not looked at).
+          if (*seq > next_seq && next_seq != 0) {
+            const auto held = co_await first_held(next_seq);
+            if (held && *held >= *seq) {
               log.warning("the stream no longer holds events " + std::to_string(next_seq) + ".." +
                           std::to_string(*seq - 1) +
                           " (over its log.size_mb cap while they waited): forwarding goes on");
-            fresh = false;
+            } else {
+              log.warning("events from seq " + std::to_string(next_seq) +
+                          " never arrived from the stream: reading it again from there");
+              if (!batch.empty()) co_await deliver(batch);
+              while (!co_await make_consumer(next_seq, true)) co_await pause(1s);
+              sub.close();
+              inbox = "_INBOX.hasys-fwd." + random_token();
+              sub = bus->subscribe(inbox, 8192);
+              outstanding = 0;
+              continue;
+            }
+          }
+          if (*seq >= next_seq) {
             next_seq = *seq + 1;
             auto e = proto::from_json<proto::event_msg>(msg.data);
             if (!e) ++unreadable;

@@ -271,6 +271,41 @@ TEST_F(forwarding,
       << transcript();
 }
 
+// E6: the node's stream is capped (log.size_mb); what it discarded while the manager's store was
+// down is skipped — after the stream itself said it no longer holds them — and said, never
+// taken for a delivery lost on the way (which would make the consumer again, forever).
+TEST_F(forwarding, events_the_capped_stream_discarded_are_skipped_and_said) {  // E6
+  std::string conf = log("node.toml");
+  conf.replace(conf.find("size_mb = 64"), 12, "size_mb = 1");
+  std::ofstream(dir / "node.toml", std::ios::trunc) << conf;
+  hasys::test::raiser node(nats.url());
+  start_forwarder();
+  node.raise(0, 20000);  // about 6 MB of events into 1 MiB
+  ASSERT_TRUE(node.stored_all(60s));
+  start_store();
+  std::vector<std::pair<std::uint64_t, std::string>> rows;
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < until) {
+    if (fs::exists(dir / "events.db")) rows = event_db(dir / "events.db").texts_of("node-a");
+    if (!rows.empty() && rows.back().second == "19999") break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(rows.empty()) << transcript();
+  ASSERT_EQ(rows.back().second, "19999") << transcript();
+  // In stream order, each once: what the forwarder held before the overflow, one gap, the rest.
+  int jumps = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_GT(rows[i].first, rows[i - 1].first);
+    if (std::stoi(rows[i].second) != std::stoi(rows[i - 1].second) + 1) ++jumps;
+  }
+  EXPECT_EQ(rows.front().second, "0");
+  EXPECT_EQ(jumps, 1) << rows.size() << " kept";
+  EXPECT_LT(rows.size(), 20000u);
+  EXPECT_NE(log("forwarder.log").find("the stream no longer holds events"), std::string::npos)
+      << transcript();
+  EXPECT_EQ(log("forwarder.log").find("never arrived"), std::string::npos) << transcript();
+}
+
 TEST_F(forwarding, batches_that_are_malformed_or_speak_for_another_node_are_refused) {
   start_store();
   auto garbage =
