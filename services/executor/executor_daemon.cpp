@@ -159,6 +159,7 @@ struct executor_daemon::impl final : event_sink {
     a.active_priority = b.active_priority;
     a.polling_period = b.polling_period;
     a.polling_count = b.polling_count;
+    a.start_window = b.start_window;
     a.flow_timeout = b.flow_timeout;
     return a == b;
   }

@@ -45,6 +45,7 @@ cluster::params params_of(const config::node_config& node, const config::group_c
   p.period = g.polling_period;
   p.count = g.polling_count;
   p.active_priority = g.active_priority;
+  p.start_window = g.start_window;
   p.initial_mode = g.mode == config::failover_mode::manual ? cluster::failover_mode::manual
                                                            : cluster::failover_mode::automatic;
   p.gateway_configured = g.gateway.has_value();

@@ -177,6 +177,7 @@ void group_runner::reconfigure(const cluster::params& p, std::optional<cluster::
     timers_->period.cancel();  // the next heartbeat at the new period
   }
   q.active_priority = p.active_priority;
+  q.start_window = p.start_window;  // for a start still under way; the next start reads the file
   q.flow_timeout = p.flow_timeout;
   if (mode)
     command(*mode == cluster::failover_mode::manual ? cluster::command_kind::set_mode_manual

@@ -77,13 +77,14 @@ class world {
       n.p.count = o.count;
       n.p.active_priority = i == 0;
       n.p.flow_timeout = 2s;
+      n.p.start_window = o.start_window;
       if (!o.heartbeat_net) n.attached[0] = false;
       boot(i);
     }
     schedule(now_ + 1s, kind::fault, 0, 0);
     // The yielding side's release may be unverifiable until its lease takes the address (rule 13).
     bound_conflict_ = o.period * (o.count + 8) + 2 * max_flow + 2 * max_delay + max_unverified;
-    bound_settle_ = nodes_[0].p.boot_wait() + o.period * (o.count + 10) + 3 * max_flow + max_unverified;
+    bound_settle_ = nodes_[0].p.start_limit() + o.period * (o.count + 10) + 3 * max_flow + max_unverified;
   }
 
   sim_report run() {
@@ -186,11 +187,15 @@ class world {
           violate(n.p.self_name + " declared its peer lost after observing " + std::to_string(observed / 1ms) +
                   " ms of silence (" + std::to_string(n.paused_since_heard / 1ms) + " ms more it could not look)");
       }
-      // A booted node decides alone only after the boot wait, unless it heard its peer (F8).
+      // A booted node decides alone only after its start wait (the boot wait for the priority
+      // node and one that found resources, the start window for the other), unless it heard its
+      // peer (F8, R3).
+      const auto alone_after =
+          n.s.served_at_start || (n.p.active_priority && n.s.healthy) ? n.p.boot_wait() : n.p.start_limit();
       if (auto* ev = std::get_if<cluster::raise_event>(&a); ev && ev->code == "activating" && !by_operator &&
-          !n.heard_since_boot && now_ - n.s.booted < n.p.boot_wait() && !report_.violation)
+          !n.heard_since_boot && now_ - n.s.booted < alone_after && !report_.violation)
         violate(n.p.self_name + " activated alone " + std::to_string((now_ - n.s.booted) / 1ms) +
-                " ms after it booted, before the boot wait and without hearing its peer: " + ev->text);
+                " ms after it booted, before its start wait and without hearing its peer: " + ev->text);
       if (auto* f = std::get_if<cluster::run_flow>(&a)) {
         if (f->up) {
           ++report_.activations;
@@ -341,6 +346,9 @@ class world {
         feed(e.node, cluster::stalled{n.paused_from, now_});
         feed(e.node, cluster::health_changed{n.healthy, n.healthy ? 0 : 1, "sim"});  // what the monitor said meanwhile
         arm_timers(e.node);
+        // The gateway probe's verdict of the time it was stalled (a notice due then was for its
+        // old timers): its next probe tells it again.
+        schedule(now_, kind::gateway_notice, e.node, n.gen);
         return;
       }
       case kind::fault:

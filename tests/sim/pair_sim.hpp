@@ -18,6 +18,7 @@ struct sim_options {
   bool heartbeat_net = true;  // false: the public network is the only link (F13)
   double max_loss = 0.2;      // per link, when a loss fault is active
   bool commands = true;       // random operator commands
+  cluster::duration start_window = std::chrono::seconds(1);  // R3
 };
 
 struct sim_report {

@@ -32,7 +32,8 @@ struct stepper {
   bool gateway_usable() const { return !p.gateway_configured || s.gateway_ok; }
   // Reachable now, by a probe answered within gateway_fresh(), not merely not yet declared down.
   bool gateway_confirmed() const {
-    return !p.gateway_configured || (s.gateway_ok && now - s.gateway_heard_at <= p.gateway_fresh());
+    return !p.gateway_configured ||
+           (s.gateway_ok && s.gateway_answered && now - s.gateway_heard_at <= p.gateway_fresh());
   }
 
   // Can this node take the Active role on its own at all? Health is not part of it: a node whose
@@ -224,6 +225,9 @@ struct stepper {
       s.peer_alive = true;
       emit(severity::information, "peer_alive", "Subnode is responding" + peer_tag());
     }
+    if (hb.peer.current == role::init &&
+        (!s.peer || s.peer->current != role::init || s.peer->boot_id != hb.peer.boot_id))
+      s.peer_starting_since = now;
     s.peer = hb.peer;
   }
 
@@ -231,14 +235,18 @@ struct stepper {
     if (g.reachable == s.gateway_ok) return;
     s.gateway_ok = g.reachable;
     if (!g.reachable) s.gateway_lost_at = now;
-    else s.gateway_heard_at = now;  // a reachable verdict is given at an answer
+    else heard_gateway();  // a reachable verdict is given at an answer
     if (g.reachable)
       emit(severity::information, "gateway_up", "Gateway is responding" + self_tag());
     else
       emit(severity::critical, "gateway_down", "Gateway is not responding" + self_tag());
   }
 
-  void on(const gateway_heard&) { s.gateway_heard_at = now; }
+  void on(const gateway_heard&) { heard_gateway(); }
+  void heard_gateway() {
+    s.gateway_heard_at = now;
+    s.gateway_answered = true;
+  }
 
   void on(const health_changed& h) {
     const bool changed = h.healthy != s.healthy;
@@ -378,6 +386,7 @@ struct stepper {
            "Resources are held on this node outside the Active role: releasing them first" + self_tag());
       s.release_failed = s.current == role::failed;
       s.release_from_init = s.current == role::init;
+      if (s.current == role::init) s.served_at_start = true;
       enter(role::deactivating);
       s.release_unverified = true;
       s.flow_pending = false;
@@ -391,25 +400,18 @@ struct stepper {
     if (s.handover_request && now - s.request_at > p.flow_timeout + p.peer_timeout())
       s.handover_request = false;
     const bool peer_seen = s.peer_alive && s.peer;
-    if (peer_seen && s.peer->current == role::active) {
-      s.held = false;                      // the service runs on the peer: nothing to hold back
-      if (s.current == role::standby || s.current == role::failed) s.handover = false;
-    }
+    if (peer_seen && s.peer->current == role::active) s.held = false;  // the service runs on the peer
+    // A hand-over is taken once the peer is seen taking the role: it may step down again before
+    // it is ever heard Active (its own health hands the service back), and a stale hand-over
+    // flag here would then elect it again and again (found by the simulation, issue 18).
+    if (peer_seen && (s.peer->current == role::active || s.peer->current == role::activating) &&
+        (s.current == role::standby || s.current == role::failed))
+      s.handover = false;
     const bool automatic = s.mode == failover_mode::automatic;
 
     switch (s.current) {
       case role::init:
-        if (peer_seen) {
-          enter(role::standby);
-          emit(severity::information, "standby", "This node is Standby" + self_tag());
-          return decide_connected_standby(true);
-        }
-        if (now - s.booted >= p.boot_wait()) {
-          enter(role::standby);
-          emit(severity::information, "standby", "This node is Standby" + self_tag());
-          if (automatic && self_eligible()) activate("peer not seen at start");
-        }
-        return;
+        return decide_start(peer_seen, automatic);
       case role::standby:
         if (peer_seen) return decide_connected_standby(false);
         if (automatic && self_eligible()) activate("peer lost: " + silence_evidence());
@@ -456,9 +458,61 @@ struct stepper {
     }
   }
 
+  // R3 (F8): a start honours the Active priority whatever the order of first packets and gateway
+  // answers. Alone, the priority node decides after the boot wait and any other node only after
+  // the start window, so a peer starting with it is heard first. The priority node, alone or
+  // hearing a peer that does not hold the role, stays in init while something keeps it from the
+  // role (its gateway has not answered yet) until the start window ends; a peer without the
+  // priority that hears it starting (init) waits for it (peer_starting_first).
+  void decide_start(bool peer_seen, bool automatic) {
+    const auto waited = now - s.booted;
+    // A node that found resources at start was serving moments ago, not starting with its peer.
+    // The priority node that can serve decides after the boot wait; an unhealthy one waits like
+    // any other, so a healthy peer starting with it is heard first (F11).
+    const auto wait_alone =
+        s.served_at_start || (p.active_priority && s.healthy) ? p.boot_wait() : p.start_limit();
+    const bool waits_to_be_eligible = p.active_priority && !self_eligible() && !s.held && waited < p.start_limit();
+    if (peer_seen) {
+      const bool open = !holds_resources(s.peer->current);  // the boot election is allowed in MANUAL too
+      if (open && waits_to_be_eligible) return;
+      leave_start(open);
+      return decide_connected_standby(true);
+    }
+    if (waited < wait_alone || (automatic && waits_to_be_eligible)) return;
+    leave_start(automatic);
+    if (automatic && self_eligible()) activate("peer not seen at start");
+  }
+
+  // `could_take`: the role was this node's to take at start, but for its own eligibility.
+  void leave_start(bool could_take) {
+    enter(role::standby);
+    emit(severity::information, "standby", "This node is Standby" + self_tag());
+    if (could_take && p.active_priority && !s.held && !gateway_confirmed())
+      emit(severity::warning, "priority_not_taken",
+           "This node has the Active priority but does not take the role at start [" + start_gateway_evidence() +
+               "]");
+  }
+
+  std::string start_gateway_evidence() const {
+    if (!s.gateway_answered)
+      return "gateway not reachable: no answer since the start " + ms_text(now - s.booted) + " ago";
+    return gateway_evidence();
+  }
+
+  // The peer has the Active priority and is still starting (init): it may take the role any
+  // moment, once its gateway answers, so this node, without the priority and no healthier, does
+  // not elect itself meanwhile — for at most the start window and a detection time (the peer
+  // leaves init at the end of its own window, and says why: this node hears that first).
+  bool peer_starting_first() const {
+    const peer_report& peer = *s.peer;
+    return peer.current == role::init && peer.active_priority && !p.active_priority && !peer.held &&
+           failing_of(peer) <= self_failing() && now - s.peer_starting_since < p.start_limit() + p.peer_timeout();
+  }
+
   void decide_connected_standby(bool booting) {
     const peer_report& peer = *s.peer;
     if (holds_resources(peer.current)) return;
+    if (peer_starting_first()) return;
     const bool election_allowed =
         s.mode == failover_mode::automatic || booting || peer.current == role::init ||
         peer.handover || s.handover_request;

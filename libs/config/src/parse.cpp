@@ -260,6 +260,7 @@ group_config read_group(toml_reader& r, const std::filesystem::path& base_dir,
   r.boolean("active_priority", g.active_priority);
   r.span("polling_period", g.polling_period, in_ms);
   r.integer("polling_count", g.polling_count, rules::polling_count);
+  r.span("start_window", g.start_window, in_s);
   if (r.has("gateway")) r.string("gateway", g.gateway.emplace());
   r.string("public_interface", g.public_interface, true);
   read_seed_tunables(r, g);

@@ -17,10 +17,11 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<std::string_view, 18> editable{"mode",
+constexpr std::array<std::string_view, 19> editable{"mode",
                                                     "active_priority",
                                                     "polling_period",
                                                     "polling_count",
+                                                    "start_window",
                                                     "flow_timeout",
                                                     "announce_interval",
                                                     "readiness_interval",

@@ -51,6 +51,7 @@ inline constexpr duration_range readiness_interval{0s, 24h};   // 0: on request 
 inline constexpr duration_range node_timeout{1s, 3600s};
 inline constexpr duration_range vip_lease{0s, 3600s};
 inline constexpr duration_range flow_timeout{1s, 24h};
+inline constexpr duration_range start_window{0s, 600s};
 
 // Monitors (D4-D9).
 inline constexpr duration_range monitor_period{100ms, 60s};

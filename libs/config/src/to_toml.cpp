@@ -147,6 +147,7 @@ void write_group(toml_writer& w, const group_config& g) {
   w.span("flow_timeout", g.flow_timeout);
   if (g.announce_interval.count() > 0) w.span("announce_interval", g.announce_interval);
   if (g.readiness_interval != std::chrono::minutes(10)) w.span("readiness_interval", g.readiness_interval);
+  if (g.start_window != std::chrono::seconds(5)) w.span("start_window", g.start_window);
   w.span("shared_disk_wait", g.shared_disk_wait);
   w.flag("failover_condition", g.failover_condition);
   if (!g.failover_condition_script.empty())

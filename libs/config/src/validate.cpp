@@ -72,6 +72,7 @@ void check_group(checker& c, const node_config& node, const group_config& g, con
   c.interface(key + ".public_interface", g.public_interface);
   check_flow_timeout(c, g, key);
   c.range(key + ".readiness_interval", g.readiness_interval, rules::readiness_interval);
+  c.range(key + ".start_window", g.start_window, rules::start_window);
   if (g.readiness_interval.count() > 0 && g.readiness_interval < std::chrono::seconds(60))
     c.add(key + ".readiness_interval", rules::format_duration(g.readiness_interval) +
                                            " is too short: 0 s (on request only) or at least 60 s");

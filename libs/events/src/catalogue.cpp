@@ -34,6 +34,8 @@ constexpr catalogue_entry entries[] = {
     {"unhealthy_kept", "The service stays on an unhealthy node",
      "서비스가 비정상 노드에 유지됩니다"},
     {"self_stall", "This node", "이 노드의 처리가 지연되었습니다"},
+    {"priority_not_taken", "This node has the Active priority but does not take the role at start",
+     "Active 우선순위 노드가 시작 시 Active 역할을 맡지 않습니다"},
     {"reboot_after_failover", "This server reboots after handing the service over",
      "서비스를 넘긴 후 이 서버를 재부팅합니다"},
     {"release_failed", "Resources could not be released", "자원을 해제하지 못했습니다"},

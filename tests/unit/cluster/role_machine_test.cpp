@@ -18,6 +18,7 @@ struct node {
   time_point now{};
   std::vector<action> out;  // every action since the last clear
   bool gateway_answers = true;  // the gateway probe is answered at every time step
+  std::vector<std::uint64_t> flows_up;  // epochs of every flow run up (kept by start_pair)
 
   explicit node(std::string self = "node-a", std::string peer = "node-b", bool priority = false) {
     p.self_name = std::move(self);
@@ -148,6 +149,8 @@ TEST(role_machine, booting_next_to_an_active_peer_becomes_standby) {
 
 TEST(role_machine, simultaneous_boot_gives_the_priority_node_active) {  // F8
   node a("node-a", "node-b", false), b("node-b", "node-a", true);
+  a.probe();  // each gateway answered its first probe
+  b.probe();
   auto ra = advertise(a.p, a.s), rb = advertise(b.p, b.s);
   a.hear(rb);
   b.hear(ra);
@@ -157,11 +160,162 @@ TEST(role_machine, simultaneous_boot_gives_the_priority_node_active) {  // F8
 
 TEST(role_machine, simultaneous_boot_without_priority_is_decided_by_name) {
   node a("node-a", "node-b"), b("node-b", "node-a");
+  a.probe();  // each gateway answered its first probe
+  b.probe();
   auto ra = advertise(a.p, a.s), rb = advertise(b.p, b.s);
   a.hear(rb);
   b.hear(ra);
   EXPECT_EQ(a.s.current, role::activating);
   EXPECT_EQ(b.s.current, role::standby);
+}
+
+// ---- R3 (F8): the start honours the Active priority (issue 18) ----
+
+namespace {
+
+// Two machines starting together, 10 ms x 3 with a 2 s start window, stepped every millisecond:
+// each sends its report every period, which reaches the peer only from `a_heard_from` /
+// `b_heard_from` on (neighbour resolution after its links came up); each node's gateway answers
+// every period from `*_gateway_from` on (never: time_point::max()).
+struct start_pair {
+  node a{"node-a", "node-b", true}, b{"node-b", "node-a", false};
+  time_point a_heard_from{}, b_heard_from{};  // when the peer starts receiving a's / b's reports
+  time_point a_gateway_from{}, b_gateway_from{};
+  start_pair() {
+    for (node* n : {&a, &b}) {
+      n->p.period = 10ms;
+      n->p.count = 3;
+      n->p.start_window = 2s;
+      n->p.flow_timeout = 5s;
+      n->s = initial_state(n->p, n->now);
+      n->gateway_answers = false;  // answers are fed by run() from the node's gateway time on
+    }
+  }
+  void run(duration d) {
+    for (duration t{}; t < d; t += 1ms) {
+      for (node* n : {&a, &b}) {
+        n->now += 1ms;
+        const bool period_tick = (n->now.time_since_epoch() % n->p.period) == duration::zero();
+        const auto gw_from = n == &a ? a_gateway_from : b_gateway_from;
+        // The probe: an answer every period from gw_from on; `count` unanswered: the verdict.
+        if (period_tick && n->now >= gw_from) {
+          if (!n->s.gateway_ok) n->feed(gateway_changed{true});
+          n->feed(gateway_heard{});
+        } else if (period_tick && n->s.gateway_ok && n->now - std::max(n->s.gateway_heard_at, time_point{}) >= n->p.period * n->p.count &&
+                   !n->s.gateway_answered) {
+          n->feed(gateway_changed{false});
+        }
+        n->feed(tick{});
+        // Finish flows at once: the executor's side is not what this tests.
+        for (auto& act : n->out)
+          if (auto* f = std::get_if<run_flow>(&act); f && f->up) n->flows_up.push_back(f->epoch);
+        if (auto f = n->flow()) {
+          n->out.clear();
+          n->feed(flow_finished{f->epoch, f->up, true, ""});
+        }
+      }
+      if ((a.now.time_since_epoch() % a.p.period) == duration::zero()) {
+        if (a.now >= a_heard_from) b.hear(advertise(a.p, a.s));
+        if (b.now >= b_heard_from) a.hear(advertise(b.p, b.s));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST(role_machine, without_the_priority_a_node_alone_waits_the_start_window) {  // R3
+  node n("node-b", "node-a", false);
+  n.p.start_window = 2s;
+  n.s = initial_state(n.p, n.now);
+  n.advance(1900ms);
+  EXPECT_EQ(n.s.current, role::init) << "it waits for a peer starting with the priority";
+  n.advance(200ms);
+  EXPECT_EQ(n.s.current, role::activating);
+  EXPECT_TRUE(n.has_event("activating"));
+}
+
+TEST(role_machine, with_the_priority_a_node_alone_decides_after_the_boot_wait) {  // R3
+  node n("node-a", "node-b", true);
+  n.p.start_window = 2s;
+  n.s = initial_state(n.p, n.now);
+  n.advance(n.p.boot_wait() + 100ms);
+  EXPECT_EQ(n.s.current, role::activating);
+}
+
+TEST(role_machine, the_priority_node_wins_a_start_where_its_packets_and_its_gateway_come_late) {  // R3, F8
+  // The case from the lab (issue 18): a hears b at once, but its own packets reach b only after
+  // 300 ms and its gateway answers first after 430 ms.
+  start_pair p;
+  p.a_heard_from = time_point{} + 300ms;
+  p.a_gateway_from = time_point{} + 430ms;
+  p.run(1s);
+  EXPECT_EQ(p.a.s.current, role::active);
+  EXPECT_EQ(p.b.s.current, role::standby);
+  EXPECT_TRUE(p.b.flows_up.empty()) << "b took the role at start";
+}
+
+TEST(role_machine, the_priority_node_wins_a_start_where_the_peer_hears_it_first_without_a_gateway) {  // R3
+  // b hears a (init, no gateway answer yet) long before a's gateway answers: b waits for it.
+  start_pair p;
+  p.b_heard_from = time_point{} + 200ms;
+  p.a_gateway_from = time_point{} + 1500ms;
+  p.run(2500ms);
+  EXPECT_EQ(p.a.s.current, role::active);
+  EXPECT_TRUE(p.b.flows_up.empty()) << "b took the role at start";
+}
+
+TEST(role_machine, a_priority_node_whose_gateway_never_answers_leaves_the_role_to_its_peer_and_says_why) {  // R3, F13
+  start_pair p;
+  p.a_gateway_from = time_point::max();
+  p.run(1900ms);
+  EXPECT_EQ(p.a.s.current, role::init);
+  EXPECT_EQ(p.b.s.current, role::standby) << "b waits for the priority node within the start window";
+  p.run(300ms);
+  EXPECT_EQ(p.a.s.current, role::standby);
+  EXPECT_EQ(p.b.s.current, role::active);
+  EXPECT_TRUE(p.a.flows_up.empty());
+  bool said = false;
+  for (auto& act : p.a.out)
+    if (auto* e = std::get_if<raise_event>(&act); e && e->code == "priority_not_taken") {
+      said = true;
+      EXPECT_NE(e->text.find("gateway not reachable: no answer since the start"), std::string::npos) << e->text;
+    }
+  EXPECT_TRUE(said) << "the priority node says why it does not take the role";
+}
+
+TEST(role_machine, a_peer_starting_with_the_priority_is_waited_for_at_most_the_start_window) {  // R3
+  node b("node-b", "node-a", false);
+  b.p.start_window = 2s;
+  b.s = initial_state(b.p, b.now);
+  auto a = peer(role::init);
+  a.active_priority = true;
+  a.gateway_ok = false;  // it waits for its gateway, which does not come back
+  b.hear_for(a, 1900ms);
+  EXPECT_EQ(b.s.current, role::standby);
+  EXPECT_FALSE(b.has_event("activating"));
+  b.hear_for(a, b.p.peer_timeout() + 200ms);
+  EXPECT_EQ(b.s.current, role::activating) << "a peer stuck in its start is not waited for forever";
+}
+
+TEST(role_machine, an_unhealthy_priority_node_at_start_leaves_the_role_to_a_healthy_peer) {  // R3, F11
+  start_pair p;
+  p.a.feed(health_changed{false, 1, "process web down"});
+  p.run(500ms);
+  EXPECT_EQ(p.b.s.current, role::active);
+  EXPECT_EQ(p.a.s.current, role::standby);
+}
+
+TEST(role_machine, a_node_that_found_resources_at_start_was_serving_and_waits_only_the_boot_wait) {  // R3, rule 13
+  node n("node-b", "node-a", false);
+  n.p.start_window = 5s;
+  n.s = initial_state(n.p, n.now);
+  n.feed(resources_held{true});  // a restarted heartbeat: its executor holds the group
+  n.now += 20ms;
+  n.feed(resources_held{false});
+  ASSERT_EQ(n.s.current, role::init);
+  n.advance(n.p.boot_wait() + 100ms);
+  EXPECT_EQ(n.s.current, role::activating) << "it served moments ago: no start window to wait";
 }
 
 TEST(role_machine, standby_takes_over_after_period_times_count_of_silence) {  // F1

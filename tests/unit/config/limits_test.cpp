@@ -55,6 +55,13 @@ TEST_F(limits_test, polling_period_is_above_zero_and_below_100_seconds) {
                         "group[0].polling_period", {"100s", "less than 100s"}));
 }
 
+TEST_F(limits_test, start_window_is_0_to_10_minutes) {  // R3, issue 18
+  EXPECT_EQ(after([&](auto& c) { g(c).start_window = 0s; }), none);
+  EXPECT_EQ(after([&](auto& c) { g(c).start_window = 600s; }), none);
+  EXPECT_TRUE(has_error(after([&](auto& c) { g(c).start_window = 601s; }), "group[0].start_window",
+                        {"out of range"}));
+}
+
 TEST_F(limits_test, readiness_interval_is_0_or_a_minute_to_a_day) {  // issue 9
   EXPECT_EQ(after([&](auto& c) { g(c).readiness_interval = 0s; }), none);
   EXPECT_EQ(after([&](auto& c) { g(c).readiness_interval = 60s; }), none);

@@ -12,6 +12,7 @@ const failoverFields: Field[] = [
   { key: 'active_priority', kind: 'bool' },
   { key: 'polling_period', kind: 'text', hint: '"1s", "100ms" (0 < x < 100 s)' },
   { key: 'polling_count', kind: 'number', hint: '1..99' },
+  { key: 'start_window', kind: 'text', hint: '"5s" (0..600 s)' },
 ];
 
 const rowFields: Record<string, Field[]> = {

@@ -36,8 +36,11 @@ struct state {
   bool release_failed = false;      // ... and then role::failed: the flow failed on the way down
   bool release_from_init = false;   // ... and then back to init: it was booting (boot wait, F8)
   time_point request_at{};          // when handover_request was raised (it expires)
+  time_point peer_starting_since{}; // when the peer was first heard in init (this boot of it)
+  bool served_at_start = false;     // found resources at start: it was serving, not booting (R3)
   time_point gateway_lost_at{};     // when gateway_ok last went false
   time_point gateway_heard_at{};    // the gateway's latest probe answer
+  bool gateway_answered = false;    // ... and there was one since this daemon started
   time_point stalled_until{};       // the end of the latest stall of this daemon already counted
   std::optional<time_point> stall_reported_at;  // the last self_stall event (one per 10 s)
   std::uint64_t stalls = 0;         // stalls of this daemon's loop that were discounted

@@ -80,6 +80,15 @@ struct params {
   duration gateway_fresh() const noexcept { return period * 3 / 2; }
   // How long a booting node waits to hear its peer before deciding alone.
   duration boot_wait() const noexcept { return period * (count + 2); }
+  // R3 (F8): the start window. A node without the Active priority that has not heard its peer
+  // takes the role alone only after it; a node with the priority that hears its peer, or is
+  // alone, waits within it for what keeps it from taking the role (its gateway's first answer),
+  // while a peer without the priority that hears it starting waits for it. It must outlast a
+  // network settling after its links come up (neighbour resolution, switch ports): the boot wait
+  // of a few periods did not (issue 18). Zero: the boot wait alone.
+  duration start_window{};
+  // The longest a node waits at start: for its peer, or for its own eligibility.
+  duration start_limit() const noexcept { return std::max(boot_wait(), start_window); }
   // The executor's watchdog (ADR 0005): with no desired state from this daemon for this long
   // (judged on this daemon's send clock), the executor lets go of the resources. It must have
   // let go before the peer can take over on this node's silence, which is no sooner than the

@@ -195,6 +195,10 @@ struct group_config {
   bool active_priority = false;                       // R3
   duration polling_period = std::chrono::seconds(1);  // D3: 0 < p < 100 s
   int polling_count = 3;                              // D3: 0 < n < 100
+  // R3 (issue 18): at start, a node without the Active priority that has not heard its peer waits
+  // this long before it takes the role alone, and the priority node waits within it for its own
+  // gateway; 0 s: the boot wait alone (polling_period x (polling_count + 2)). 0..600 s.
+  duration start_window = std::chrono::seconds(5);
   std::optional<std::string> gateway;                 // D2 HB_GATEWAYIP; absent: no gateway check
   std::optional<link_config> heartbeat;  // HB_TCPH/HB_TCPH1, HB_SCKH (optional network)
   link_config public_net;                // HB_TCPG/HB_TCPG1, HB_SCKG
