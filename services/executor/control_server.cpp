@@ -27,6 +27,7 @@ struct control_server::impl : std::enable_shared_from_this<impl> {
   std::shared_ptr<protocol::socket> current;
   std::uint64_t generation = 0;
   std::uint64_t bad = 0, send_failed = 0;
+  bool draining = false;
 
   impl(asio::any_io_executor e, std::filesystem::path p, handlers hs)
       : ex(e), path(std::move(p)), h(std::move(hs)), acceptor(e) {
@@ -113,7 +114,14 @@ void control_server::send(const proto::observed_state& o) {
 bool control_server::connected() const noexcept { return impl_->current != nullptr; }
 
 void control_server::drain() {
-  // The read coroutine's pending receive stays armed; it simply finds nothing left to read.
+  // The read coroutine's pending receive stays armed; it simply finds nothing left to read. A
+  // group's feed() calls this, and a message read here may feed another group: read once.
+  if (impl_->draining) return;
+  impl_->draining = true;
+  struct done_t {
+    impl* i;
+    ~done_t() { i->draining = false; }
+  } done{impl_.get()};
   std::array<char, 16384> buf;
   for (int i = 0; i < 64 && impl_->current; ++i) {
     boost::system::error_code ec;

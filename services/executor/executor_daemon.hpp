@@ -1,6 +1,8 @@
 // hasys-executor as a whole: the groups' flows, the control server, the bus (events out, exec.*
-// requests in) and the signals. One io_context, one thread; blocking system calls on worker
-// lanes, scripts as child processes. run() returns after an orderly stop.
+// requests in) and the signals. Two io_contexts, one thread each: `fast` (real-time: the control
+// socket, the flows and their drivers) and `slow` (normal priority: the bus, events, the log);
+// blocking system calls on worker lanes, scripts as child processes. fast.run() returns after an
+// orderly stop.
 #pragma once
 
 #include <hasys/config/node_config.hpp>
@@ -20,7 +22,8 @@ struct daemon_options {
 
 class executor_daemon {
  public:
-  executor_daemon(boost::asio::io_context& ioc, const config::node_config& cfg, daemon_options opts);
+  executor_daemon(boost::asio::io_context& fast, boost::asio::io_context& slow, const config::node_config& cfg,
+                  daemon_options opts);
   ~executor_daemon();
   void start();
   // run() returned because a new configuration needs a fresh start of the process (issue 11):

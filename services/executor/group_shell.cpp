@@ -64,6 +64,7 @@ group_shell::group_shell(asio::any_io_executor ex, const config::node_config& no
   context_.peer_public_address = group.public_net.peer_address;
   context_.events = &events;
   context_.simulate = simulate;
+  context_.takeover = &takeover_;
   params_.group = group.name;
   for (const auto& n : group.flow) {
     resources_.push_back(make_resource(n, group, services));
@@ -98,6 +99,11 @@ void group_shell::start() {
 }
 
 void group_shell::desired(const proto::desired_state& d) {
+  if (d.up && d.epoch != takeover_.epoch) {
+    using clock = std::chrono::steady_clock;
+    const auto at = [](std::int64_t ns) { return ns > 0 ? clock::time_point(std::chrono::nanoseconds(ns)) : clock::time_point{}; };
+    takeover_ = {d.epoch, at(d.peer_heard_mono_ns), at(d.decided_mono_ns), clock::now()};
+  }
   flow::desired in{
       d.epoch,     d.up, d.handover, d.announce, std::chrono::milliseconds(d.watchdog_ms),
       std::nullopt};
@@ -111,6 +117,15 @@ void group_shell::heartbeat_lost(const std::string& why) { feed(flow::heartbeat_
 void group_shell::stop(bool at_once) { feed(flow::stop_requested{at_once}); }
 
 void group_shell::feed(const flow::input& in) {
+  // What the heartbeat already sent is read before any input is judged (issue 18): an input that
+  // comes first after this process was not scheduled — a lease refresh's answer, a step's end —
+  // would otherwise judge the watchdog on a word that waits unread in the socket. Read desired
+  // states queue ahead of it; a desired state itself comes from the socket in order.
+  if (!feeding_ && started_ && drain_control && !std::holds_alternative<flow::desired_received>(in)) {
+    feeding_ = true;
+    drain_control();
+    feeding_ = false;
+  }
   queued_.push_back(in);
   if (feeding_ || !started_) return;
   feeding_ = true;
@@ -160,12 +175,9 @@ asio::awaitable<void> group_shell::clock_loop() {
     clock_.expires_at(t == flow::time_point::max() ? asio::steady_timer::time_point::max() : t);
     co_await clock_.async_wait(asio::as_tuple(asio::use_awaitable));
     if (state_.at == flow::stage::stopped) co_return;
-    if (t != flow::time_point::max() && now() >= t) {
-      // The self-stall guard: if this process was not scheduled in time, the heartbeat's
-      // messages of that time wait in the socket; they are read before its silence is judged.
-      if (drain_control) drain_control();
-      feed(flow::tick{});
-    }
+    // The self-stall guard: if this process was not scheduled in time, the heartbeat's messages
+    // of that time wait in the socket; feed() reads them before its silence is judged.
+    if (t != flow::time_point::max() && now() >= t) feed(flow::tick{});
   }
 }
 

@@ -78,6 +78,7 @@ class group_shell {
   bool feeding_ = false;
   bool started_ = false;
   std::vector<flow::action> initial_;  // the start's actions, carried out by start()
+  takeover_clock takeover_;            // context_.takeover points here
   std::string ready_;                  // observed_state::ready
   std::string ready_summary_;          // the last outcome, to raise its event on a change
   std::int64_t ready_unix_ms_ = 0;

@@ -1,13 +1,19 @@
 // hasys-executor: wires the configuration, the io_context and the signals.
 #include "executor_daemon.hpp"
 
+#include <hasys/daemon/realtime.hpp>
 #include <hasys/daemon/reexec.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -21,12 +27,16 @@ void usage() {
       "SIGTERM/SIGINT: finish the work in progress, keep what is up, exit; a second one: exit now.");
 }
 
-// Real-time priority below the heartbeat's, not inherited by the scripts the executor runs.
+// Real-time priority below the heartbeat's for the main thread (the fast side), not inherited by
+// the threads it starts (the slow side, nats.c's) nor by the scripts the executor runs; its pages
+// locked, so a page fault never waits for the disk on the failover path.
 void prefer_realtime() {
   sched_param sp{};
   sp.sched_priority = 40;
   if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) != 0)
     std::fprintf(stderr, "hasys-executor: warning: SCHED_FIFO refused; running at normal priority\n");
+  if (auto why = hasys::daemon::lock_memory(); !why.empty())
+    std::fprintf(stderr, "hasys-executor: warning: %s\n", why.c_str());
 }
 
 }  // namespace
@@ -55,10 +65,15 @@ int main(int argc, char** argv) {
                          "(use --simulate for a demo without privileges)\n");
   prefer_realtime();
   try {
-    boost::asio::io_context ioc(1);
-    hasys::executor::executor_daemon d(ioc, *loaded.config, opts);
+    boost::asio::io_context fast(1), slow(1);
+    auto slow_work = boost::asio::make_work_guard(slow);
+    hasys::executor::executor_daemon d(fast, slow, *loaded.config, opts);
+    // Started after the scheduler was set: at normal priority (SCHED_RESET_ON_FORK).
+    std::thread slow_thread([&] { slow.run(); });
     d.start();
-    ioc.run();
+    fast.run();  // returns after an orderly stop (signals, or a restart for a new configuration)
+    boost::asio::post(slow, [&slow] { slow.stop(); });  // after the log lines queued before it
+    slow_thread.join();
     if (d.restart_wanted()) {
       const auto why = hasys::daemon::restart_in_place();
       std::fprintf(stderr, "hasys-executor: cannot start again with the new configuration: %s\n", why.c_str());

@@ -42,6 +42,14 @@ class event_sink {
                      std::string text, std::map<std::string, std::string> details = {}) = 0;
 };
 
+// The phases of a takeover (issue 18), on CLOCK_MONOTONIC, kept by the group's shell from the
+// heartbeat's first desired state of an up epoch: when the peer was last heard before the
+// decision, when the decision was taken, when the executor read it ({}: unknown).
+struct takeover_clock {
+  std::uint64_t epoch = 0;
+  std::chrono::steady_clock::time_point peer_heard{}, decided{}, received{};
+};
+
 // The group-level facts a resource works with; stable while the executor runs.
 struct resource_context {
   boost::asio::any_io_executor ex;
@@ -51,6 +59,7 @@ struct resource_context {
   std::string peer_public_address;  // to tell the peer's MAC from a stranger's (W2)
   event_sink* events = nullptr;
   bool simulate = false;  // no privileges: system changes go to the stand-in kernel
+  const takeover_clock* takeover = nullptr;  // the latest up epoch's phases so far
 };
 
 // What resources need from the daemon.

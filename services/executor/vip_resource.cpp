@@ -10,6 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <cstdio>
+
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
@@ -30,6 +32,27 @@ asio::awaitable<void> pause(std::chrono::steady_clock::duration d) {
 std::int64_t ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
       .count();
+}
+
+std::string ms_text(std::chrono::steady_clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", std::chrono::duration<double, std::milli>(d).count());
+  return buf;
+}
+
+// Issue 18: a takeover phase by phase — the peer's last packet, the decision, the executor's read
+// of it, the address added, the first gratuitous ARP sent — so a slow one has a name. Only for
+// the epoch the heartbeat's timing came with (an adoption after a restart has none).
+void add_takeover_phases(std::map<std::string, std::string>& details, const takeover_clock* t, std::uint64_t epoch,
+                         std::chrono::steady_clock::time_point added, std::chrono::steady_clock::time_point announced) {
+  using clock = std::chrono::steady_clock;
+  if (!t || t->epoch != epoch || t->decided == clock::time_point{} || t->received == clock::time_point{}) return;
+  if (t->peer_heard != clock::time_point{} && t->peer_heard <= t->decided)
+    details["peer_silent_ms"] = ms_text(t->decided - t->peer_heard);
+  details["decision_to_executor_ms"] = ms_text(t->received - t->decided);
+  details["executor_to_address_ms"] = ms_text(added - t->received);
+  details["address_to_announce_ms"] = ms_text(announced - added);
+  details["decision_to_announce_ms"] = ms_text(announced - t->decided);
 }
 
 }  // namespace
@@ -74,7 +97,7 @@ void vip_resource::later_bursts(const resource_context& c) {
       "announce bursts " + label_);
 }
 
-asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::uint64_t) {
+asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::uint64_t epoch) {
   const auto t = target(c);
   auto& addr = services_.addresses;
   std::string duplicate_check;
@@ -95,18 +118,22 @@ asio::awaitable<step_result> vip_resource::up(const resource_context& c, std::ui
   }
   auto added = co_await addr.add(t);
   if (!added.ok) co_return step_result{false, added.error};
+  const auto added_at = std::chrono::steady_clock::now();
   held_ = true;
   guard_.taken();
   auto first = co_await addr.announce(t);
+  const auto announced_at = std::chrono::steady_clock::now();
   later_bursts(c);
   const std::string sim = addr.simulated() ? " (simulate: stand-in kernel)" : "";
-  if (c.events)
-    c.events->event(c.group, cluster::severity::information, "vip_up",
-                    "Virtual IP is normal [" + label_ + "]" + sim,
-                    {{"interface", t.interface},
-                     {"lease_s", std::to_string(cfg_.lease.count())},
-                     {"duplicate_check", duplicate_check},
-                     {"announce", first.ok ? "sent" : "failed: " + first.error}});
+  if (c.events) {
+    std::map<std::string, std::string> details{{"interface", t.interface},
+                                               {"lease_s", std::to_string(cfg_.lease.count())},
+                                               {"duplicate_check", duplicate_check},
+                                               {"announce", first.ok ? "sent" : "failed: " + first.error}};
+    add_takeover_phases(details, c.takeover, epoch, added_at, announced_at);
+    c.events->event(c.group, cluster::severity::information, "vip_up", "Virtual IP is normal [" + label_ + "]" + sim,
+                    std::move(details));
+  }
   co_return step_result{true, "added " + sys::to_string(t.address) + " on " + t.interface};
 }
 

@@ -321,6 +321,10 @@ proto::desired_state group_runner::desired() const {
   // Stamped now: the executor judges this daemon's silence on this clock (CLOCK_MONOTONIC).
   d.sent_mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                        std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (d.up) {
+    d.decided_mono_ns = state_.decided_at.time_since_epoch().count();
+    d.peer_heard_mono_ns = state_.peer_heard_before.time_since_epoch().count();
+  }
   return d;
 }
 

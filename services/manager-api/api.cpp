@@ -4,6 +4,7 @@
 #include "manager_db.hpp"
 #include "remote_config.hpp"
 #include "static_files.hpp"
+#include "takeover_metrics.hpp"
 
 #include <hasys/daemon/blocking_lane.hpp>
 #include <hasys/daemon/log.hpp>
@@ -233,6 +234,7 @@ struct api::impl {
   std::deque<recent_event> recent_events;
   std::uint64_t event_seq = 0;
   static constexpr std::size_t recent_events_max = 5000;
+  takeover_metrics takeovers;  // issue 18: vip_up events' phases, for /metrics
   // API latency (Prometheus histogram, seconds).
   static constexpr std::array<double, 9> latency_bounds{0.001, 0.0025, 0.005, 0.01, 0.025,
                                                         0.05,  0.1,    0.5,   1.0};
@@ -290,6 +292,7 @@ struct api::impl {
         "# HELP hasys_api_bus_connected Connected to the hub.\n"
         "# TYPE hasys_api_bus_connected gauge\nhasys_api_bus_connected " +
         std::string(bus_up ? "1" : "0") + "\n";
+    takeovers.write(out);
     if (opt.more_metrics) opt.more_metrics(out);
     return out;
   }
@@ -1555,6 +1558,7 @@ void api::on_event(std::string_view subject, std::string_view data) {
   boost::system::error_code ec;
   auto v = json::parse(data, ec);
   if (ec || !v.is_object()) return;
+  i.takeovers.observe(v.as_object());
   i.recent_events.push_back({++i.event_seq, std::string(rest.substr(0, dot)), std::move(v)});
   if (i.recent_events.size() > impl::recent_events_max) i.recent_events.pop_front();
 }

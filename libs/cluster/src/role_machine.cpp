@@ -92,6 +92,9 @@ struct stepper {
 
   void activate(const std::string& reason) {
     s.epoch = std::max(s.epoch, s.peer ? s.peer->epoch : 0) + 1;
+    s.decided_at = now;
+    s.peer_heard_before = {};
+    for (const auto& l : s.links) s.peer_heard_before = std::max(s.peer_heard_before, l.last_seen);
     enter(role::activating);
     s.flow_pending = true;
     s.activation_failed = false;

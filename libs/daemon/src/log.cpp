@@ -27,7 +27,19 @@ void write_line(const std::string& line) {
 void logger::operator()(log_level level, std::string_view text) const {
   auto line = format_line(level, text);
   if (!writer_) return write_line(line);
-  boost::asio::post(writer_, [line = std::move(line)] { write_line(line); });
+  // A writer blocked on stderr (journald stalled on a busy disk) must not grow the queue without
+  // bound: past the limit lines are dropped, and the next line written says how many.
+  if (queue_->queued.fetch_add(1) >= max_queued) {
+    queue_->queued.fetch_sub(1);
+    queue_->dropped.fetch_add(1);
+    return;
+  }
+  boost::asio::post(writer_, [q = queue_, line = std::move(line)] {
+    if (const auto n = q->dropped.exchange(0))
+      write_line(format_line(log_level::warning, std::to_string(n) + " log lines dropped: the log was not read"));
+    write_line(line);
+    q->queued.fetch_sub(1);
+  });
 }
 
 }  // namespace hasys::daemon

@@ -79,6 +79,7 @@ struct stepper {
     // not scheduled is not the heartbeat's silence. Never later than now, never backwards.
     const auto spoke = d.sent ? std::min(*d.sent, now) : now;
     s.want_at = std::max(s.want_at, spoke);
+    if (s.watchdog_relook && now - s.want_at < watchdog()) s.watchdog_relook.reset();
     s.announce_known = true;
     if (d.watchdog > duration::zero() && ms(d.watchdog) != s.j.watchdog_ms) {
       s.j.watchdog_ms = ms(d.watchdog);
@@ -478,12 +479,26 @@ struct stepper {
       }
   }
 
+  // The watchdog (F9, ADR 0005): no word from the heartbeat for its time, and this node lets go
+  // before the peer can take over. Judged only over time this process was there to look: found
+  // expired later than `stall_tolerance` after it was due, the executor itself was not scheduled —
+  // when the whole machine stalled, the heartbeat (of higher priority) speaks the moment it runs
+  // again — so it looks once more after watchdog_relook() before it lets go.
+  static constexpr duration stall_tolerance = 1ms;
+  duration relook_after() const { return std::clamp(watchdog() / 10, duration(1ms), duration(5ms)); }
   void check_watchdog() {
     if (s.fence || s.at == stage::stopped) return;
     if (s.want && !s.want->up) return;  // the flow is on its way down anyway
     if (!may_hold() && wanted() != target::up) return;
-    if (now - s.want_at >= watchdog())
-      start_fence("no word from hasys-heartbeat for " + std::to_string(ms(now - s.want_at)) + " ms");
+    const auto due = s.want_at + watchdog();
+    if (now < due) return;
+    if (!s.watchdog_relook && now - due > stall_tolerance) {
+      s.watchdog_relook = now + relook_after();
+      return;
+    }
+    if (s.watchdog_relook && now < *s.watchdog_relook) return;
+    s.watchdog_relook.reset();
+    start_fence("no word from hasys-heartbeat for " + std::to_string(ms(now - s.want_at)) + " ms");
   }
 
   // ---- decisions, re-evaluated after every input ----
@@ -634,7 +649,7 @@ time_point next_deadline(const params& p, const state& s) {
     t = std::min(t, st.due(i));
   }
   const bool guarded = !s.fence && !(s.want && !s.want->up) && (st.may_hold() || st.wanted() == stepper::target::up);
-  if (guarded) t = std::min(t, s.want_at + st.watchdog());
+  if (guarded) t = std::min(t, s.watchdog_relook.value_or(s.want_at + st.watchdog()));
   if (p.announce_every > duration::zero() && s.want && s.want->up && !s.fence)
     for (std::size_t i = 0; i < p.nodes.size(); ++i)
       if (p.nodes[i].announced && s.res[i].seen == presence::present && s.res[i].owned)

@@ -317,7 +317,8 @@ void tag_invoke(json::value_from_tag, json::value& jv, const desired_state& m) {
   jv = json::object{{"v", schema_version}, {"group", m.group}, {"epoch", m.epoch}, {"up", m.up},
                     {"handover", m.handover}, {"heartbeat_boot", m.heartbeat_boot},
                     {"watchdog_ms", m.watchdog_ms}, {"announce", m.announce},
-                    {"sent_mono_ns", m.sent_mono_ns}};
+                    {"sent_mono_ns", m.sent_mono_ns}, {"decided_mono_ns", m.decided_mono_ns},
+                    {"peer_heard_mono_ns", m.peer_heard_mono_ns}};
 }
 desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& jv) {
   const auto& o = obj(jv);
@@ -330,6 +331,8 @@ desired_state tag_invoke(json::value_to_tag<desired_state>, const json::value& j
   m.watchdog_ms = get_or<std::int64_t>(o, "watchdog_ms", 0);
   m.announce = get_or<std::uint64_t>(o, "announce", 0);
   m.sent_mono_ns = get_or<std::int64_t>(o, "sent_mono_ns", 0);
+  m.decided_mono_ns = get_or<std::int64_t>(o, "decided_mono_ns", 0);
+  m.peer_heard_mono_ns = get_or<std::int64_t>(o, "peer_heard_mono_ns", 0);
   return m;
 }
 

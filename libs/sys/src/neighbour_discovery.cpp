@@ -33,9 +33,8 @@ boost::system::error_code send_repeated(int ifindex, std::uint16_t ethertype,
     return make_error_code(sys_errc::invalid_argument);
   }
   boost::system::error_code ec;
-  const auto fd = detail::open_packet_socket(ifindex, ethertype, ec);
-  for (int i = 0; !ec && i < count; ++i)
-    ec = detail::send_frame(fd.get(), ifindex, ethertype, destination, payload);
+  const int fd = detail::shared_send_socket(ec);  // never closed: see packet_socket.hpp
+  for (int i = 0; !ec && i < count; ++i) ec = detail::send_frame(fd, ifindex, ethertype, destination, payload);
   if (ec) diag.message = what + " on " + describe_interface(ifindex) + ": " + ec.message();
   return ec;
 }
@@ -90,6 +89,15 @@ boost::asio::awaitable<boost::system::result<std::vector<mac_address>>> run_prob
   if (ec) co_return ec;
   const int raw = fd.get();
   boost::asio::posix::stream_descriptor readable(ex, fd.release());
+  // Closed on the closer's thread, not this one (packet_socket.hpp), whichever way this ends.
+  struct hand_over {
+    boost::asio::posix::stream_descriptor& d;
+    ~hand_over() {
+      boost::system::error_code ignored;
+      d.cancel(ignored);
+      detail::close_in_background(detail::unique_fd(d.release()));
+    }
+  } closing{readable};
   boost::asio::steady_timer timer(ex);
   std::vector<mac_address> found;
   const auto start = clock::now();

@@ -4,9 +4,15 @@
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
 
 namespace hasys::sys::detail {
 
@@ -37,6 +43,55 @@ unique_fd open_packet_socket(int ifindex, std::uint16_t ethertype, boost::system
     fd.reset();
   }
   return fd;
+}
+
+int shared_send_socket(boost::system::error_code& ec) {
+  // One per network namespace the calling thread is in (a socket belongs to the namespace it was
+  // made in; the tests move between namespaces, a daemon never does).
+  struct stat ns {};
+  if (::stat("/proc/thread-self/ns/net", &ns) != 0) {
+    ec = last_errno();
+    return -1;
+  }
+  static std::mutex m;
+  static std::map<ino_t, unique_fd> by_namespace;
+  std::lock_guard lock(m);
+  auto& fd = by_namespace[ns.st_ino];
+  if (!fd) {
+    fd = unique_fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) ec = last_errno();  // tried again at the next send (e.g. CAP_NET_RAW granted later)
+  }
+  return fd.get();
+}
+
+void close_in_background(unique_fd fd) {
+  if (!fd) return;
+  // One closer thread for the process, started at the first close: it sleeps in close() through
+  // the grace period. Started from a real-time thread of a process that set SCHED_RESET_ON_FORK,
+  // it runs at normal priority.
+  struct closer {
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<unique_fd> queue;
+    closer() {
+      std::thread([this] {
+        for (;;) {
+          std::unique_lock lock(m);
+          cv.wait(lock, [this] { return !queue.empty(); });
+          auto next = std::move(queue.front());
+          queue.pop_front();
+          lock.unlock();
+          next.reset();
+        }
+      }).detach();
+    }
+  };
+  static closer* c = new closer;  // never destroyed: its thread outlives static destruction
+  {
+    std::lock_guard lock(c->m);
+    c->queue.push_back(std::move(fd));
+  }
+  c->cv.notify_one();
 }
 
 boost::system::error_code send_frame(int fd, int ifindex, std::uint16_t ethertype,

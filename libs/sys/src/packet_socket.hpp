@@ -19,6 +19,13 @@ namespace hasys::sys::detail {
 // with the interface's own MAC as source).
 unique_fd open_packet_socket(int ifindex, std::uint16_t ethertype, boost::system::error_code& ec);
 
+// Closing a packet socket waits for an RCU grace period (packet_release: synchronize_net), 8-24 ms
+// measured on this VM (issue 18): never on a thread with a deadline. A socket that only sends is
+// one for the whole process (protocol 0, never bound: no frame queues on it); one that received is
+// closed here on a thread of its own.
+int shared_send_socket(boost::system::error_code& ec);
+void close_in_background(unique_fd fd);
+
 boost::system::error_code send_frame(int fd, int ifindex, std::uint16_t ethertype,
                                      const mac_address& destination,
                                      std::span<const std::uint8_t> payload);

@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -296,6 +299,49 @@ TEST_F(executor_fixture, releases_everything_when_the_heartbeat_falls_silent) { 
   EXPECT_LT(took, 2s);
   EXPECT_NE(released->detail.find("no word from hasys-heartbeat"), std::string::npos) << released->detail;
   EXPECT_EQ(count(ran(), "app1 t1"), 1u);
+}
+
+// Issue 18: the executor writes its log on its slow side, never on the thread that reads the
+// heartbeat's word and keeps the leases. A log nobody reads — journald stalled on a busy disk —
+// fills its pipe; the flows, the answers and the watchdog go on (before, the real-time thread
+// blocked in the write: no answer at all, and a false fence once it wrote again).
+TEST_F(executor_fixture, a_log_nobody_reads_holds_up_neither_the_flow_nor_the_watchdog) {
+  write_config(logger("s1"), logger("t1"), logger("s2"), logger("t2"));
+  const auto fifo = dir / "stalled-log";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(reader, 0);
+  ASSERT_GE(::fcntl(reader, F_SETPIPE_SZ, 4096), 0);  // one page: a few dozen lines fill it
+  executor.emplace(child_process::spec{
+      HASYS_EXECUTOR, {"--config", (dir / "node.toml").string(), "--simulate"}, fifo});
+  fake_heartbeat hb(dir / "run/executor.sock");
+  // Flows up and down until the log's pipe is full (each run logs its events).
+  int queued = 0;
+  for (std::uint64_t epoch = 1; epoch <= 40 && queued < 3500; ++epoch) {
+    ASSERT_TRUE(hb.until(epoch, true, proto::flow_phase::done, 10s)) << "epoch " << epoch << " did not come up";
+    ASSERT_TRUE(hb.until(epoch, false, proto::flow_phase::done, 10s, true, false)) << "epoch " << epoch;
+    ASSERT_EQ(::ioctl(reader, FIONREAD, &queued), 0);
+  }
+  ASSERT_GE(queued, 3500) << "the log never filled its pipe";
+  // Full: the next run, and two seconds of the heartbeat's word every 50 ms with a 300 ms
+  // watchdog, each answered, nothing released on its own.
+  ASSERT_TRUE(hb.until(100, true, proto::flow_phase::done, 10s)) << "the flow stopped with its log";
+  const auto end = std::chrono::steady_clock::now() + 2s;
+  int answers = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    hb.send(100, true, 300);
+    auto o = hb.next(500ms);
+    ASSERT_TRUE(o) << "no answer for 500 ms: the executor waits for its log";
+    EXPECT_NE(o->phase, proto::flow_phase::releasing) << o->detail;
+    EXPECT_NE(o->phase, proto::flow_phase::released) << o->detail;
+    ++answers;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(answers, 20);
+  EXPECT_TRUE(kernel_has()) << "the address's lease ran out";
+  executor->signal(SIGKILL);  // before the reader goes: a write to a pipe without one is SIGPIPE
+  executor->wait_exit(5s);
+  ::close(reader);
 }
 
 TEST_F(executor_fixture, a_restart_in_the_middle_of_a_flow_converges_without_starting_twice) {

@@ -758,7 +758,55 @@ TEST(flow_machine, a_desired_state_sent_long_ago_does_not_renew_the_watchdog) {
   m.now += 30ms;
   m.feed(desired_received{d});  // still stamped with its send time
   m.feed(tick{});
+  m.advance(5ms);  // read 5 ms after the watchdog was due: it looks once more first (below)
   EXPECT_TRUE(m.has_event("fenced")) << "no word sent for 30 ms > 25 ms";
+}
+
+// ---- issue 18: the watchdog judges only time this process was there to look ----
+
+TEST(flow_machine, a_watchdog_found_expired_late_looks_once_more_before_it_lets_go) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{desired{1, true, false, 0, 28ms, m.now}});
+  m.run_all();
+  m.out.clear();
+  // The whole machine stalled: this process wakes 12 ms after its watchdog was due, and the
+  // heartbeat has not run yet either.
+  m.now += 40ms;
+  m.feed(tick{});
+  EXPECT_FALSE(m.has_event("fenced")) << "judged the heartbeat on time it could not look";
+  ASSERT_TRUE(m.s.watchdog_relook);
+  EXPECT_LE(*m.s.watchdog_relook - m.now, 5ms);
+  EXPECT_EQ(next_deadline(m.p, m.s), *m.s.watchdog_relook);
+  m.advance(5ms);  // still silent when it looks again: the heartbeat is gone (F9)
+  EXPECT_TRUE(m.has_event("fenced"));
+}
+
+TEST(flow_machine, a_word_from_the_heartbeat_after_a_stall_keeps_the_resources) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{desired{1, true, false, 0, 28ms, m.now}});
+  m.run_all();
+  m.out.clear();
+  m.now += 40ms;
+  m.feed(tick{});  // late: looks again shortly
+  m.now += 1ms;    // the heartbeat runs again and speaks
+  m.feed(desired_received{desired{1, true, false, 0, 28ms, m.now}});
+  m.advance(20ms);
+  EXPECT_FALSE(m.has_event("fenced"));
+  EXPECT_FALSE(m.s.watchdog_relook);
+}
+
+TEST(flow_machine, a_watchdog_looked_at_on_time_lets_go_at_once) {
+  machine m;
+  m.answer(0, io_op::check, presence::absent);
+  m.feed(desired_received{desired{1, true, false, 0, 28ms, m.now}});
+  m.run_all();
+  m.out.clear();
+  const auto due = m.now + 28ms;
+  m.now = due + 500us;  // within the tolerance of a timer's wake-up
+  m.feed(tick{});
+  EXPECT_TRUE(m.has_event("fenced")) << "no relook when this process looked on time";
 }
 
 TEST(flow_machine, a_send_stamp_from_the_future_counts_as_now) {

@@ -47,7 +47,7 @@ TEST(messages, event_round_trips_and_carries_an_iso_time) {
 }
 
 TEST(messages, control_messages_round_trip) {
-  desired_state d{"lab", 7, true, true, 55, 300, 4};
+  desired_state d{"lab", 7, true, true, 55, 300, 4, 123456789, 123450000, 123400000};
   EXPECT_EQ(*from_json<desired_state>(to_json(d)), d);
   observed_state o{"lab", 7, true, flow_phase::failed, "vip: address in use"};
   EXPECT_EQ(*from_json<observed_state>(to_json(o)), o);

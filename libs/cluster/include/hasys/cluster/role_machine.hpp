@@ -37,6 +37,10 @@ struct state {
   bool release_from_init = false;   // ... and then back to init: it was booting (boot wait, F8)
   time_point request_at{};          // when handover_request was raised (it expires)
   time_point peer_starting_since{}; // when the peer was first heard in init (this boot of it)
+  // The latest activation (issue 18, a takeover's phases): when it was decided, and when the peer
+  // was last heard before it (time_point{}: never heard).
+  time_point decided_at{};
+  time_point peer_heard_before{};
   bool served_at_start = false;     // found resources at start: it was serving, not booting (R3)
   time_point gateway_lost_at{};     // when gateway_ok last went false
   time_point gateway_heard_at{};    // the gateway's latest probe answer

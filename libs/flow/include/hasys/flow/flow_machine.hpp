@@ -37,6 +37,9 @@ struct state {
   std::vector<resource_view> res;
   std::optional<desired> want;     // the heartbeat's latest desired state
   time_point want_at{};            // when it came (or when the executor started)
+  // The watchdog expired while this process was late to look (not scheduled: a stall of the
+  // machine stops the heartbeat too, whose word then comes just after): it looks once more then.
+  std::optional<time_point> watchdog_relook;
   bool announce_known = false;     // want->announce has been seen once (changes count after)
   std::optional<run_step> step;    // a node's up or down run is out
   time_point step_started{};       // ... since

@@ -223,6 +223,11 @@ struct desired_state {
   // machine): the executor judges the heartbeat's silence from this, so a message it read late
   // because it was itself not scheduled does not look like silence (issue 8). 0: unknown.
   std::int64_t sent_mono_ns = 0;
+  // While up: when this epoch's activation was decided, and when the peer was last heard before
+  // that (CLOCK_MONOTONIC; 0: unknown, or never heard) — the executor names a takeover's phases
+  // with them (issue 18).
+  std::int64_t decided_mono_ns = 0;
+  std::int64_t peer_heard_mono_ns = 0;
   bool operator==(const desired_state&) const = default;
 };
 
