@@ -11,9 +11,19 @@ namespace asio = boost::asio;
 
 namespace hasys::executor {
 
+namespace {
+// Durations passed into coroutines are of the type they take, never converted inside a co_await
+// (GCC 12, flush_events below).
+constexpr std::chrono::milliseconds flush_limit{2000};
+constexpr std::chrono::steady_clock::duration read_limit = std::chrono::seconds(10);
+}  // namespace
+
+// The timeout is the type drain() takes: a converted temporary argument inside a co_await
+// (std::chrono::seconds -> milliseconds) crashed GCC 12's coroutine with a wild `this`.
 asio::awaitable<void> executor_daemon::impl::flush_events() {
-  if (!co_await events.drain(std::chrono::seconds(2))) log.warning("events not yet stored before the restart");
-  if (bus) co_await bus->flush(std::chrono::seconds(2));
+  const bool stored = co_await events.drain(std::chrono::milliseconds(2000));
+  if (!stored) log.warning("events not yet stored before the restart");
+  if (bus) co_await bus->flush(flush_limit);
 }
 
 // hasys.<group>.<node>.exec.<verb>: common_start, common_stop (menu items 6 and 7), status,
@@ -24,17 +34,21 @@ asio::awaitable<void> executor_daemon::impl::serve(group_shell& g, bus::subscrip
     proto::command_reply reply{false, "unknown request \"" + verb + "\""};
     if (verb == "common_start" || verb == "common_stop") {
       auto run = g.common_program(verb == "common_start");
-      auto r = co_await on(fast, std::move(run));
+      auto r = co_await asio::co_spawn(fast, std::move(run), asio::use_awaitable);
       reply = {r.ok, r.detail};
     } else if (verb == "status") {
       auto status = status_of(&g);
-      reply = {true, proto::to_json(co_await on(fast, std::move(status)))};
+      // Named: a temporary that owns memory in a full-expression with co_await is freed twice by
+      // GCC 12 ("free(): invalid pointer").
+      const proto::observed_state st = co_await asio::co_spawn(fast, std::move(status), asio::use_awaitable);
+      reply = {true, proto::to_json(st)};
     } else if (verb == "reboot") {
       auto rq = proto::from_json<proto::reboot_request>(m->data);
       if (!rq || rq->group != g.name()) {
         reply = {false, "a reboot request that cannot be read"};
       } else {
-        reply = co_await reboot(rq->group, rq->reason);
+        auto rebooted = co_await reboot(rq->group, rq->reason);
+        reply = std::move(rebooted);
       }
     } else if (verb == "drbd_reconnect") {
       const config::group_config* gc = group_config_of(g.name());
@@ -51,7 +65,7 @@ asio::awaitable<void> executor_daemon::impl::serve(group_shell& g, bus::subscrip
       }
     } else if (verb == "ready") {
       auto ready = ready_of(&g);
-      auto r = co_await on(fast, std::move(ready));
+      auto r = co_await asio::co_spawn(fast, std::move(ready), asio::use_awaitable);
       std::string text = r.summary;
       for (const auto& c : r.checks)
         text += "\n  " + std::string(c.ok ? "ok    " : "FAILED") + "  " + c.what + ": " + c.detail;
@@ -135,7 +149,8 @@ asio::awaitable<void> executor_daemon::impl::serve_drbd_connects(const config::g
     proto::restart_reply reply{1, false, "a request that cannot be read"};
     if (rq && rq->group == g.name) {
       std::string resource = rq->resource, origin = "monitor";  // named: see GCC 12 in docs/monitor.md
-      reply = co_await drbd_connect(g, std::move(resource), std::move(origin));
+      auto connected = co_await drbd_connect(g, std::move(resource), std::move(origin));
+      reply = std::move(connected);
     }
     if (!m->reply.empty() && bus) bus->respond(*m, proto::to_json(reply));
   }
@@ -148,8 +163,9 @@ asio::awaitable<proto::command_reply> executor_daemon::impl::reboot(const std::s
                                                                     const std::string& reason) {
   event(group, cluster::severity::critical, "node_reboot", "Server is rebooting after failover [" + reason + "]",
         {{"command", cfg.reboot_command.string()}});
-  if (!co_await events.drain(std::chrono::seconds(2))) log.warning("events not yet stored before the reboot");
-  if (bus) co_await bus->flush(std::chrono::seconds(2));
+  const bool stored = co_await events.drain(std::chrono::milliseconds(2000));
+  if (!stored) log.warning("events not yet stored before the reboot");
+  if (bus) co_await bus->flush(flush_limit);
   sys::run_options o;
   o.argv = {cfg.reboot_command.string()};
   o.env = {{"HASYS_GROUP", group}, {"HASYS_NODE", cfg.name}, {"HASYS_REASON", reason}};
@@ -173,7 +189,7 @@ asio::awaitable<void> executor_daemon::impl::serve_config(bus::subscription sub)
     // The file is read and checked (scripts, users: file system and NSS) on a lane, never on a
     // thread that runs a loop.
     auto read = [file = opts.config_file] { return config::load_file(file); };
-    auto loaded = co_await lanes.disk.run(std::move(read), std::chrono::seconds(10));
+    auto loaded = co_await lanes.disk.run(std::move(read), read_limit);
     proto::config_daemon_outcome o{1, "executor", "failed", "the file could not be read within 10 s"};
     if (loaded && !loaded->config) {
       o.text = "the file is not valid here: " + loaded->errors.front().to_string();
@@ -195,7 +211,8 @@ asio::awaitable<void> executor_daemon::impl::serve_config(bus::subscription sub)
       proto::config_daemon_outcome unchanged{1, "executor", "unchanged", "its settings did not change"};
       if (monitors) unchanged = {1, "executor", "applied", "process monitors' start commands taken"};
       auto take = take_flow_change(std::move(changed), std::move(unchanged));
-      o = co_await on(fast, std::move(take));
+      auto taken = co_await asio::co_spawn(fast, std::move(take), asio::use_awaitable);
+      o = std::move(taken);
     }
     if (!m->reply.empty() && bus) bus->respond(*m, proto::to_json(o));
   }

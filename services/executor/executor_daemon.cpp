@@ -204,7 +204,7 @@ asio::awaitable<void> executor_daemon::impl::restart_for_config() {
   for (const auto& name : pending)
     event(name, cluster::severity::information, "config_flow_taken", "Executor starts again to take the new flow", {});
   auto flushed = flush_events();
-  co_await on(slow, std::move(flushed));
+  co_await asio::co_spawn(slow, std::move(flushed), asio::use_awaitable);
   restart_wanted = true;
   ++signals_seen;  // the orderly stop: finish what runs, keep what is up
   for (auto& g : groups) g->stop(false);

@@ -49,13 +49,9 @@ struct executor_daemon::impl final : event_sink {
   impl(boost::asio::io_context& fast, boost::asio::io_context& slow, const config::node_config& c,
        daemon_options o);
 
-  // Runs op on the other side and resumes the caller with its result. The awaitable is built by
-  // the caller (a member coroutine taking its arguments by value), never a capturing lambda
-  // (GCC 12 frees such captures twice, docs/heartbeat.md).
-  template <class T>
-  boost::asio::awaitable<T> on(boost::asio::io_context& side, boost::asio::awaitable<T> op) {
-    co_return co_await boost::asio::co_spawn(side, std::move(op), boost::asio::use_awaitable);
-  }
+  // A hop to the other side: `co_await asio::co_spawn(side, std::move(op), use_awaitable)` with op
+  // a named awaitable of a member coroutine taking its arguments by value — never a capturing
+  // lambda (GCC 12 frees its captures twice, docs/heartbeat.md).
 
   group_shell* find(std::string_view name);
   const config::group_config* group_config_of(std::string_view name) const;

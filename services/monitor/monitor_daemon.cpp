@@ -535,7 +535,8 @@ struct monitor_daemon::impl {
       if (!m->reply.empty()) bus->respond(*m, proto::to_json(o));
       if (o.status != "restarting") continue;
       log.info("configuration changed: starting again with the new file");
-      if (!co_await events.drain(std::chrono::seconds(2))) log.warning("events not yet stored before the restart");
+      const bool stored = co_await events.drain(std::chrono::milliseconds(2000));  // named: GCC 12
+      if (!stored) log.warning("events not yet stored before the restart");
       co_await bus->flush(std::chrono::seconds(2));
       restart_wanted = true;
       asio::post(ioc, [this] { ioc.stop(); });

@@ -483,9 +483,11 @@ struct stepper {
   // before the peer can take over. Judged only over time this process was there to look: found
   // expired later than `stall_tolerance` after it was due, the executor itself was not scheduled —
   // when the whole machine stalled, the heartbeat (of higher priority) speaks the moment it runs
-  // again — so it looks once more after watchdog_relook() before it lets go.
+  // again — so it looks once more `relook_after` later before it lets go. Short: a heartbeat that
+  // is really gone (F9) while this process stalled too must still be let go of before the peer,
+  // whose own stall guard discounts the same stall, takes over — the release budget is 2 ms.
   static constexpr duration stall_tolerance = 1ms;
-  duration relook_after() const { return std::clamp(watchdog() / 10, duration(1ms), duration(5ms)); }
+  static constexpr duration relook_after = 1ms;
   void check_watchdog() {
     if (s.fence || s.at == stage::stopped) return;
     if (s.want && !s.want->up) return;  // the flow is on its way down anyway
@@ -493,7 +495,7 @@ struct stepper {
     const auto due = s.want_at + watchdog();
     if (now < due) return;
     if (!s.watchdog_relook && now - due > stall_tolerance) {
-      s.watchdog_relook = now + relook_after();
+      s.watchdog_relook = now + relook_after;
       return;
     }
     if (s.watchdog_relook && now < *s.watchdog_relook) return;
