@@ -10,6 +10,7 @@ using hasys::lab::client_reads;
 using hasys::lab::crash;
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
+using hasys::lab::expect_settled;
 using hasys::lab::lab;
 using hasys::lab::status_of;
 using hasys::lab::up_options;
@@ -53,7 +54,7 @@ TEST_P(failover_at, active_crash_moves_the_service_to_the_standby) {  // F1, pow
   auto o = GetParam();
   lab l(prefix_for("f1", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   event_stream eb(l, "b");
   ASSERT_NO_FATAL_FAILURE(crash(l, "a"));
   EXPECT_TRUE(eb.wait_for("peer_lost", 5s)) << eb.transcript();
@@ -66,7 +67,7 @@ TEST(failover, frozen_active_loses_the_vip_to_its_lease_and_yields_when_thawed) 
   const auto o = setting("1s", 3);
   lab l("fo2", o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_OK(l.run("freeze", "a"));
   ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   ASSERT_OK(l.run("thaw", "a"));
@@ -81,7 +82,7 @@ TEST(failover, every_process_killed_on_the_active_leaves_no_duplicate_vip) {  //
   const auto o = setting("1s", 3);
   lab l("fo3", o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_OK(l.run("kill", "a", "all", "--signal", "KILL"));
   ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   expect_no_overlap(w, o);  // nobody was left on a to remove it: the kernel did, at lease end
@@ -92,7 +93,7 @@ TEST_P(failover_at, standby_crash_changes_nothing) {  // F2
   auto o = GetParam();
   lab l(prefix_for("f4", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   const auto before = status_of(l, "a");
   event_stream ea(l, "a");
   ASSERT_NO_FATAL_FAILURE(crash(l, "b"));
@@ -111,7 +112,7 @@ TEST_P(failover_at, active_losing_its_public_network_hands_over) {  // F5
   auto o = GetParam();
   lab l(prefix_for("f5", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   event_stream ea(l, "a");
   ASSERT_OK(l.run("link", "a", "pub", "down"));
   EXPECT_TRUE(ea.wait_for("gateway_down", 5s)) << ea.transcript();
@@ -126,7 +127,7 @@ TEST_P(failover_at, standby_losing_its_public_network_changes_nothing) {  // F6
   auto o = GetParam();
   lab l(prefix_for("f6", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   event_stream eb(l, "b");
   ASSERT_OK(l.run("link", "b", "pub", "down"));
   EXPECT_TRUE(eb.wait_for("gateway_down", 5s)) << eb.transcript();
@@ -141,7 +142,7 @@ TEST_P(failover_at, the_active_interface_down_then_up_leaves_one_holder_of_the_v
   auto o = GetParam();
   lab l(prefix_for("f10", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   // "ifconfig eth0 down" on the Active: the kernel keeps IPv4 addresses on a downed interface,
   // so the virtual IP would be back on the wire with the link unless the node gave it up.
   ASSERT_OK(l.run("link", "a", "pub", "down"));
@@ -173,7 +174,7 @@ TEST_P(failover_at,
   auto o = GetParam();
   lab l(prefix_for("f7", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   // A partition that leaves both gateways reachable: a's heartbeats dropped both ways on both
   // networks, everything else (the gateway probes) flows.
   ASSERT_TRUE(l.exec("a",
@@ -202,7 +203,7 @@ TEST_P(failover_at,
   o.heartbeat_net = false;
   lab l(prefix_for("f8", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   event_stream eb(l, "b");
   ASSERT_OK(l.run("link", "b", "pub", "down"));  // b: no peer, no gateway
   EXPECT_TRUE(eb.wait_for("peer_lost", 5s)) << eb.transcript();
@@ -227,7 +228,7 @@ TEST_P(failover_at,
   auto o = GetParam();
   lab l(prefix_for("f9", o), o);
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_NO_FATAL_FAILURE(crash(l, "a"));
   ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
   ASSERT_OK(l.run("boot", "a"));

@@ -15,6 +15,7 @@ namespace cluster = hasys::cluster;
 using hasys::lab::crash;
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
+using hasys::lab::expect_settled;
 using hasys::lab::is_role_change;
 using hasys::lab::lab;
 using hasys::lab::status_of;
@@ -66,7 +67,7 @@ TEST(health, a_killed_application_is_restarted_on_the_active_which_keeps_its_rol
   SKIP_UNLESS_ROOT();
   lab l("hm1");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--healthy", "yes", "--peer-healthy", "yes"}, settle));
   event_stream ea(l, "a");
   ASSERT_OK(l.run("kill", "a", "web", "--signal", "KILL"));
@@ -82,7 +83,7 @@ TEST(health, an_application_that_cannot_be_restarted_fails_the_service_over_and_
   SKIP_UNLESS_ROOT();
   lab l("hm2");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--healthy", "yes", "--peer-healthy", "yes"}, settle));
   event_stream ea(l, "a");
   forbid_restart(l, "a");
@@ -103,7 +104,7 @@ TEST(health, an_unmanaged_application_only_raises_events) {  // D7
   SKIP_UNLESS_ROOT();
   lab l("hm3");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_NO_FATAL_FAILURE(edit_config(l, "a", "managed = true", "managed = false"));
   event_stream ea(l, "a");
   forbid_restart(l, "a");
@@ -122,7 +123,7 @@ TEST(health, an_application_failing_on_both_nodes_keeps_the_service_where_it_is)
   SKIP_UNLESS_ROOT();
   lab l("hm4");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   forbid_restart(l, "a");
   forbid_restart(l, "b");
   ASSERT_OK(l.run("kill", "b", "web", "--signal", "KILL"));
@@ -146,7 +147,7 @@ TEST(health, a_standby_whose_application_is_down_is_not_handed_the_service) {  /
   SKIP_UNLESS_ROOT();
   lab l("hm5");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   forbid_restart(l, "b");
   ASSERT_OK(l.run("kill", "b", "web", "--signal", "KILL"));
   ASSERT_TRUE(wait_status(l, "a", {"--peer-healthy", "no"}, settle));
@@ -169,7 +170,7 @@ TEST(health, a_cpu_hog_over_the_limit_fails_over_but_not_within_the_start_delay)
   SKIP_UNLESS_ROOT();
   lab l("hm6");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   // Only node a watches CPU. The lab's nodes share one kernel: b's monitor would see the same
   // figure, so b has no CPU monitor and stays healthy. One busy loop is 50% of this machine's
   // two cores.
@@ -198,7 +199,7 @@ TEST(health, the_standby_readiness_check_flags_a_virtual_ip_answered_by_a_third_
   SKIP_UNLESS_ROOT();
   lab l("hm7");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   auto r = l.ctl("b", "ready");
   EXPECT_TRUE(r.ok()) << r.out;
   EXPECT_NE(r.out.find("ready to take over"), std::string::npos) << r.out;
@@ -222,7 +223,7 @@ TEST(health,
   SKIP_UNLESS_ROOT();
   lab l("hm8");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_NO_FATAL_FAILURE(
       edit_config(l, "a", "retries = 2", "retries = 2\nreboot_after_failover = true"));
   ASSERT_TRUE(wait_status(l, "a", {"--healthy", "yes"}, settle));

@@ -19,6 +19,7 @@
 using hasys::lab::client_reads;
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
+using hasys::lab::expect_settled;
 using hasys::lab::lab;
 using hasys::lab::status_of;
 using hasys::lab::vip_watch;
@@ -135,7 +136,7 @@ TEST(manager, a_manual_failover_from_the_api_is_previewed_then_moves_the_virtual
   SKIP_UNLESS_ROOT();
   lab l("mg2");
   vip_watch w(l, {"a", "b"}, "198.51.100.100");
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active"}, 30s));
   auto c = logged_in(l);
   ASSERT_TRUE(manager_shows(c, {{"node-a", "active"}, {"node-b", "standby"}}, 10s));
@@ -221,7 +222,7 @@ TEST(manager,
   SKIP_UNLESS_ROOT();
   lab l("mg3");
   vip_watch w(l, {"a", "b"}, "198.51.100.100");
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active"}, 30s));
   auto c = logged_in(l);
   ASSERT_TRUE(manager_shows(c, {{"node-a", "active"}, {"node-b", "standby"}}, 10s));

@@ -127,6 +127,17 @@ void expect_serving(const lab& l, const vip_watch& w, const std::string& node,
   EXPECT_EQ(client_reads(l, address), "node-" + node);
 }
 
+void expect_settled(const lab& l, const vip_watch& w, const std::string& active, const std::string& standby,
+                    const std::string& address, const std::string& group, std::chrono::milliseconds within) {
+  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, active, address, group, within));
+  ASSERT_TRUE(wait_status(l, standby, {"--role", "standby", "--peer-role", "active", "--peer-alive", "yes"}, within,
+                          group))
+      << standby << " is not Standby next to " << active;
+  ASSERT_TRUE(wait_status(l, active, {"--role", "active", "--peer-role", "standby", "--peer-alive", "yes"}, within,
+                          group))
+      << active << " does not see " << standby << " Standby";
+}
+
 bool is_role_change(const proto::event_msg& e) {
   for (auto code : {"activating", "active", "deactivating", "standby", "failed", "peer_lost",
                     "both_active", "resources_released"})

@@ -75,6 +75,12 @@ void expect_serving(const lab& l, const vip_watch& w, const std::string& node,
                     const std::string& address = "198.51.100.100", const std::string& group = "lab",
                     std::chrono::milliseconds within = std::chrono::seconds(10));
 
+// Before a fault (issue 18): `active` serves the address alone and `standby` is Standby next to it,
+// hearing it — a fault is then judged from a steady pair, however slowly the lab came up.
+void expect_settled(const lab& l, const vip_watch& w, const std::string& active, const std::string& standby,
+                    const std::string& address = "198.51.100.100", const std::string& group = "lab",
+                    std::chrono::milliseconds within = std::chrono::seconds(20));
+
 // The hasysctl binary of the build, and a node's config path in the lab.
 std::string hasysctl_path();
 std::string node_config(const lab& l, std::string_view node);

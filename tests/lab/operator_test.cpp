@@ -14,6 +14,7 @@ using hasys::lab::client_reads;
 using hasys::lab::crash;
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
+using hasys::lab::expect_settled;
 using hasys::lab::lab;
 using hasys::lab::reconfigure;
 using hasys::lab::status_of;
@@ -40,7 +41,7 @@ TEST(operator_commands, manual_failover_from_either_side_hands_the_service_over)
   SKIP_UNLESS_ROOT();
   lab l("op1");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   auto r = l.ctl("a", "failover");  // on the Active: it steps down, then the peer takes over
   ASSERT_TRUE(r.ok()) << r.out;
   ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "b"));
@@ -55,7 +56,7 @@ TEST(operator_commands, manual_failover_refused_without_a_peer_says_why) {
   SKIP_UNLESS_ROOT();
   lab l("op2");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_NO_FATAL_FAILURE(crash(l, "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--peer-alive", "no"}, settle));
   auto r = l.ctl("a", "failover");
@@ -68,7 +69,7 @@ TEST(operator_commands, dat_files_run_the_seeds_commands_and_are_consumed) {  //
   SKIP_UNLESS_ROOT();
   lab l("op3");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   event_stream ea(l, "a");
   drop_file(l, "a", "HA_MANUAL_FAILOVER.DAT");
   auto e = ea.wait_for("operator_command", 5s);
@@ -90,7 +91,7 @@ TEST(operator_commands, in_manual_mode_a_dead_active_is_not_replaced_until_force
   SKIP_UNLESS_ROOT();
   lab l("op4");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_OK(l.ctl("a", "mode", "manual"));
   ASSERT_OK(l.ctl("b", "mode", "manual"));
   event_stream eb(l, "b");
@@ -110,7 +111,7 @@ TEST(operator_commands,
   SKIP_UNLESS_ROOT();
   lab l("op5");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   const std::string rule = " -p udp --dport 29954:29955 -j DROP";
   ASSERT_TRUE(l.exec("a", "iptables -I INPUT" + rule + " && iptables -I OUTPUT" + rule).ok());
   ASSERT_TRUE(wait_status(l, "b", {"--role", "active"}, settle));  // two Actives
@@ -128,7 +129,7 @@ TEST(operator_commands, a_failing_start_program_stops_the_flow_and_the_peer_take
   SKIP_UNLESS_ROOT();
   lab l("op6");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   const auto start = write_script(
       l, "app-start.sh", "[ \"$HASYS_NODE\" = node-a ] && { echo disk full >&2; exit 3; }\nexit 0");
   const auto stop = write_script(l, "app-stop.sh", "exit 0");
@@ -150,7 +151,7 @@ TEST(operator_commands, the_failover_condition_script_runs_before_the_peer_takes
   SKIP_UNLESS_ROOT();
   lab l("op7");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   const auto marker = (l.dir() / "condition.ran").string();
   const auto script =
       write_script(l, "HA_APP_FCONDITION", "echo \"$HASYS_NODE\" >> " + marker + "\nexit 0");
@@ -179,7 +180,7 @@ TEST(operator_commands, a_virtual_ip_held_by_a_stranger_is_reported_and_never_ad
   SKIP_UNLESS_ROOT();
   lab l("op9");
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   event_stream eb(l, "b");
   // A third host (the client's namespace) takes the address: a misconfiguration on the network.
   ASSERT_TRUE(l.exec("gw", "ip addr add " + vip + "/24 dev eth0").ok());

@@ -90,6 +90,8 @@ TEST_P(daemon_restart, kill_9_then_start_and_sigterm_then_start_leave_one_verifi
   lab l(std::string("r") + c.daemon.substr(0, 2) + (c.on_active ? "a" : "s"), o);
   vip_watch w(l, {"a", "b"}, vip);
   ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
+  ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active", "--peer-alive", "yes"}, settle))
+      << "b is not Standby next to a: the fault would not start from a steady pair";
   const std::string node = c.on_active ? "a" : "b";
 
   // 1. kill -9, started again 0.5 s later (systemd: Restart=always, RestartSec=500ms).
@@ -169,6 +171,8 @@ TEST(executor_faults, a_release_whose_removal_fails_keeps_the_peer_standby_until
   lab l("xf1", o);
   vip_watch w(l, {"a", "b"}, vip);
   ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
+  ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active", "--peer-alive", "yes"}, settle))
+      << "b is not Standby next to a: the fault would not start from a steady pair";
   event_stream ea(l, "a"), eb(l, "b");
   write_faults(l, "a", "remove fail Operation not permitted");
   // The heartbeat dies on the Active: its executor lets go on its own, but cannot remove the
@@ -204,6 +208,8 @@ TEST(executor_faults, a_failed_background_probe_makes_the_takeover_probe_afresh)
   lab l("xf2", o);
   vip_watch w(l, {"a", "b"}, vip);
   ASSERT_NO_FATAL_FAILURE(expect_verified_serving(l, w, "a"));
+  ASSERT_TRUE(wait_status(l, "b", {"--role", "standby", "--peer-role", "active", "--peer-alive", "yes"}, settle))
+      << "b is not Standby next to a: the fault would not start from a steady pair";
   event_stream eb(l, "b");
   write_faults(l, "b", "probe fail no packet socket");
   // A restarted executor probes at once: its guard fails and records nothing as clean.

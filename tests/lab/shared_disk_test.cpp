@@ -14,6 +14,7 @@
 
 using hasys::lab::event_stream;
 using hasys::lab::expect_serving;
+using hasys::lab::expect_settled;
 using hasys::lab::lab;
 using hasys::lab::up_options;
 using hasys::lab::vip_watch;
@@ -126,7 +127,7 @@ TEST(shared_disk,
   SKIP_UNLESS_SHARED_DISK();
   lab l("sd1", with_shared_disk());
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--healthy", "yes", "--peer-healthy", "yes"}, settle));
   mount_watch m(l, mount_point(l));
   ASSERT_TRUE(wait_mounted(m, {true, false}, 5s)) << "the Active mounts the shared disk";
@@ -150,7 +151,7 @@ TEST(shared_disk,
   SKIP_UNLESS_SHARED_DISK();
   lab l("sd2", with_shared_disk());
   vip_watch w(l, {"a", "b"}, vip);
-  ASSERT_NO_FATAL_FAILURE(expect_serving(l, w, "a"));
+  ASSERT_NO_FATAL_FAILURE(expect_settled(l, w, "a", "b"));
   ASSERT_TRUE(wait_status(l, "a", {"--peer-healthy", "yes"}, settle));
   mount_watch m(l, mount_point(l));
   ASSERT_TRUE(wait_mounted(m, {true, false}, 5s));
