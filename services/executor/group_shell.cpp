@@ -99,7 +99,9 @@ void group_shell::start() {
 }
 
 void group_shell::desired(const proto::desired_state& d) {
-  if (d.up && d.epoch != takeover_.epoch) {
+  // The first word of a new up epoch starts its takeover's clock; an epoch this node already
+  // acts for (an executor restarted under it) is no takeover.
+  if (d.up && d.epoch != takeover_.epoch && d.epoch != state_.j.acting_epoch) {
     using clock = std::chrono::steady_clock;
     const auto at = [](std::int64_t ns) { return ns > 0 ? clock::time_point(std::chrono::nanoseconds(ns)) : clock::time_point{}; };
     takeover_ = {d.epoch, at(d.peer_heard_mono_ns), at(d.decided_mono_ns), clock::now()};

@@ -187,11 +187,10 @@ class world {
           violate(n.p.self_name + " declared its peer lost after observing " + std::to_string(observed / 1ms) +
                   " ms of silence (" + std::to_string(n.paused_since_heard / 1ms) + " ms more it could not look)");
       }
-      // A booted node decides alone only after its start wait (the boot wait for the priority
-      // node and one that found resources, the start window for the other), unless it heard its
-      // peer (F8, R3).
+      // A booted node decides alone only after its start wait (the boot wait for the healthy
+      // priority node, the start window for any other), unless it heard its peer (F8, R3).
       const auto alone_after =
-          n.s.served_at_start || (n.p.active_priority && n.s.healthy) ? n.p.boot_wait() : n.p.start_limit();
+          n.p.active_priority && n.s.healthy ? n.p.boot_wait() : n.p.start_limit();
       if (auto* ev = std::get_if<cluster::raise_event>(&a); ev && ev->code == "activating" && !by_operator &&
           !n.heard_since_boot && now_ - n.s.booted < alone_after && !report_.violation)
         violate(n.p.self_name + " activated alone " + std::to_string((now_ - n.s.booted) / 1ms) +

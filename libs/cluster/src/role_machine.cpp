@@ -389,7 +389,6 @@ struct stepper {
            "Resources are held on this node outside the Active role: releasing them first" + self_tag());
       s.release_failed = s.current == role::failed;
       s.release_from_init = s.current == role::init;
-      if (s.current == role::init) s.served_at_start = true;
       enter(role::deactivating);
       s.release_unverified = true;
       s.flow_pending = false;
@@ -469,11 +468,11 @@ struct stepper {
   // priority that hears it starting (init) waits for it (peer_starting_first).
   void decide_start(bool peer_seen, bool automatic) {
     const auto waited = now - s.booted;
-    // A node that found resources at start was serving moments ago, not starting with its peer.
     // The priority node that can serve decides after the boot wait; an unhealthy one waits like
-    // any other, so a healthy peer starting with it is heard first (F11).
-    const auto wait_alone =
-        s.served_at_start || (p.active_priority && s.healthy) ? p.boot_wait() : p.start_limit();
+    // any other, so a healthy peer starting with it is heard first (F11). A node that found
+    // resources at start (it served until its heartbeat restarted) is no exception: its peer may be
+    // restarting with it — after a link flap, both sides' daemons restarted together (issue 18).
+    const auto wait_alone = p.active_priority && s.healthy ? p.boot_wait() : p.start_limit();
     const bool waits_to_be_eligible = p.active_priority && !self_eligible() && !s.held && waited < p.start_limit();
     if (peer_seen) {
       const bool open = !holds_resources(s.peer->current);  // the boot election is allowed in MANUAL too

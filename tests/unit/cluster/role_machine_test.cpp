@@ -306,16 +306,20 @@ TEST(role_machine, an_unhealthy_priority_node_at_start_leaves_the_role_to_a_heal
   EXPECT_EQ(p.a.s.current, role::standby);
 }
 
-TEST(role_machine, a_node_that_found_resources_at_start_was_serving_and_waits_only_the_boot_wait) {  // R3, rule 13
+TEST(role_machine, a_node_that_found_resources_at_start_still_waits_the_start_window_for_its_peer) {  // R3
+  // Its heartbeat restarted while it served; after a link flap its peer, with the priority, may be
+  // restarting with it (issue 18): it releases, then waits as any node without the priority.
   node n("node-b", "node-a", false);
-  n.p.start_window = 5s;
+  n.p.start_window = 2s;
   n.s = initial_state(n.p, n.now);
-  n.feed(resources_held{true});  // a restarted heartbeat: its executor holds the group
+  n.feed(resources_held{true});
   n.now += 20ms;
   n.feed(resources_held{false});
   ASSERT_EQ(n.s.current, role::init);
-  n.advance(n.p.boot_wait() + 100ms);
-  EXPECT_EQ(n.s.current, role::activating) << "it served moments ago: no start window to wait";
+  n.advance(1500ms);
+  EXPECT_EQ(n.s.current, role::init) << "it did not wait for a peer starting with the priority";
+  n.advance(600ms);
+  EXPECT_EQ(n.s.current, role::activating);
 }
 
 TEST(role_machine, standby_takes_over_after_period_times_count_of_silence) {  // F1

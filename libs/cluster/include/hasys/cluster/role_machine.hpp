@@ -41,7 +41,6 @@ struct state {
   // was last heard before it (time_point{}: never heard).
   time_point decided_at{};
   time_point peer_heard_before{};
-  bool served_at_start = false;     // found resources at start: it was serving, not booting (R3)
   time_point gateway_lost_at{};     // when gateway_ok last went false
   time_point gateway_heard_at{};    // the gateway's latest probe answer
   bool gateway_answered = false;    // ... and there was one since this daemon started
