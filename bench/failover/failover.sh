@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Failover time vs keepalived (issue 3): crashes the Active of a netns lab pair again and again.
+# Failover time vs keepalived (issues 3 and 18): crashes the Active of a netns lab pair again and
+# again; per crash the taker's detection, VIP and takeover phases, the client's gaps, and any
+# false failover (a role or fence event while the pair was steady before the crash).
 set -euo pipefail
 
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -19,9 +21,15 @@ As root. For each setting (period:count) and implementation, brings up the netns
 fov, binaries from \$HASYS_BUILD_DIR, default <repo>/build), then per run: the client probe
 (hasys-labprobe) in gw, after a random 0..period pause 'hasys-lab crash' of the Active, the
 taker's detection and VIP, 'boot' of the crashed node, and a settled pair again (roles swap:
-the next run crashes the new Active).
+the next run crashes the new Active). keepalived is skipped, with a line saying so, at a period
+it cannot advertise (VRRPv3 counts centiseconds: 10ms to 40.95s, docs/lab.md), e.g. 5ms.
+Per crash it also records, for hasys, the takeover phases of the taker's vip_up event; for both,
+the false failovers (role or fence events, or VRRP state changes, on either node between the
+previous settling and the crash) and whether the client's ping gap stayed within VIP added +
+2 periods. The summary ends with issue 18's targets (met / NOT met).
 --fresh-lab: instead of boot, a fresh lab for every run (node a is Active each time).
 Writes bench/failover/results/<time>/{results.json,table.md} and prints the markdown table.
+Issue 18's full run: --impl both --settings "10ms:3 5ms:3" --runs 100
 EOF
 }
 
@@ -66,6 +74,8 @@ vip=198.51.100.100
 bench_start=$SECONDS
 declare -A watcher_pids=()
 probe_pid=""
+steady_since_ms=""  # when the pair last finished settling: false failovers are counted from here
+skipped=()          # --skipped arguments for the summary: implementations not run at a setting
 
 say() { printf '[failover %s +%ss] %s\n' "$(date +%T)" "$((SECONDS - bench_start))" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -104,7 +114,8 @@ cleanup() {
 summarized=0
 summarize() {
   python3 "$report" summary --records "$records" --settings "$settings" \
-    --meta "$out_dir/meta.json" --json-out "$out_dir/results.json" --md-out "$out_dir/table.md"
+    --meta "$out_dir/meta.json" --json-out "$out_dir/results.json" --md-out "$out_dir/table.md" \
+    "${skipped[@]}"
   summarized=1
 }
 trap cleanup EXIT
@@ -116,6 +127,9 @@ duration_ms() {
   awk -v v="${1%%[a-z]*}" -v u="${BASH_REMATCH[4]}" \
     'BEGIN { printf "%d", (u == "s" ? v * 1000 : v) }'
 }
+
+# keepalived's advert_int is VRRPv3 centiseconds: 10 ms to 40.95 s, a multiple of 10 ms (docs/lab.md).
+keepalived_can_advertise() { ((period_ms >= 10 && period_ms <= 40950 && period_ms % 10 == 0)); }
 
 # Polls a command until it succeeds; fails after the timeout (seconds, fractions allowed).
 wait_for() {  # timeout_s command...
@@ -217,6 +231,7 @@ bring_up() {  # fresh lab with the setting (two tries); sets $active
       start_watchers a
       start_watchers b
       settle_after
+      steady_since_ms=$(now_ms)
       return 0
     fi
     say "try $try: no settled pair 30 s after 'hasys-lab ${args[*]}' ($(pair_report)); see $log"
@@ -253,6 +268,7 @@ boot_and_settle() {  # crashed taker; adds to the caller's failures
   if wait_for 30 pair_settled "$2" "$1"; then
     active=$2
     settle_after
+    steady_since_ms=$(now_ms)
   else
     local why
     why="no settled pair 30 s after boot of $1 ($(pair_report)); the lab was brought up again"
@@ -262,6 +278,7 @@ boot_and_settle() {  # crashed taker; adds to the caller's failures
 
 one_run() {  # run
   local run=$1 crashed=$active taker probe_file ready crash_out crash_ms="" failures=() rec
+  local steady=$steady_since_ms  # the boot below settles the pair again and moves it
   taker=$(other "$crashed")
   probe_file="$raw/$setting_id-$impl-$run.probe.json"
   ready="$raw/$setting_id-$impl.ready"
@@ -285,10 +302,17 @@ one_run() {  # run
   if ((!fresh_lab)); then boot_and_settle "$crashed" "$taker"; fi
   local detect=$lab_dir/$taker/keepalived.log notify=$lab_dir/$taker/keepalived.events
   [[ $impl == hasys ]] && detect="$raw/$setting_id-$impl-$taker.events"
+  # Where each node's role changes are: hasysctl events (JSON), or keepalived's notify lines.
+  local node_events=() n
+  for n in a b; do
+    if [[ $impl == hasys ]]; then node_events+=(--node-events "$n:$raw/$setting_id-$impl-$n.events")
+    else node_events+=(--node-events "$n:$lab_dir/$n/keepalived.events"); fi
+  done
+  [[ -n $steady ]] && node_events+=(--steady-since-ms "$steady")
   rec=$(python3 "$report" record --impl "$impl" --setting "$setting" --run "$run" \
     --crashed "$crashed" --taker "$taker" --crash-ms "$crash_ms" --detect "$detect" \
     --notify "$notify" --monitor "$raw/$setting_id-$impl-$taker.monitor" --probe "$probe_file" \
-    "${no_vip[@]}" "${failures[@]}")
+    --period-ms "$period_ms" "${node_events[@]}" "${no_vip[@]}" "${failures[@]}")
   echo "$rec" >>"$records"
   python3 "$report" progress "$rec" | while IFS= read -r line; do say "$line"; done
   if ((${#failures[@]})); then keep_logs "run$run"; fi
@@ -321,6 +345,13 @@ for setting in $settings; do
   period_ms=$(duration_ms "$period")
   setting_id=${setting/:/x}
   for impl in $impls; do
+    if [[ $impl == keepalived ]] && ! keepalived_can_advertise; then
+      why="keepalived at $period x $count: not run — its advert_int is 10 ms to 40.95 s in steps"
+      why+=" of 10 ms (VRRPv3 centiseconds, docs/lab.md), so it cannot advertise every $period"
+      say "$why; skipped"
+      skipped+=(--skipped "$why")
+      continue
+    fi
     say "$impl at $period x $count: bringing the lab up"
     bring_up
     say "$impl at $period x $count: settled, node $active Active"

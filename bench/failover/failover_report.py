@@ -4,7 +4,11 @@
 `record` reads what failover.sh left for one run — the crash time, the client probe's JSON, the
 taker's `ip -ts monitor address` output and its detection source (hasysctl events JSON lines for
 hasys, the time-stamped keepalived log and notify events for keepalived) — and prints one JSON
-line. `summary` reads every record of a results directory and prints a markdown table.
+line. For hasys it adds the takeover's phases from the taker's `vip_up` event (issue 18); for
+both, the false failovers (role or fence events, VRRP state changes for keepalived, on either node
+while the pair was steady before the crash) and whether the client's ping gap stayed within VIP
+added + 2 periods. `summary` reads every record of a results directory and prints a markdown
+table.
 """
 import argparse
 import datetime
@@ -25,6 +29,20 @@ MEASURES = [
 ]
 # Issue 3's targets at the fast setting (p99, ms).
 TARGETS = {"detection_ms": 120, "ping_gap_ms": 150, "tcp_gap_ms": 250}
+# The takeover's phases, as the taker's executor reports them in its vip_up event (issue 18).
+PHASES = [
+    ("peer_silent_ms", "peer silent (last packet heard → decision)"),
+    ("decision_to_executor_ms", "decision → executor"),
+    ("executor_to_address_ms", "executor → address added"),
+    ("address_to_announce_ms", "address → gratuitous ARP sent"),
+    ("decision_to_announce_ms", "decision → gratuitous ARP sent"),
+]
+# Events that mean a role moved or resources were let go: before a crash, a false failover.
+ROLE_CODES = {"activating", "deactivating", "peer_lost", "both_active", "resources_released",
+              "resources_releasing", "fenced", "failed"}
+# Issue 18's targets: the setting keepalived is compared at, and the p50 ratio of VIP added.
+ISSUE18_SETTING = "10ms:3"
+ISSUE18_P50_RATIO = 0.8
 MONITOR_LINE = re.compile(
     r"^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+([\d.]+)/")
 
@@ -92,6 +110,61 @@ def keepalived_notify_unix_ms(events_file, since_ms):
     return None
 
 
+def read_lines(path):
+    try:
+        return open(path, encoding="utf-8", errors="replace").read().splitlines()
+    except (FileNotFoundError, IsADirectoryError):
+        return []
+
+
+def hasys_takeover_phases(events_file, since_ms):
+    """The details of the first vip_up event at or after the crash: the phases, as floats (ms).
+
+    Returns (phases or None, the event's time or None)."""
+    for line in read_lines(events_file):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("code") != "vip_up" or e.get("time_unix_ms", 0) < math.floor(since_ms):
+            continue
+        details = e.get("details") or {}
+        phases = {}
+        for key, _ in PHASES:
+            try:
+                phases[key] = float(details[key])
+            except (KeyError, TypeError, ValueError):
+                phases[key] = None
+        return phases, float(e["time_unix_ms"])
+    return None, None
+
+
+def hasys_false_failovers(node, events_file, from_ms, to_ms):
+    """Role and fence events of one node in [from_ms, to_ms): the pair was steady then."""
+    out = []
+    for line in read_lines(events_file):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        t = e.get("time_unix_ms")
+        if e.get("code") in ROLE_CODES and t is not None and from_ms <= t < to_ms:
+            out.append({"node": node, "code": e["code"], "time_unix_ms": t,
+                        "text": e.get("text", ""), "details": e.get("details") or {}})
+    return out
+
+
+def keepalived_false_failovers(node, events_file, from_ms, to_ms):
+    """VRRP state changes (notify FIFO lines) of one node in [from_ms, to_ms)."""
+    out = []
+    for line in read_lines(events_file):
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].isdigit() and from_ms <= int(parts[0]) < to_ms:
+            out.append({"node": node, "code": parts[1], "time_unix_ms": int(parts[0]),
+                        "text": line})
+    return out
+
+
 def since(t, crash):
     return None if t is None else round(t - crash, 3)
 
@@ -131,6 +204,33 @@ def cmd_record(a):
             else:
                 r["ping_gap_ms"] = probe["icmp"]["largest_gap_ms"]
                 r["tcp_gap_ms"] = probe["tcp"]["largest_gap_ms"]
+    # Issue 18: the client's ping gap within VIP added + 2 periods (None: not measured).
+    r["period_ms"] = a.period_ms
+    r["ping_gap_limit_ms"] = r["ping_gap_within_limit"] = None
+    if r.get("ping_gap_ms") is not None and r.get("vip_added_ms") is not None and a.period_ms:
+        r["ping_gap_limit_ms"] = round(r["vip_added_ms"] + 2 * a.period_ms, 3)
+        r["ping_gap_within_limit"] = r["ping_gap_ms"] <= r["ping_gap_limit_ms"]
+    if a.impl == "hasys":
+        phases, at = hasys_takeover_phases(a.detect, a.crash_ms)
+        r["phases"] = phases
+        r["vip_up_ms"] = since(at, a.crash_ms)
+        if not a.no_vip:
+            if phases is None:
+                r["missing"].append("no vip_up event on the taker after the crash")
+            elif any(v is None for v in phases.values()):
+                r["missing"].append("a vip_up event without (all) the takeover phases")
+    # False failovers: role or fence events on either node while the pair was steady, from the
+    # end of the previous settling to this crash — a move the crash did not cause.
+    r["steady_since_unix_ms"] = a.steady_since_ms
+    false = []
+    if a.steady_since_ms is not None:
+        for spec in a.node_events:
+            node, _, path = spec.partition(":")
+            if a.impl == "hasys":
+                false += hasys_false_failovers(node, path, a.steady_since_ms, a.crash_ms)
+            else:
+                false += keepalived_false_failovers(node, path, a.steady_since_ms, a.crash_ms)
+    r["false_failovers"] = sorted(false, key=lambda e: e["time_unix_ms"])
     r["ok"] = not r["failures"]
     print(json.dumps(r))
 
@@ -144,6 +244,11 @@ def percentile(sorted_values, q):
 
 def fmt(v):
     return "–" if v is None else (f"{v:.0f}" if v >= 100 else f"{v:.1f}")
+
+
+def fmt_fine(v):
+    """For phases, which can be tenths of a millisecond."""
+    return "–" if v is None else (f"{v:.2f}" if v < 10 else fmt(v))
 
 
 def stats(records, key):
@@ -164,6 +269,17 @@ def summarize(records, settings, impls):
                    "missing": sorted({m for r in rs for m in r["missing"]})}
             for key, _ in MEASURES:
                 row[key] = stats(rs, key)
+            if impl == "hasys":
+                row["phases"] = {key: stats([r.get("phases") or {} for r in rs], key)
+                                 for key, _ in PHASES}
+                row["vip_up_ms"] = stats(rs, "vip_up_ms")
+            row["false_failovers"] = sum(len(r.get("false_failovers", [])) for r in rs)
+            row["false_failover_runs"] = [r["run"] for r in rs if r.get("false_failovers")]
+            checked = [r for r in rs if r.get("ping_gap_within_limit") is not None]
+            row["gap_checked"] = len(checked)
+            row["gap_violations"] = [
+                {"run": r["run"], "ping_gap_ms": r["ping_gap_ms"], "limit_ms": r["ping_gap_limit_ms"]}
+                for r in checked if not r["ping_gap_within_limit"]]
             if impl == "keepalived":
                 row["notify_ms"] = stats(rs, "notify_ms")
                 row["notify_after_detection_ms"] = stats(rs, "notify_after_detection_ms")
@@ -175,7 +291,7 @@ def ratio(a, b):
     return None if a is None or b is None or b == 0 else a / b
 
 
-def markdown(summary, settings):
+def markdown(summary, settings, skipped=()):
     lines = ["| setting | impl | runs ok | measure | p50 | p95 | p99 | max |",
              "|---|---|---|---|---|---|---|---|"]
     for row in summary:
@@ -217,6 +333,33 @@ def markdown(summary, settings):
                 checks.append(f"largest p99 ratio to keepalived {worst:.2f} "
                               f"({'met' if worst <= 1.0 else 'MISSED'}: ≤ 1.0)")
             lines.append(f"- {row['setting']}: " + "; ".join(checks))
+    phased = [r for r in summary if r["impl"] == "hasys" and r.get("phases")]
+    if phased:
+        lines += ["", "hasys takeover phases (the taker's vip_up event, ms):", "",
+                  "| setting | phase | n | p50 | p99 | max |", "|---|---|---|---|---|---|"]
+        for row in phased:
+            for key, name in PHASES:
+                s = row["phases"][key]
+                lines.append(f"| {row['setting']} | {name} | {s['n']} | {fmt_fine(s['p50'])} | "
+                             f"{fmt_fine(s['p99'])} | {fmt_fine(s['max'])} |")
+            s = row["vip_up_ms"]
+            lines.append(f"| {row['setting']} | the vip_up event, after the crash (its own clock, "
+                         f"1 ms steps; compare VIP added) | {s['n']} | {fmt_fine(s['p50'])} | "
+                         f"{fmt_fine(s['p99'])} | {fmt_fine(s['max'])} |")
+    lines += ["", "Steady pair and client (false failovers: role or fence events — VRRP state "
+              "changes for keepalived — on either node between the previous settling and the "
+              "crash):", "",
+              "| setting | impl | runs | false failovers (events; runs) | "
+              "ping gap ≤ VIP added + 2 periods | violations (run: gap > limit, ms) |",
+              "|---|---|---|---|---|---|"]
+    for row in summary:
+        v = row["gap_violations"]
+        lines.append(
+            f"| {row['setting']} | {row['impl']} | {row['runs']} | {row['false_failovers']}"
+            f"{'' if not row['false_failover_runs'] else '; runs ' + ', '.join(map(str, row['false_failover_runs']))} | "
+            f"{row['gap_checked'] - len(v)}/{row['gap_checked']} | "
+            + (", ".join(f"{x['run']}: {fmt(x['ping_gap_ms'])} > {fmt(x['limit_ms'])}" for x in v)
+               or "–") + " |")
     lags = [r for r in summary if r.get("notify_after_detection_ms", {}).get("n")]
     if lags:
         lines += ["", "Notes:", ""]
@@ -229,7 +372,51 @@ def markdown(summary, settings):
     notes = sorted({m for r in summary for m in r["missing"]})
     if notes:
         lines += ["", "Missing: " + "; ".join(notes)]
+    if skipped:
+        lines += ["", "Not run: " + "; ".join(skipped)]
+    lines += ["", "issue 18 targets:", ""] + issue18_lines(summary, by)
     return "\n".join(lines)
+
+
+def met(ok):
+    return "met" if ok else "NOT met"
+
+
+def issue18_lines(summary, by):
+    """met / NOT met with the numbers: VIP added against keepalived at 10ms:3, the client's
+    ping gap within VIP added + 2 periods in every crash, no false failover (hasys)."""
+    out = []
+    h, k = by.get((ISSUE18_SETTING, "hasys")), by.get((ISSUE18_SETTING, "keepalived"))
+    if h and k and h["vip_added_ms"]["n"] and k["vip_added_ms"]["n"]:
+        hv, kv = h["vip_added_ms"], k["vip_added_ms"]
+        ok = hv["p99"] <= kv["p99"] and hv["max"] <= kv["max"]
+        out.append(f"- {ISSUE18_SETTING}: hasys VIP added p99 {fmt(hv['p99'])} / max "
+                   f"{fmt(hv['max'])} ms ≤ keepalived's {fmt(kv['p99'])} / {fmt(kv['max'])} ms: "
+                   f"{met(ok)}")
+        r50 = ratio(hv["p50"], kv["p50"])
+        out.append(f"- {ISSUE18_SETTING}: VIP added p50 ratio hasys / keepalived "
+                   f"{fmt(hv['p50'])} / {fmt(kv['p50'])} = "
+                   f"{'–' if r50 is None else f'{r50:.2f}'} ≤ {ISSUE18_P50_RATIO}: "
+                   f"{met(r50 is not None and r50 <= ISSUE18_P50_RATIO)}")
+    else:
+        out.append(f"- {ISSUE18_SETTING}: VIP added against keepalived: not measured "
+                   "(needs both implementations at this setting)")
+    for row in summary:
+        if row["impl"] != "hasys":
+            continue
+        v, n = row["gap_violations"], row["gap_checked"]
+        ok = n == row["runs"] and not v
+        worst = max((x["ping_gap_ms"] - x["limit_ms"] for x in v), default=None)
+        out.append(f"- {row['setting']}: client ping gap ≤ VIP added + 2 periods in "
+                   f"{n - len(v)} of {row['runs']} crashes"
+                   + (f" ({n} measured)" if n != row["runs"] else "")
+                   + (f", worst {fmt(worst)} ms over" if worst is not None else "")
+                   + f": {met(ok)}")
+        ff = row["false_failovers"]
+        out.append(f"- {row['setting']}: false failovers {ff}"
+                   + (f" (runs {', '.join(map(str, row['false_failover_runs']))})" if ff else "")
+                   + f": {met(ff == 0)}")
+    return out
 
 
 def cmd_summary(a):
@@ -241,7 +428,8 @@ def cmd_summary(a):
     result.update({"summary": summary, "runs": records})
     with open(a.json_out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
-    table = markdown(summary, settings)
+    result["not_run"] = list(a.skipped)
+    table = markdown(summary, settings, a.skipped)
     with open(a.md_out, "w", encoding="utf-8") as f:
         f.write(table + "\n")
     print(table)
@@ -250,9 +438,20 @@ def cmd_summary(a):
 def cmd_progress(a):
     r = json.loads(a.record)
     f = lambda k: "-" if r.get(k) is None else f"{r[k]:.1f}"  # noqa: E731
+    ph = r.get("phases") or {}
+    p = lambda k: "-" if ph.get(k) is None else f"{ph[k]:.2f}"  # noqa: E731
     print(f"{r['impl']} {r['setting']} run {r['run']}: {r['crashed']} -> {r['taker']}: "
           f"detection {f('detection_ms')}, VIP {f('vip_added_ms')}, ping gap {f('ping_gap_ms')}, "
           f"TCP gap {f('tcp_gap_ms')} ms"
+          + (f"; phases: silent {p('peer_silent_ms')}, decision→executor "
+             f"{p('decision_to_executor_ms')}, →address {p('executor_to_address_ms')}, "
+             f"→announce {p('address_to_announce_ms')} (decision→announce "
+             f"{p('decision_to_announce_ms')})" if r.get("phases") else "")
+          + ("" if r.get("ping_gap_within_limit") is not False else
+             f"  PING GAP {f('ping_gap_ms')} > VIP + 2 periods {f('ping_gap_limit_ms')}")
+          + ("" if not r.get("false_failovers") else
+             "  FALSE FAILOVER: " + ", ".join(f"{e['node']} {e['code']}"
+                                             for e in r["false_failovers"]))
           + ("" if r["ok"] else "  FAILED: " + "; ".join(r["failures"])))
 
 
@@ -284,12 +483,19 @@ def main():
     r.add_argument("--no-vip", default="",
                    help="why the VIP is not measured (hasys without executor)")
     r.add_argument("--failure", action="append", default=[], help="a failure the driver saw")
+    r.add_argument("--period-ms", type=float, default=None)
+    r.add_argument("--steady-since-ms", type=float, default=None,
+                   help="when the pair was last settled before this crash (unix ms)")
+    r.add_argument("--node-events", action="append", default=[],
+                   help="NODE:FILE, that node's events (hasysctl JSON or keepalived notify lines)")
     s = sub.add_parser("summary")
     s.add_argument("--records", required=True)
     s.add_argument("--settings", required=True)
     s.add_argument("--meta", default="")
     s.add_argument("--json-out", required=True)
     s.add_argument("--md-out", required=True)
+    s.add_argument("--skipped", action="append", default=[],
+                   help="an implementation and setting not run, and why")
     g = sub.add_parser("progress")
     g.add_argument("record")
     m = sub.add_parser("meta")
