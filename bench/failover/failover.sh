@@ -230,8 +230,8 @@ bring_up() {  # fresh lab with the setting (two tries); sets $active
       active=$(find_active)
       start_watchers a
       start_watchers b
+      steady_since_ms=$(now_ms)  # settled now: anything from here on is a false failover
       settle_after
-      steady_since_ms=$(now_ms)
       return 0
     fi
     say "try $try: no settled pair 30 s after 'hasys-lab ${args[*]}' ($(pair_report)); see $log"
@@ -267,8 +267,8 @@ boot_and_settle() {  # crashed taker; adds to the caller's failures
   start_watchers "$1"
   if wait_for 30 pair_settled "$2" "$1"; then
     active=$2
+    steady_since_ms=$(now_ms)  # settled now: anything from here on is a false failover
     settle_after
-    steady_since_ms=$(now_ms)
   else
     local why
     why="no settled pair 30 s after boot of $1 ($(pair_report)); the lab was brought up again"

@@ -482,12 +482,14 @@ struct stepper {
   // The watchdog (F9, ADR 0005): no word from the heartbeat for its time, and this node lets go
   // before the peer can take over. Judged only over time this process was there to look: found
   // expired later than `stall_tolerance` after it was due, the executor itself was not scheduled —
-  // when the whole machine stalled, the heartbeat (of higher priority) speaks the moment it runs
-  // again — so it looks once more `relook_after` later before it lets go. Short: a heartbeat that
-  // is really gone (F9) while this process stalled too must still be let go of before the peer,
-  // whose own stall guard discounts the same stall, takes over — the release budget is 2 ms.
+  // when the whole machine stalled, the heartbeat speaks the moment it runs again, but its thread
+  // may resume a millisecond or two after this one (seen in the failover bench: a false fence 1 ms
+  // before the heartbeat's word) — so it looks once more `relook_after()` later before it lets go:
+  // a tenth of the watchdog, 1 to 3 ms. What it costs: a heartbeat really gone (F9) in the same
+  // instant as a stall of this process is let go of that much later, beyond the release budget
+  // of 2 ms by at most 1 ms; a stall is far more common than that conjunction.
   static constexpr duration stall_tolerance = 1ms;
-  static constexpr duration relook_after = 1ms;
+  duration relook_after() const { return std::clamp(watchdog() / 10, duration(1ms), duration(3ms)); }
   void check_watchdog() {
     if (s.fence || s.at == stage::stopped) return;
     if (s.want && !s.want->up) return;  // the flow is on its way down anyway
@@ -495,7 +497,7 @@ struct stepper {
     const auto due = s.want_at + watchdog();
     if (now < due) return;
     if (!s.watchdog_relook && now - due > stall_tolerance) {
-      s.watchdog_relook = now + relook_after;
+      s.watchdog_relook = now + relook_after();
       return;
     }
     if (s.watchdog_relook && now < *s.watchdog_relook) return;

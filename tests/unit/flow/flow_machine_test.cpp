@@ -776,7 +776,8 @@ TEST(flow_machine, a_watchdog_found_expired_late_looks_once_more_before_it_lets_
   m.feed(tick{});
   EXPECT_FALSE(m.has_event("fenced")) << "judged the heartbeat on time it could not look";
   ASSERT_TRUE(m.s.watchdog_relook);
-  EXPECT_LE(*m.s.watchdog_relook - m.now, 1ms) << "within the release budget (2 ms)";
+  EXPECT_GE(*m.s.watchdog_relook - m.now, 2ms) << "the heartbeat's thread may resume a moment later";
+  EXPECT_LE(*m.s.watchdog_relook - m.now, 3ms) << "at most 1 ms beyond the release budget (2 ms)";
   EXPECT_EQ(next_deadline(m.p, m.s), *m.s.watchdog_relook);
   m.advance(5ms);  // still silent when it looks again: the heartbeat is gone (F9)
   EXPECT_TRUE(m.has_event("fenced"));
