@@ -195,6 +195,9 @@ links_flap_and_restart() {
   for n in a b; do
     mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$(ns "$n")" 2>/dev/null)
   done
+  # The run's logs start here: b's takeover while a's cables were out is not the start's.
+  off_a=$(log_size a)
+  off_b=$(log_size b)
   power_off_ms=$(now_ms)
   if ((${#pids[@]})); then
     kill -s STOP "${pids[@]}" 2>/dev/null || true
@@ -229,12 +232,12 @@ one_run() {  # run
   local run=$1 kind=plain failures=() off_a off_b boot_ms settled=0 settle_ms="" since n rec
   local vip_args=() node_args=()
   ((run % 2 == 0)) && kind=links
-  off_a=$(log_size a)
-  off_b=$(log_size b)
   if [[ $kind == links ]]; then
-    links_flap_and_restart
+    links_flap_and_restart  # sets off_a, off_b at the kill
     boot_ms=$power_off_ms
   else
+    off_a=$(log_size a)
+    off_b=$(log_size b)
     power_off
     boot_ms=$(now_ms)
     boot_both
