@@ -154,7 +154,7 @@ struct leaf_site : ::testing::Test {
         " -subj /CN=hasys-hub -keyout hub.key -out hub.csr"
         " && printf 'subjectAltName=IP:127.0.0.1\\n' > hub.ext"
         " && openssl x509 -req -in hub.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1"
-        " -extfile hub.ext -out hub.pem) >openssl.log 2>&1";
+        " -extfile hub.ext -out hub.pem) >" + d + "/openssl.log 2>&1";  // in the test's folder
     ASSERT_EQ(std::system(("(" + cmd).c_str()), 0) << read(dir / "openssl.log");
 
     const std::string render_hub =
